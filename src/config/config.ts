@@ -1,0 +1,134 @@
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { parseVariants, VARIANT_FORM, type OutputFormat, type VariantSpec } from './variants.js';
+
+export const WATERMARK_POSITIONS = [
+  'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest', 'center',
+] as const;
+export type WatermarkPosition = (typeof WATERMARK_POSITIONS)[number];
+
+const MiB = 1024 * 1024;
+
+const int = (min: number, max: number) => {
+  const error = `expected a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
+const fraction = (() => {
+  const error = 'expected a number from 0 to 1';
+  return z.coerce.number({ error }).min(0, { error }).max(1, { error });
+})();
+
+const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' });
+
+const bool = z.enum(['true', 'false', '1', '0'], { error: 'expected true or false' }).transform((v) => v === 'true' || v === '1');
+
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+const variants = z.string().transform((value, ctx): VariantSpec[] => {
+  try {
+    return parseVariants(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `${(error as Error).message}; expected ${VARIANT_FORM}` });
+    return z.NEVER;
+  }
+});
+
+/**
+ * Every environment variable the service reads, with its default. The README's table mirrors this.
+ * Empty strings count as unset, so `WATERMARK_TEXT=` in a .env file means "default".
+ */
+const Env = z.object({
+  VARIANTS: variants.default(parseVariants('thumbnail:150x150:cover,medium:800x800:inside,large:1600x1600:inside')),
+  OUTPUT_FORMAT: z.enum(['jpeg', 'webp', 'avif', 'png', 'auto'], { error: 'expected jpeg, webp, avif, png or auto' }).default('jpeg'),
+  QUALITY: int(1, 100).default(80),
+  WATERMARK_TEXT: z.string().max(200, { error: 'expected at most 200 characters' }).default(''),
+  WATERMARK_POSITION: z.enum(WATERMARK_POSITIONS, { error: `expected one of ${WATERMARK_POSITIONS.join(', ')}` }).default('southeast'),
+  WATERMARK_OPACITY: fraction.default(0.5),
+  WATERMARK_MIN_WIDTH: int(0, 100_000).default(300),
+  MAX_UPLOAD_BYTES: int(1, 5 * 1024 * MiB).default(50 * MiB),
+  MAX_INPUT_PIXELS: int(1, 2 ** 32).default(100_000_000),
+  CONCURRENCY: int(1, 256).default(availableParallelism()),
+  RETENTION_DAYS: int(0, 36_500).default(0),
+  STORAGE: z.enum(['fs'], { error: 'expected fs (S3 arrives with the AWS adapter)' }).default('fs'),
+  DATA_DIR: z.string().default('./data'),
+  INPUT_BUCKET: bucketName.default('image-processor-input-bucket'),
+  OUTPUT_BUCKET: bucketName.default('image-processor-output-bucket'),
+  ALLOW_SVG: bool.default(false),
+  MAX_ANIMATION_FRAMES: int(1, 10_000).default(100),
+  PROCESS_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
+  CORS_ORIGINS: list.default([]),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(0, 65_535).default(3000),
+  API_KEYS: list.default([]),
+  URL_SIGNING_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+  SIGNED_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected fatal, error, warn, info, debug, trace or silent' }).default('info'),
+});
+
+export interface Config {
+  variants: VariantSpec[];
+  outputFormat: OutputFormat | 'auto';
+  quality: number;
+  watermark: { text: string; position: WatermarkPosition; opacity: number; minWidth: number };
+  maxUploadBytes: number;
+  maxInputPixels: number;
+  concurrency: number;
+  retentionDays: number;
+  storage: 'fs';
+  dataDir: string;
+  inputBucket: string;
+  outputBucket: string;
+  allowSvg: boolean;
+  maxAnimationFrames: number;
+  processTimeoutMs: number;
+  corsOrigins: string[];
+  host: string;
+  port: number;
+  apiKeys: string[];
+  /** Unset means a random secret per process: signed links then end with the process. */
+  urlSigningSecret?: string;
+  signedUrlTtlSeconds: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the environment into one validated Config, or throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(Env.shape).filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]),
+  );
+  const parsed = Env.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}=${JSON.stringify(present[String(issue.path[0])])}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    variants: e.VARIANTS,
+    outputFormat: e.OUTPUT_FORMAT,
+    quality: e.QUALITY,
+    watermark: { text: e.WATERMARK_TEXT, position: e.WATERMARK_POSITION, opacity: e.WATERMARK_OPACITY, minWidth: e.WATERMARK_MIN_WIDTH },
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    maxInputPixels: e.MAX_INPUT_PIXELS,
+    concurrency: e.CONCURRENCY,
+    retentionDays: e.RETENTION_DAYS,
+    storage: e.STORAGE,
+    dataDir: e.DATA_DIR,
+    inputBucket: e.INPUT_BUCKET,
+    outputBucket: e.OUTPUT_BUCKET,
+    allowSvg: e.ALLOW_SVG,
+    maxAnimationFrames: e.MAX_ANIMATION_FRAMES,
+    processTimeoutMs: e.PROCESS_TIMEOUT_MS,
+    corsOrigins: e.CORS_ORIGINS,
+    host: e.HOST,
+    port: e.PORT,
+    apiKeys: e.API_KEYS,
+    ...(e.URL_SIGNING_SECRET ? { urlSigningSecret: e.URL_SIGNING_SECRET } : {}),
+    signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

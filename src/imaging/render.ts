@@ -1,0 +1,130 @@
+import sharp, { type Sharp } from 'sharp';
+import type { OutputFormat, VariantSpec } from '../config/variants.js';
+import type { WatermarkPosition } from '../config/config.js';
+import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
+import type { ImageInfo } from './probe.js';
+import { renderWatermark, type Watermark } from './watermark.js';
+
+export interface RenderOptions {
+  /** OUTPUT_FORMAT; a variant's own format wins over it. */
+  outputFormat: OutputFormat | 'auto';
+  quality: number;
+  maxInputPixels: number;
+  maxAnimationFrames: number;
+  /** Absent when this image is not watermarked. */
+  watermark?: { text: string; position: WatermarkPosition; opacity: number; minWidth: number };
+  /** Seconds libvips may spend on this one variant. */
+  timeoutSeconds?: number;
+}
+
+export interface RenderedVariant {
+  data: Buffer;
+  format: OutputFormat;
+  width: number;
+  height: number;
+  /** Frames in the output; 1 unless an animation was kept. */
+  pages: number;
+}
+
+/** Chooses the output format: a variant's own, else OUTPUT_FORMAT, where `auto` keeps animation and alpha. */
+export function outputFormatFor(spec: VariantSpec, info: ImageInfo, configured: RenderOptions['outputFormat']): OutputFormat {
+  if (spec.format) return spec.format;
+  if (configured !== 'auto') return configured;
+  if (isAnimated(info)) return 'webp';
+  return info.hasAlpha ? 'png' : 'jpeg';
+}
+
+const isAnimated = (info: ImageInfo) => info.pages > 1 && (info.format === 'gif' || info.format === 'webp');
+
+/**
+ * Renders one variant from the original's bytes: EXIF orientation applied, converted to sRGB
+ * (through an embedded ICC profile or from CMYK), every metadata block dropped, never enlarged,
+ * alpha kept or flattened onto white, animation kept when the output format can hold it.
+ */
+export async function renderVariant(source: Buffer, info: ImageInfo, spec: VariantSpec, options: RenderOptions): Promise<RenderedVariant> {
+  const format = outputFormatFor(spec, info, options.outputFormat);
+  const animated = isAnimated(info) && ANIMATED_OUTPUTS.has(format);
+  const framePixels = info.width * info.height;
+  // Keep as many frames as both the frame cap and the pixel budget allow.
+  const pages = animated ? Math.max(1, Math.min(info.pages, options.maxAnimationFrames, Math.floor(options.maxInputPixels / framePixels))) : 1;
+
+  let image = sharp(source, {
+    failOn: 'truncated',
+    limitInputPixels: options.maxInputPixels * pages,
+    animated,
+    pages,
+  })
+    .autoOrient()
+    .resize(spec.width, spec.height, { fit: spec.fit, withoutEnlargement: true })
+    .toColourspace('srgb');
+  if (options.timeoutSeconds) image = image.timeout({ seconds: Math.max(1, Math.ceil(options.timeoutSeconds)) });
+  if (info.hasAlpha && !ALPHA_OUTPUTS.has(format)) image = image.flatten({ background: '#ffffff' });
+
+  const size = resizedSize(info, spec);
+  const mark = options.watermark;
+  const stamp = mark && mark.text && size.width >= mark.minWidth ? await renderWatermark(mark.text, size.width, mark.opacity) : undefined;
+  // A mark that cannot fit (a thin strip of an image) is left out rather than cropped.
+  const fits = stamp && stamp.width <= size.width && stamp.height <= size.height;
+  let timing: Animation | undefined;
+  if (mark && stamp && fits && pages > 1) {
+    const { delay, loop } = await sharp(source, { animated: true, pages }).metadata();
+    timing = { ...(delay ? { delay } : {}), ...(loop !== undefined ? { loop } : {}) };
+    image = await stampEveryFrame(image, pages, stamp, mark.position);
+  } else if (mark && stamp && fits) {
+    image = image.composite([{ input: stamp.data, raw: { width: stamp.width, height: stamp.height, channels: 4 }, gravity: mark.position }]);
+  }
+
+  const { data, info: out } = await encode(image, format, options.quality, timing).toBuffer({ resolveWithObject: true });
+  return { data, format, width: out.width, height: out.pageHeight ?? out.height / pages, pages };
+}
+
+interface Animation {
+  delay?: number[];
+  loop?: number;
+}
+
+/**
+ * sharp composites once per image, not once per frame, so an animation is resized to raw frames
+ * first and every frame gets its own copy of the mark.
+ */
+async function stampEveryFrame(image: Sharp, pages: number, stamp: Watermark, position: WatermarkPosition): Promise<Sharp> {
+  const { data, info } = await image.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  const frameHeight = info.height / pages;
+  const at = place(position, info.width, frameHeight, stamp.width, stamp.height);
+  const overlays = Array.from({ length: pages }, (_, frame) => ({
+    input: stamp.data,
+    raw: { width: stamp.width, height: stamp.height, channels: 4 as const },
+    left: at.left,
+    top: frame * frameHeight + at.top,
+  }));
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels, pageHeight: frameHeight } }).composite(overlays);
+}
+
+/** The top-left corner that puts a `width` x `height` box at `position` inside the frame. */
+function place(position: WatermarkPosition, frameWidth: number, frameHeight: number, width: number, height: number) {
+  const left = position.includes('west') ? 0 : position.includes('east') ? frameWidth - width : Math.floor((frameWidth - width) / 2);
+  const top = position.startsWith('north') ? 0 : position.startsWith('south') ? frameHeight - height : Math.floor((frameHeight - height) / 2);
+  return { left, top };
+}
+
+/** The size sharp will produce, computed up front so the watermark can be sized before the pipeline runs. */
+export function resizedSize(info: Pick<ImageInfo, 'width' | 'height'>, spec: VariantSpec): { width: number; height: number } {
+  if (spec.fit === 'cover') return { width: Math.min(info.width, spec.width), height: Math.min(info.height, spec.height) };
+  const scale = Math.min(1, spec.width / info.width, spec.height / info.height);
+  return { width: Math.max(1, Math.round(info.width * scale)), height: Math.max(1, Math.round(info.height * scale)) };
+}
+
+function encode(image: Sharp, format: OutputFormat, quality: number, animation: Animation = {}): Sharp {
+  switch (format) {
+    case 'jpeg':
+      return image.jpeg({ quality });
+    case 'webp':
+      return image.webp({ quality, ...animation });
+    case 'avif':
+      return image.avif({ quality });
+    case 'png':
+      return image.png({ compressionLevel: 6 });
+    case 'gif':
+      return image.gif(animation);
+  }
+}

@@ -1,0 +1,64 @@
+import sharp from 'sharp';
+import { WATERMARK_FONT_FILE, WATERMARK_FONT_NAME } from './font.js';
+
+export interface Watermark {
+  /** Raw RGBA pixels of the mark, padded by its margin so gravity placement keeps it off the edge. */
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/** The mark's text height relative to the image width it is stamped on. */
+const SIZE_RATIO = 1 / 25;
+const MIN_FONT_PX = 10;
+/** The mark never covers more than this share of the image width. */
+const MAX_WIDTH_SHARE = 0.9;
+const SHADOW_STRENGTH = 0.6;
+
+/**
+ * Renders `text` as white glyphs with a soft dark outline, so it reads on light and dark photos alike,
+ * sized to `imageWidth` and faded to `opacity`. The font comes from the shipped file, never the system.
+ */
+export async function renderWatermark(text: string, imageWidth: number, opacity: number): Promise<Watermark> {
+  const fontPx = Math.max(MIN_FONT_PX, Math.round(imageWidth * SIZE_RATIO));
+  const glyphs = await sharp({
+    text: { text: escapeMarkup(text), font: `${WATERMARK_FONT_NAME} ${fontPx}`, fontfile: WATERMARK_FONT_FILE, dpi: 72 },
+  })
+    .extractChannel(0)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+
+  const pad = Math.max(2, Math.round(fontPx * 0.15));
+  const margin = Math.round(fontPx * 0.6);
+  let mask = sharp(glyphs.data, { raw: { width: glyphs.info.width, height: glyphs.info.height, channels: 1 } }).extend({ top: pad, bottom: pad, left: pad, right: pad, background: 'black' });
+  const maxWidth = Math.floor(imageWidth * MAX_WIDTH_SHARE) - 2 * margin;
+  if (glyphs.info.width + 2 * pad > maxWidth) mask = mask.resize({ width: Math.max(1, maxWidth) });
+  // extend() paints its background in sRGB, so take the one ink channel back out.
+  const ink = await mask.extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+  const shadow = await sharp(ink.data, { raw: { width: ink.info.width, height: ink.info.height, channels: 1 } })
+    .blur(Math.max(0.5, pad / 2))
+    .extractChannel(0)
+    .raw()
+    .toBuffer();
+
+  const { width, height } = ink.info;
+  const rgba = Buffer.alloc(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    const text = ink.data[i]! / 255;
+    const dark = Math.min(1, (shadow[i]! / 255) * 2) * SHADOW_STRENGTH;
+    const alpha = text + dark * (1 - text);
+    const grey = alpha > 0 ? (255 * text) / alpha : 0;
+    rgba[i * 4] = rgba[i * 4 + 1] = rgba[i * 4 + 2] = Math.round(grey);
+    rgba[i * 4 + 3] = Math.round(alpha * opacity * 255);
+  }
+  const padded = await sharp(rgba, { raw: { width, height, channels: 4 } })
+    .extend({ top: margin, bottom: margin, left: margin, right: margin, background: { r: 0, g: 0, b: 0, alpha: 0 } })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: padded.data, width: padded.info.width, height: padded.info.height };
+}
+
+/** Pango reads its text as markup: the user's text must show as typed, never as tags. */
+function escapeMarkup(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
