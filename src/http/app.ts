@@ -1,0 +1,81 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { cors } from 'hono/cors';
+import { AppError } from '../errors.js';
+import { createKeyChecker } from './auth.js';
+import type { AppDeps } from './context.js';
+import { problemResponse, toAppError } from './problem.js';
+import { isSignedDownload, registerDownloadRoutes } from './routes/downloads.js';
+import { registerImageRoutes } from './routes/images.js';
+import { registerSystemRoutes } from './routes/system.js';
+import { registerUploadRoutes } from './routes/uploads.js';
+import { registerWebRoutes } from './routes/web.js';
+
+/** Paths anyone may read: the page, its assets, liveness. */
+const isOpenPath = (path: string) => path === '/' || path === '/healthz' || path.startsWith('/assets/');
+
+/**
+ * The HTTP API v1, the same on Node and on Lambda: the runtime hands in the stores, signer, logger
+ * and metrics, and gets a fetch handler back.
+ */
+export function createApp(deps: AppDeps): OpenAPIHono {
+  const app = new OpenAPIHono({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const detail = result.error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`).join('; ');
+        throw new AppError(400, 'invalid_request', detail);
+      }
+    },
+  });
+  const checkKey = createKeyChecker(deps.config.apiKeys);
+
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    const status = c.res.status;
+    deps.metrics.requests.inc({ method: c.req.method, status: String(status) });
+    const id = /^\/v1\/(?:images|uploads)\/([^/]+)/.exec(c.req.path)?.[1] ?? c.res.headers.get('location')?.split('/').pop();
+    // The path only: query strings carry signatures, which never go to the log.
+    deps.logger.info(
+      { method: c.req.method, path: c.req.path, status, durationMs: Math.round(performance.now() - started), ...(id ? { id } : {}) },
+      'request',
+    );
+  });
+
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set('x-content-type-options', 'nosniff');
+    c.res.headers.set('referrer-policy', 'no-referrer');
+  });
+
+  if (deps.config.corsOrigins.length > 0) {
+    app.use(
+      '*',
+      cors({
+        origin: deps.config.corsOrigins,
+        allowHeaders: ['x-api-key', 'content-type', 'idempotency-key'],
+        allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+        exposeHeaders: ['etag', 'location', 'retry-after'],
+        maxAge: 600,
+      }),
+    );
+  }
+
+  app.use('*', async (c, next) => {
+    const { method, path } = c.req;
+    const signed = new URL(c.req.url).searchParams.has('sig');
+    const exempt =
+      method === 'OPTIONS' || isOpenPath(path) || isSignedDownload(method, path, signed) || (method === 'PUT' && path.startsWith('/v1/uploads/'));
+    if (!exempt) checkKey(c.req.header('x-api-key'));
+    await next();
+  });
+
+  registerImageRoutes(app, deps);
+  registerUploadRoutes(app, deps);
+  registerDownloadRoutes(app, deps);
+  registerSystemRoutes(app, deps);
+  if (deps.webRoot) registerWebRoutes(app, deps.webRoot);
+
+  app.onError((error, c) => problemResponse(toAppError(error, deps.logger, c)));
+  app.notFound((c) => problemResponse(new AppError(404, 'not_found', `There is no ${c.req.method} ${c.req.path}.`)));
+  return app;
+}

@@ -1,0 +1,95 @@
+import type { z } from '@hono/zod-openapi';
+import { AppError } from '../errors.js';
+import { idFromOriginalKey, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
+import { readManifest, type Manifest } from '../processing/manifest.js';
+import { fromObjectMetadata } from '../processing/original-metadata.js';
+import type { ListedObject, ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import type { Image } from './schemas.js';
+
+export type ImageView = z.infer<typeof Image>;
+
+/** Turns a variant into a link a browser can open without the API key. */
+export type VariantLink = (id: string, variant: string) => string;
+
+/**
+ * What the API says of one image, from its original and its manifest. No manifest, or one written
+ * for older bytes, means the work has not started yet: `pending`.
+ */
+export function toImageView(id: string, original: ObjectInfo, manifest: Manifest | undefined, link: VariantLink): ImageView {
+  const current = manifest && manifest.sourceEtag === original.etag ? manifest : undefined;
+  const meta = fromObjectMetadata(original.metadata);
+  const originalInfo = current?.original ?? {
+    bytes: original.size,
+    ...(meta.format ? { format: meta.format } : {}),
+    ...(meta.width ? { width: meta.width, height: meta.height } : {}),
+    ...(meta.filename ? { filename: meta.filename } : {}),
+  };
+  return {
+    id,
+    status: current?.status ?? 'pending',
+    ...(current?.error ? { error: current.error } : {}),
+    original: originalInfo,
+    variants:
+      current?.status === 'done'
+        ? current.variants.map(({ name, format, width, height, bytes }) => ({ name, format, width, height, bytes, url: link(id, name) }))
+        : [],
+    createdAt: current?.createdAt ?? original.lastModified.toISOString(),
+    ...(current?.completedAt ? { completedAt: current.completedAt } : {}),
+  };
+}
+
+export async function describeImage(input: ObjectStore, output: ObjectStore, id: string, link: VariantLink): Promise<ImageView> {
+  const original = await input.head(originalKey(id));
+  if (!original) throw notFound(id);
+  return toImageView(id, original, await readManifest(output, id), link);
+}
+
+export const notFound = (id: string) => new AppError(404, 'not_found', `There is no image ${id}.`);
+
+interface Position {
+  t: number;
+  k: string;
+}
+
+/** Newest first, by upload time then key; the cursor is the position of the last item served. */
+export async function listImages(
+  input: ObjectStore,
+  output: ObjectStore,
+  { limit, cursor }: { limit: number; cursor?: string | undefined },
+  link: VariantLink,
+): Promise<{ items: ImageView[]; nextCursor?: string }> {
+  const after = cursor ? decodeCursor(cursor) : undefined;
+  const all: ListedObject[] = [];
+  for await (const object of input.list(ORIGINALS_PREFIX)) if (idFromOriginalKey(object.key)) all.push(object);
+  all.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
+  const start = after ? all.findIndex((o) => isAfter(o, after)) : 0;
+  const page = start < 0 ? [] : all.slice(start, start + limit);
+
+  const items: ImageView[] = [];
+  for (const object of page) {
+    const id = idFromOriginalKey(object.key)!;
+    const [original, manifest] = await Promise.all([input.head(object.key), readManifest(output, id)]);
+    if (original) items.push(toImageView(id, original, manifest, link));
+  }
+  const last = page.at(-1);
+  const more = start >= 0 && start + limit < all.length;
+  return { items, ...(more && last ? { nextCursor: encodeCursor({ t: last.lastModified.getTime(), k: last.key }) } : {}) };
+}
+
+/** True when `object` comes after `position` in newest-first order. */
+const isAfter = (object: ListedObject, position: Position) => {
+  const t = object.lastModified.getTime();
+  return t < position.t || (t === position.t && object.key < position.k);
+};
+
+const encodeCursor = (position: Position) => Buffer.from(JSON.stringify(position)).toString('base64url');
+
+function decodeCursor(cursor: string): Position {
+  try {
+    const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Position;
+    if (typeof position.t === 'number' && typeof position.k === 'string') return position;
+  } catch {
+    // fall through to the 400 below
+  }
+  throw new AppError(400, 'invalid_cursor', 'The cursor is not one this API gave out.');
+}

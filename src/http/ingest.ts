@@ -1,0 +1,45 @@
+import { createReadStream } from 'node:fs';
+import type { Config } from '../config/config.js';
+import { MIME_TYPES } from '../imaging/formats.js';
+import { probeImage, type ImageInfo } from '../imaging/probe.js';
+import { originalKey } from '../processing/keys.js';
+import { toObjectMetadata } from '../processing/original-metadata.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { cleanFilename } from './filenames.js';
+import type { SpooledFile } from './spool.js';
+
+export interface IngestRequest {
+  id: string;
+  file: SpooledFile;
+  filename?: string;
+  watermark?: boolean;
+}
+
+/**
+ * The one way an upload becomes an original, shared by `POST /v1/images` and the direct-upload PUT:
+ * judge the spooled bytes by their header (415/422), then store them with what was learnt.
+ * Storing the original is what triggers processing.
+ */
+export async function ingestOriginal(
+  input: ObjectStore,
+  limits: Pick<Config, 'maxInputPixels' | 'allowSvg'>,
+  { id, file, filename, watermark }: IngestRequest,
+): Promise<ImageInfo> {
+  try {
+    const info = await probeImage(file.path, limits);
+    const name = cleanFilename(filename ?? file.filename);
+    await input.put(originalKey(id), createReadStream(file.path), {
+      contentType: MIME_TYPES[info.format],
+      metadata: toObjectMetadata({
+        ...(name ? { filename: name } : {}),
+        ...(watermark !== undefined ? { watermark } : {}),
+        format: info.format,
+        width: info.width,
+        height: info.height,
+      }),
+    });
+    return info;
+  } finally {
+    await file.discard();
+  }
+}

@@ -1,0 +1,110 @@
+import { Readable } from 'node:stream';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { AppError } from '../../errors.js';
+import { EXTENSIONS } from '../../imaging/formats.js';
+import { originalKey } from '../../processing/keys.js';
+import { readManifest } from '../../processing/manifest.js';
+import { fromObjectMetadata } from '../../processing/original-metadata.js';
+import type { StoredObject } from '../../storage/object-store.js';
+import { notFound } from '../catalogue.js';
+import type { AppDeps } from '../context.js';
+import { contentDisposition, variantFilename } from '../filenames.js';
+import { IdParams, problemResponse, VariantParams } from '../schemas.js';
+
+const binary = (description: string) => ({
+  description,
+  content: { 'image/*': { schema: { type: 'string' as const, format: 'binary' } } },
+});
+
+const signedQuery = z.object({
+  exp: z.string().optional().openapi({ description: 'Expiry of a signed link (from the `url` of a variant).' }),
+  sig: z.string().optional().openapi({ description: 'Signature of a signed link; with it no API key is needed.' }),
+});
+
+const downloadVariant = createRoute({
+  method: 'get',
+  path: '/v1/images/{id}/variants/{name}',
+  summary: 'Download one processed variant',
+  request: { params: VariantParams, query: signedQuery },
+  responses: {
+    200: binary('The variant.'),
+    304: { description: 'Not modified (If-None-Match).' },
+    403: problemResponse('A signed link that is not valid or has expired.'),
+    404: problemResponse('No such image or variant, or not processed yet.'),
+  },
+});
+
+const downloadOriginal = createRoute({
+  method: 'get',
+  path: '/v1/images/{id}/original',
+  summary: 'Download the original as uploaded',
+  request: { params: IdParams, query: signedQuery },
+  responses: {
+    200: binary('The original.'),
+    304: { description: 'Not modified (If-None-Match).' },
+    403: problemResponse('A signed link that is not valid or has expired.'),
+    404: problemResponse('No such image.'),
+  },
+});
+
+/** Downloads take either the API key or a valid signature, so `<img src>` works without the key. */
+export function isSignedDownload(method: string, path: string, hasSignature: boolean): boolean {
+  return hasSignature && (method === 'GET' || method === 'HEAD') && /^\/v1\/images\/[^/]+\/(variants\/[^/]+|original)$/.test(path);
+}
+
+export function registerDownloadRoutes(app: OpenAPIHono, deps: AppDeps): void {
+  const { input, output, signer } = deps;
+  /** The API-key middleware let a request with a signature through; here the signature is checked. */
+  function authorize(c: Context) {
+    const url = new URL(c.req.url);
+    if (!url.searchParams.has('sig')) return;
+    const nowSeconds = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
+    // A signed link is always signed for GET; HEAD asks about the same resource.
+    if (!signer.verify('GET', url, nowSeconds)) {
+      throw new AppError(403, 'invalid_signature', 'This link is not valid or has expired; fetch the image again for a fresh one.');
+    }
+  }
+
+  app.openapi(downloadVariant, async (c) => {
+    authorize(c);
+    const { id, name } = c.req.valid('param');
+    const manifest = await readManifest(output, id);
+    const variant = manifest?.status === 'done' ? manifest.variants.find((v) => v.name === name) : undefined;
+    const object = variant && (await output.get(variant.key));
+    if (!manifest || !variant || !object) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}" (yet).`);
+    const filename = variantFilename(manifest.original.filename, id, name, EXTENSIONS[variant.format]);
+    return send(c, object, `image/${variant.format}`, contentDisposition('inline', filename));
+  });
+
+  app.openapi(downloadOriginal, async (c) => {
+    authorize(c);
+    const { id } = c.req.valid('param');
+    const object = await input.get(originalKey(id));
+    if (!object) throw notFound(id);
+    const filename = fromObjectMetadata(object.metadata).filename ?? id;
+    return send(c, object, object.contentType ?? 'application/octet-stream', contentDisposition('attachment', filename));
+  });
+}
+
+/** Streams a stored object with the headers a download needs; answers 304 to a matching If-None-Match. */
+function send(c: Context, object: StoredObject, contentType: string, disposition: string): Response {
+  const headers: Record<string, string> = {
+    'content-type': contentType,
+    etag: object.etag,
+    'cache-control': 'private, max-age=31536000, immutable',
+    'content-disposition': disposition,
+    'x-content-type-options': 'nosniff',
+    // Should a browser ever render a download as a document, it gets no scripts and no origin.
+    'content-security-policy': "default-src 'none'; sandbox",
+    'last-modified': object.lastModified.toUTCString(),
+  };
+  const matches = c.req.header('if-none-match')?.split(',').some((tag) => tag.trim() === object.etag || tag.trim() === '*');
+  if (matches || c.req.method === 'HEAD') {
+    object.body.destroy();
+    if (matches) return new Response(null, { status: 304, headers });
+    return new Response(null, { status: 200, headers: { ...headers, 'content-length': String(object.size) } });
+  }
+  headers['content-length'] = String(object.size);
+  return new Response(Readable.toWeb(object.body) as ReadableStream, { status: 200, headers });
+}

@@ -1,0 +1,129 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { AppError } from '../../errors.js';
+import { newId, originalKey } from '../../processing/keys.js';
+import { readManifest } from '../../processing/manifest.js';
+import { removeOutputs } from '../../processing/processor.js';
+import { describeImage, listImages, notFound, type VariantLink } from '../catalogue.js';
+import type { AppDeps } from '../context.js';
+import { ingestOriginal } from '../ingest.js';
+import { linkExpiry } from '../signed-url.js';
+import { spoolBody } from '../spool.js';
+import { Accepted, IdParams, Image, ImageList, ListQuery, problemResponse, UploadQuery } from '../schemas.js';
+
+/** Room for multipart boundaries and headers on top of the file itself. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+const uploadImage = createRoute({
+  method: 'post',
+  path: '/v1/images',
+  summary: 'Upload one image',
+  description: 'A raw body (image/* or application/octet-stream) or multipart/form-data with the field `file`. The bytes decide whether it is an image.',
+  request: {
+    query: UploadQuery,
+    body: {
+      required: true,
+      content: {
+        'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+        'image/*': { schema: { type: 'string', format: 'binary' } },
+        'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] } },
+      },
+    },
+  },
+  responses: {
+    202: { description: 'Accepted; processing starts now.', content: { 'application/json': { schema: Accepted } } },
+    400: problemResponse('Empty or malformed upload.'),
+    401: problemResponse('Missing or wrong API key.'),
+    413: problemResponse('Larger than MAX_UPLOAD_BYTES.'),
+    415: problemResponse('Not a supported image.'),
+    422: problemResponse('Unreadable header, or over MAX_INPUT_PIXELS.'),
+  },
+});
+
+const getImage = createRoute({
+  method: 'get',
+  path: '/v1/images/{id}',
+  summary: 'Status and variants of one image',
+  request: { params: IdParams },
+  responses: {
+    200: { description: 'The image.', content: { 'application/json': { schema: Image } } },
+    404: problemResponse('No such image.'),
+  },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/images',
+  summary: 'Images, newest first',
+  request: { query: ListQuery },
+  responses: {
+    200: { description: 'A page of images.', content: { 'application/json': { schema: ImageList } } },
+    400: problemResponse('Bad limit or cursor.'),
+  },
+});
+
+const deleteRoute = createRoute({
+  method: 'delete',
+  path: '/v1/images/{id}',
+  summary: 'Delete an image: its original and every output',
+  request: { params: IdParams },
+  responses: { 204: { description: 'Deleted.' }, 404: problemResponse('No such image.') },
+});
+
+/** Signed, absolute links to variants, valid without the API key. */
+export function variantLinks(c: Context, deps: AppDeps): VariantLink {
+  const origin = new URL(c.req.url).origin;
+  const nowSeconds = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
+  const expires = linkExpiry(nowSeconds, deps.config.signedUrlTtlSeconds);
+  return (id, name) => origin + deps.signer.sign('GET', `/v1/images/${id}/variants/${name}`, {}, expires);
+}
+
+/** Refuses a declared body over the limit before reading a byte of it. */
+export function checkDeclaredLength(c: Context, limit: number): void {
+  const declared = Number(c.req.header('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    throw new AppError(413, 'too_large', `The upload is larger than the limit of ${limit} bytes.`);
+  }
+}
+
+export function registerImageRoutes(app: OpenAPIHono, deps: AppDeps): void {
+  const { input, output, config } = deps;
+
+  app.openapi(uploadImage, async (c) => {
+    const query = c.req.valid('query');
+    const contentType = c.req.header('content-type') ?? 'application/octet-stream';
+    const multipart = /^multipart\/form-data/i.test(contentType);
+    checkDeclaredLength(c, config.maxUploadBytes + (multipart ? MULTIPART_OVERHEAD : 0));
+    const id = newId();
+    const file = await spoolBody(c.req.raw.body, contentType, deps.spoolDir, config.maxUploadBytes);
+    await ingestOriginal(input, config, {
+      id,
+      file,
+      ...(query.filename ? { filename: query.filename } : {}),
+      ...(query.watermark !== undefined ? { watermark: query.watermark } : {}),
+    });
+    deps.metrics.uploads.inc();
+    const self = `/v1/images/${id}`;
+    return c.json({ id, status: 'pending' as const, links: { self } }, 202, { Location: self });
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    return c.json(await listImages(input, output, { limit, cursor }, variantLinks(c, deps)), 200);
+  });
+
+  app.openapi(getImage, async (c) => {
+    const { id } = c.req.valid('param');
+    return c.json(await describeImage(input, output, id, variantLinks(c, deps)), 200);
+  });
+
+  app.openapi(deleteRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const original = await input.head(originalKey(id));
+    if (!original && !(await readManifest(output, id))) throw notFound(id);
+    // The original goes first: once it is gone, no event or restart can bring the image back.
+    await input.delete(originalKey(id));
+    await removeOutputs(output, id);
+    return c.body(null, 204);
+  });
+}

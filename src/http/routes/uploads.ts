@@ -1,0 +1,103 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { AppError } from '../../errors.js';
+import { MIME_TYPES } from '../../imaging/formats.js';
+import { ImageId } from '../schemas.js';
+import { isValidId, newId, originalKey } from '../../processing/keys.js';
+import type { AppDeps } from '../context.js';
+import { ingestOriginal } from '../ingest.js';
+import { Accepted, problemResponse, UploadRequest, UploadTicket } from '../schemas.js';
+import { spoolBody } from '../spool.js';
+import { checkDeclaredLength } from './images.js';
+
+/** How long a direct-upload URL stays valid. */
+export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
+
+const createTicket = createRoute({
+  method: 'post',
+  path: '/v1/uploads',
+  summary: 'Ask for a direct upload URL',
+  description: 'For large files: PUT the bytes to `upload.url` with exactly `upload.headers`; processing starts when they arrive.',
+  request: { body: { required: true, content: { 'application/json': { schema: UploadRequest } } } },
+  responses: {
+    201: { description: 'Where to PUT the file.', content: { 'application/json': { schema: UploadTicket } } },
+    400: problemResponse('Malformed request.'),
+    401: problemResponse('Missing or wrong API key.'),
+    413: problemResponse('The declared size is over MAX_UPLOAD_BYTES.'),
+    415: problemResponse('The declared type is not a supported image.'),
+  },
+});
+
+const putUpload = createRoute({
+  method: 'put',
+  path: '/v1/uploads/{id}',
+  summary: 'The direct upload target (a signed URL from POST /v1/uploads)',
+  request: {
+    params: z.object({ id: ImageId }),
+    body: { required: true, content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+  },
+  responses: {
+    200: { description: 'Stored; processing has started.', content: { 'application/json': { schema: Accepted } } },
+    403: problemResponse('The URL is not valid, has expired, or the headers differ from the signed ones.'),
+    409: problemResponse('This URL was already used.'),
+    413: problemResponse('Larger than the declared size.'),
+    415: problemResponse('Not a supported image.'),
+    422: problemResponse('Unreadable header, or over MAX_INPUT_PIXELS.'),
+  },
+});
+
+export function registerUploadRoutes(app: OpenAPIHono, deps: AppDeps): void {
+  const { config, signer, input } = deps;
+  const now = () => deps.now?.() ?? new Date();
+  const allowedTypes = new Set([
+    'application/octet-stream',
+    ...(['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'] as const).map((format) => MIME_TYPES[format]),
+    ...(config.allowSvg ? [MIME_TYPES.svg] : []),
+  ]);
+
+  app.openapi(createTicket, async (c) => {
+    const request = c.req.valid('json');
+    const contentType = request.contentType.toLowerCase();
+    if (!allowedTypes.has(contentType)) {
+      throw new AppError(415, 'unsupported_format', `${request.contentType} is not a supported image type; use one of ${[...allowedTypes].join(', ')}.`);
+    }
+    if (request.size > config.maxUploadBytes) {
+      throw new AppError(413, 'too_large', `${request.size} bytes is over the limit of ${config.maxUploadBytes}.`);
+    }
+    const id = newId();
+    const expiresAt = Math.floor(now().getTime() / 1000) + UPLOAD_URL_TTL_SECONDS;
+    const params: Record<string, string> = { size: String(request.size), type: contentType };
+    if (request.filename) params.filename = request.filename;
+    if (request.watermark !== undefined) params.watermark = String(request.watermark);
+    const url = new URL(c.req.url).origin + signer.sign('PUT', `/v1/uploads/${id}`, params, expiresAt);
+    return c.json(
+      { id, upload: { url, method: 'PUT' as const, headers: { 'Content-Type': contentType }, expiresAt: new Date(expiresAt * 1000).toISOString() } },
+      201,
+    );
+  });
+
+  app.openapi(putUpload, async (c) => {
+    const url = new URL(c.req.url);
+    const id = c.req.param('id');
+    if (!isValidId(id) || !signer.verify('PUT', url, Math.floor(now().getTime() / 1000))) {
+      throw new AppError(403, 'invalid_signature', 'This upload URL is not valid or has expired; ask POST /v1/uploads for a new one.');
+    }
+    const signedType = url.searchParams.get('type') ?? '';
+    if ((c.req.header('content-type') ?? '').toLowerCase() !== signedType) {
+      throw new AppError(403, 'signature_mismatch', `Send the header Content-Type: ${signedType}, as the upload URL was signed for it.`);
+    }
+    if (await input.head(originalKey(id))) throw new AppError(409, 'already_uploaded', 'This upload URL was already used.');
+    const limit = Math.min(Number(url.searchParams.get('size')), config.maxUploadBytes);
+    checkDeclaredLength(c, limit);
+    const file = await spoolBody(c.req.raw.body, 'application/octet-stream', deps.spoolDir, limit);
+    const watermark = url.searchParams.get('watermark');
+    const filename = url.searchParams.get('filename');
+    await ingestOriginal(input, config, {
+      id,
+      file,
+      ...(filename ? { filename } : {}),
+      ...(watermark ? { watermark: watermark === 'true' } : {}),
+    });
+    deps.metrics.uploads.inc();
+    return c.json({ id, status: 'pending' as const, links: { self: `/v1/images/${id}` } }, 200);
+  });
+}

@@ -1,0 +1,96 @@
+import { z } from '@hono/zod-openapi';
+import { ID_PATTERN } from '../processing/keys.js';
+
+/** The shapes the API validates and answers with; `/openapi.json` is generated from these same schemas. */
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().openapi({ example: 'unsupported_format' }),
+  })
+  .openapi('Problem');
+
+export const ImageId = z.string().regex(ID_PATTERN).openapi({ param: { name: 'id', in: 'path' }, example: '0193c1c4-7d2a-7c55-9a51-2f4c3b1e8d90' });
+
+export const VariantName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/).openapi({ param: { name: 'name', in: 'path' }, example: 'thumbnail' });
+
+export const IdParams = z.object({ id: ImageId });
+export const VariantParams = z.object({ id: ImageId, name: VariantName });
+
+const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const UploadQuery = z.object({
+  watermark: booleanQuery.optional().openapi({ description: 'Overrides the server default (on when WATERMARK_TEXT is set).' }),
+  filename: z.string().max(255).optional().openapi({ description: 'The file name for a raw upload; multipart uploads carry their own.' }),
+});
+
+export const Status = z.enum(['pending', 'processing', 'done', 'failed']);
+
+export const Image = z
+  .object({
+    id: z.string(),
+    status: Status,
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+    original: z.object({
+      format: z.string().optional(),
+      width: z.number().int().optional(),
+      height: z.number().int().optional(),
+      bytes: z.number().int(),
+      filename: z.string().optional(),
+    }),
+    variants: z.array(
+      z.object({
+        name: z.string(),
+        format: z.string(),
+        width: z.number().int(),
+        height: z.number().int(),
+        bytes: z.number().int(),
+        url: z.string().openapi({ description: 'A signed link that works without the API key until it expires.' }),
+      }),
+    ),
+    createdAt: z.string(),
+    completedAt: z.string().optional(),
+  })
+  .openapi('Image');
+
+export const Accepted = z
+  .object({ id: z.string(), status: z.literal('pending'), links: z.object({ self: z.string() }) })
+  .openapi('Accepted');
+
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(512).optional(),
+});
+
+export const ImageList = z.object({ items: z.array(Image), nextCursor: z.string().optional() }).openapi('ImageList');
+
+export const UploadRequest = z
+  .object({
+    contentType: z.string().max(100).openapi({ example: 'image/jpeg' }),
+    size: z.number().int().min(1).openapi({ example: 4_200_000 }),
+    filename: z.string().max(255).optional(),
+    watermark: z.boolean().optional(),
+  })
+  .openapi('UploadRequest');
+
+export const UploadTicket = z
+  .object({
+    id: z.string(),
+    upload: z.object({
+      url: z.string(),
+      method: z.literal('PUT'),
+      headers: z.record(z.string(), z.string()),
+      expiresAt: z.string(),
+    }),
+  })
+  .openapi('UploadTicket');
+
+export const Health = z.object({ status: z.literal('ok') });
+
+export const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: Problem } },
+});

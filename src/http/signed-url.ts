@@ -1,0 +1,43 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export interface UrlSigner {
+  /** Returns `path?params&exp=..&sig=..`, valid until `expiresAt` (seconds since the epoch). */
+  sign(method: string, path: string, params: Record<string, string>, expiresAt: number): string;
+  /** True when `sig` matches the method, path and every other query parameter, and `exp` has not passed. */
+  verify(method: string, url: URL, nowSeconds: number): boolean;
+}
+
+/**
+ * HMAC-SHA256 over the method, the path and the sorted query, so no part of a signed URL can be
+ * changed. Local stand-in for S3's presigned URLs: links that work without the API key.
+ */
+export function createUrlSigner(secret: string | Buffer = randomBytes(32)): UrlSigner {
+  const mac = (method: string, path: string, params: URLSearchParams) => {
+    const sorted = [...params].filter(([name]) => name !== 'sig').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const canonical = [method.toUpperCase(), path, new URLSearchParams(sorted).toString()].join('\n');
+    return createHmac('sha256', secret).update(canonical).digest();
+  };
+  return {
+    sign(method, path, params, expiresAt) {
+      const query = new URLSearchParams({ ...params, exp: String(expiresAt) });
+      query.set('sig', mac(method, path, query).toString('base64url'));
+      return `${path}?${query}`;
+    },
+    verify(method, url, nowSeconds) {
+      const sig = url.searchParams.get('sig');
+      const exp = Number(url.searchParams.get('exp'));
+      if (!sig || !Number.isInteger(exp) || exp < nowSeconds) return false;
+      const expected = mac(method, url.pathname, url.searchParams);
+      const given = Buffer.from(sig, 'base64url');
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    },
+  };
+}
+
+/**
+ * Expiry rounded to a window, so one image's links stay the same between polls and browsers can
+ * cache them; every link is valid for at least `ttlSeconds`.
+ */
+export function linkExpiry(nowSeconds: number, ttlSeconds: number): number {
+  return (Math.floor(nowSeconds / ttlSeconds) + 2) * ttlSeconds;
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import busboy from 'busboy';
+import { AppError } from '../errors.js';
+
+export interface SpooledFile {
+  path: string;
+  bytes: number;
+  /** The client's name for the file, when multipart gave one. */
+  filename?: string;
+  /** Removes the temporary file; safe to call twice. */
+  discard(): Promise<void>;
+}
+
+const tooLarge = (limit: number) => new AppError(413, 'too_large', `The upload is larger than the limit of ${limit} bytes.`);
+
+/** Passes bytes through, failing with 413 the moment more than `limit` have gone by. */
+function byteLimit(limit: number, counted: (bytes: number) => void): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      counted(total);
+      done(total > limit ? tooLarge(limit) : null, chunk);
+    },
+  });
+}
+
+/**
+ * Streams a request body to a temporary file under `dir`, never holding it in memory, and stops
+ * at `limit` bytes. A raw body is the file; a multipart body's `file` field is.
+ */
+export async function spoolBody(
+  body: ReadableStream<Uint8Array> | null,
+  contentType: string,
+  dir: string,
+  limit: number,
+): Promise<SpooledFile> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `upload-${randomUUID()}`);
+  const discard = () => rm(path, { force: true });
+  if (!body) throw new AppError(400, 'empty_body', 'The request has no body.');
+  const source = Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+  try {
+    const spooled = /^multipart\/form-data/i.test(contentType)
+      ? await spoolMultipart(source, contentType, path, limit)
+      : await spoolRaw(source, path, limit);
+    if (spooled.bytes === 0) throw new AppError(400, 'empty_body', 'The uploaded file is empty.');
+    return { path, ...spooled, discard };
+  } catch (error) {
+    source.destroy();
+    await discard();
+    throw error;
+  }
+}
+
+async function spoolRaw(source: Readable, path: string, limit: number): Promise<{ bytes: number }> {
+  let bytes = 0;
+  await pipeline(source, byteLimit(limit, (n) => (bytes = n)), createWriteStream(path));
+  return { bytes };
+}
+
+function spoolMultipart(source: Readable, contentType: string, path: string, limit: number): Promise<{ bytes: number; filename?: string }> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: { 'content-type': contentType }, limits: { files: 1, fileSize: limit + 1, fields: 20, parts: 40 } });
+    } catch {
+      reject(new AppError(400, 'malformed_multipart', 'The multipart body has no boundary.'));
+      return;
+    }
+    let written: Promise<{ bytes: number; filename?: string }> | undefined;
+    parser.on('file', (field, stream, info) => {
+      if (field !== 'file' || written) {
+        stream.resume();
+        return;
+      }
+      let bytes = 0;
+      written = pipeline(stream, byteLimit(limit, (n) => (bytes = n)), createWriteStream(path)).then(() => ({
+        bytes,
+        ...(info.filename ? { filename: info.filename } : {}),
+      }));
+      // Settle now if the file fails, so the request body stops being read.
+      written.catch(reject);
+    });
+    parser.on('error', (error: Error) => reject(new AppError(400, 'malformed_multipart', `The multipart body is malformed: ${error.message}`)));
+    parser.on('close', () => {
+      if (!written) reject(new AppError(400, 'missing_file', 'The multipart body has no "file" field.'));
+      else written.then(resolve, reject);
+    });
+    source.on('error', reject);
+    source.pipe(parser);
+  });
+}

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import type { OutputFormat } from '../config/variants.js';
+import { EXTENSIONS } from '../imaging/formats.js';
+
+/**
+ * Image ids: UUIDv7 from the API (time-ordered, 74 random bits), or any key suffix another tool
+ * wrote under `originals/` that is safe as one path segment. Checked before an id touches a key.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+
+export const isValidId = (id: string) => ID_PATTERN.test(id);
+
+export const ORIGINALS_PREFIX = 'originals/';
+
+export const originalKey = (id: string) => `${ORIGINALS_PREFIX}${id}`;
+export const manifestKey = (id: string) => `${id}/manifest.json`;
+export const outputPrefix = (id: string) => `${id}/`;
+export const variantKey = (id: string, variant: string, format: OutputFormat) => `${id}/${variant}.${EXTENSIONS[format]}`;
+
+/** The id of an input-bucket key, or undefined when the key is not an original we may process. */
+export function idFromOriginalKey(key: string): string | undefined {
+  if (!key.startsWith(ORIGINALS_PREFIX)) return undefined;
+  const id = key.slice(ORIGINALS_PREFIX.length);
+  return isValidId(id) ? id : undefined;
+}
+
+/** A UUIDv7 (RFC 9562): 48-bit millisecond time, version, 74 random bits. */
+export function newId(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f);
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,57 @@
+import type { OutputFormat } from '../config/variants.js';
+import type { InputFormat } from '../imaging/formats.js';
+import { getBuffer, type ObjectStore } from '../storage/object-store.js';
+import { manifestKey } from './keys.js';
+
+export type ImageStatus = 'pending' | 'processing' | 'done' | 'failed';
+
+export interface ManifestVariant {
+  name: string;
+  format: OutputFormat;
+  width: number;
+  height: number;
+  bytes: number;
+  key: string;
+}
+
+export interface OriginalInfo {
+  format?: InputFormat;
+  width?: number;
+  height?: number;
+  bytes: number;
+  filename?: string;
+}
+
+/** `{id}/manifest.json` in the output bucket: the status record of one image; no database needed. */
+export interface Manifest {
+  id: string;
+  status: ImageStatus;
+  error?: { code: string; message: string };
+  original: OriginalInfo;
+  variants: ManifestVariant[];
+  watermark: boolean;
+  createdAt: string;
+  startedAt?: string;
+  completedAt?: string;
+  /** The ETag of the original this manifest describes; a new original means new work. */
+  sourceEtag: string;
+}
+
+export const isFinal = (status: ImageStatus) => status === 'done' || status === 'failed';
+
+export async function readManifest(output: ObjectStore, id: string): Promise<Manifest | undefined> {
+  const bytes = await getBuffer(output, manifestKey(id));
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as Manifest;
+  } catch {
+    // A manifest is written atomically, so this is another tool's file: treat it as absent.
+    return undefined;
+  }
+}
+
+export async function writeManifest(output: ObjectStore, manifest: Manifest): Promise<void> {
+  await output.put(manifestKey(manifest.id), Buffer.from(JSON.stringify(manifest, null, 2)), {
+    contentType: 'application/json',
+  });
+}

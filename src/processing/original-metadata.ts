@@ -1,0 +1,40 @@
+import type { InputFormat } from '../imaging/formats.js';
+
+/** What the upload learnt about an original, kept as its user metadata (S3: x-amz-meta-*). */
+export interface OriginalMetadata {
+  filename?: string;
+  /** Unset: the server's default (on when WATERMARK_TEXT is set). */
+  watermark?: boolean;
+  format?: InputFormat;
+  width?: number;
+  height?: number;
+}
+
+/** S3 metadata values must be ASCII, so the filename travels percent-encoded. */
+export function toObjectMetadata(meta: OriginalMetadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (meta.filename) out.filename = encodeURIComponent(meta.filename);
+  if (meta.watermark !== undefined) out.watermark = String(meta.watermark);
+  if (meta.format) out.format = meta.format;
+  if (meta.width) out.width = String(meta.width);
+  if (meta.height) out.height = String(meta.height);
+  return out;
+}
+
+export function fromObjectMetadata(record: Record<string, string>): OriginalMetadata {
+  const meta: OriginalMetadata = {};
+  if (record.filename) {
+    try {
+      meta.filename = decodeURIComponent(record.filename);
+    } catch {
+      meta.filename = record.filename;
+    }
+  }
+  if (record.watermark === 'true' || record.watermark === 'false') meta.watermark = record.watermark === 'true';
+  if (record.format) meta.format = record.format as InputFormat;
+  const width = Number(record.width);
+  const height = Number(record.height);
+  if (Number.isInteger(width) && width > 0) meta.width = width;
+  if (Number.isInteger(height) && height > 0) meta.height = height;
+  return meta;
+}

@@ -1,0 +1,186 @@
+import type { Config } from '../config/config.js';
+import { AppError, isAppError } from '../errors.js';
+import { probeImage, type ImageInfo } from '../imaging/probe.js';
+import { renderVariant, type RenderedVariant } from '../imaging/render.js';
+import { getBuffer, type ObjectStore } from '../storage/object-store.js';
+import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
+import { isFinal, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
+import { fromObjectMetadata } from './original-metadata.js';
+
+export type ProcessingConfig = Pick<
+  Config,
+  'variants' | 'outputFormat' | 'quality' | 'watermark' | 'maxInputPixels' | 'allowSvg' | 'maxAnimationFrames' | 'processTimeoutMs'
+>;
+
+export interface ProcessorDeps {
+  input: ObjectStore;
+  output: ObjectStore;
+  config: ProcessingConfig;
+  now?: () => Date;
+}
+
+export type ProcessOutcome =
+  | { id: string; status: 'done'; durationMs: number; variants: number }
+  | { id: string; status: 'failed'; durationMs: number; error: { code: string; message: string } }
+  | { id: string; status: 'skipped'; reason: 'missing' | 'unchanged' | 'deleted' };
+
+export interface Processor {
+  /** Renders every variant of one original and writes its manifest. Safe to call twice, or at once. */
+  process(id: string): Promise<ProcessOutcome>;
+  /** Records a failure that happened outside the imaging work (a storage error, a crash in the runner). */
+  markFailed(id: string, code: string, message: string): Promise<void>;
+}
+
+/**
+ * The processor: given the id of a new original, read it, render every variant, write them, then
+ * the manifest. Imaging failures end as a failed manifest with a stable code; storage errors are
+ * thrown, so the caller (a queue, or Lambda) can retry.
+ */
+export function createProcessor({ input, output, config, now = () => new Date() }: ProcessorDeps): Processor {
+  async function process(id: string): Promise<ProcessOutcome> {
+    const started = now();
+    const original = await input.head(originalKey(id));
+    if (!original) return { id, status: 'skipped', reason: 'missing' };
+    const previous = await readManifest(output, id);
+    if (previous && isFinal(previous.status) && previous.sourceEtag === original.etag) {
+      return { id, status: 'skipped', reason: 'unchanged' };
+    }
+
+    const meta = fromObjectMetadata(original.metadata);
+    const base: Manifest = {
+      id,
+      status: 'processing',
+      original: {
+        bytes: original.size,
+        ...(meta.format ? { format: meta.format } : {}),
+        ...(meta.width ? { width: meta.width, height: meta.height } : {}),
+        ...(meta.filename ? { filename: meta.filename } : {}),
+      },
+      variants: [],
+      watermark: meta.watermark ?? config.watermark.text !== '',
+      createdAt: previous?.createdAt ?? original.lastModified.toISOString(),
+      startedAt: started.toISOString(),
+      sourceEtag: original.etag,
+    };
+    await writeManifest(output, base);
+
+    const source = await getBuffer(input, originalKey(id));
+    if (!source) return { id, status: 'skipped', reason: 'deleted' };
+
+    let info: ImageInfo;
+    let rendered: RenderedVariant[];
+    try {
+      ({ info, rendered } = await withDeadline(renderAll(source, base.watermark, started), config.processTimeoutMs));
+    } catch (error) {
+      const failure = asImagingFailure(error);
+      if (!(await finish({ ...base, status: 'failed', error: failure, completedAt: now().toISOString() }))) {
+        return { id, status: 'skipped', reason: 'deleted' };
+      }
+      return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error: failure };
+    }
+
+    const variants: ManifestVariant[] = [];
+    for (const [index, spec] of config.variants.entries()) {
+      const variant = rendered[index]!;
+      const key = variantKey(id, spec.name, variant.format);
+      await output.put(key, variant.data, { contentType: `image/${variant.format}` });
+      variants.push({ name: spec.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key });
+    }
+    await removeStaleOutputs(id, new Set(variants.map((v) => v.key)));
+
+    const done = await finish({
+      ...base,
+      status: 'done',
+      original: { ...base.original, format: info.format, width: info.width, height: info.height },
+      variants,
+      completedAt: now().toISOString(),
+    });
+    if (!done) return { id, status: 'skipped', reason: 'deleted' };
+    return { id, status: 'done', durationMs: now().getTime() - started.getTime(), variants: variants.length };
+  }
+
+  /** Writes the final manifest, unless the original was deleted meanwhile: then nothing is left behind. */
+  async function finish(manifest: Manifest): Promise<boolean> {
+    if (!(await input.head(originalKey(manifest.id)))) {
+      await removeOutputs(output, manifest.id);
+      return false;
+    }
+    await writeManifest(output, manifest);
+    return true;
+  }
+
+  async function renderAll(source: Buffer, watermark: boolean, started: Date) {
+    const info = await probeImage(source, config);
+    const rendered: RenderedVariant[] = [];
+    for (const spec of config.variants) {
+      const remainingMs = config.processTimeoutMs - (now().getTime() - started.getTime());
+      rendered.push(
+        await renderVariant(source, info, spec, {
+          outputFormat: config.outputFormat,
+          quality: config.quality,
+          maxInputPixels: config.maxInputPixels,
+          maxAnimationFrames: config.maxAnimationFrames,
+          ...(watermark && config.watermark.text ? { watermark: config.watermark } : {}),
+          timeoutSeconds: Math.max(1, remainingMs / 1000),
+        }),
+      );
+    }
+    return { info, rendered };
+  }
+
+  async function removeStaleOutputs(id: string, keep: Set<string>) {
+    for await (const object of output.list(outputPrefix(id))) {
+      if (!keep.has(object.key) && object.key !== manifestKey(id)) await output.delete(object.key);
+    }
+  }
+
+  async function markFailed(id: string, code: string, message: string) {
+    const original = await input.head(originalKey(id));
+    if (!original) return;
+    const previous = await readManifest(output, id);
+    const meta = fromObjectMetadata(original.metadata);
+    await writeManifest(output, {
+      id,
+      status: 'failed',
+      error: { code, message },
+      original: { bytes: original.size, ...(meta.filename ? { filename: meta.filename } : {}) },
+      variants: [],
+      watermark: meta.watermark ?? config.watermark.text !== '',
+      createdAt: previous?.createdAt ?? original.lastModified.toISOString(),
+      completedAt: now().toISOString(),
+      sourceEtag: original.etag,
+    });
+  }
+
+  return { process, markFailed };
+}
+
+/** Removes every output of an image, the manifest last so a reader never sees a manifest without files. */
+export async function removeOutputs(output: ObjectStore, id: string): Promise<void> {
+  for await (const object of output.list(outputPrefix(id))) {
+    if (object.key !== manifestKey(id)) await output.delete(object.key);
+  }
+  await output.delete(manifestKey(id));
+}
+
+function asImagingFailure(error: unknown): { code: string; message: string } {
+  if (isAppError(error)) return { code: error.code, message: error.message };
+  const message = error instanceof Error ? error.message : String(error);
+  if (/pixel limit/i.test(message)) return { code: 'too_many_pixels', message };
+  if (/timeout/i.test(message)) return { code: 'timeout', message };
+  return { code: 'decode_failed', message };
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AppError(422, 'timeout', `Processing took longer than ${ms} ms.`)), ms);
+  });
+  // The loser of the race still settles later; its rejection is already accounted for.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

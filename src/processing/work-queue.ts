@@ -1,0 +1,68 @@
+export interface WorkQueue {
+  /** Queues an id; an id already waiting is not queued twice, one already running runs once more after. */
+  enqueue(id: string): void;
+  /** Ids waiting for a worker. */
+  readonly depth: number;
+  /** Ids being worked on. */
+  readonly active: number;
+  /** Resolves when nothing is waiting or running. */
+  idle(): Promise<void>;
+  /** Stops taking work and waits for what runs. */
+  close(): Promise<void>;
+}
+
+/**
+ * A bounded pool: at most `concurrency` ids run at once, the rest wait in arrival order.
+ * `run` must not throw; failures are the runner's to record.
+ */
+export function createWorkQueue(concurrency: number, run: (id: string) => Promise<void>): WorkQueue {
+  const waiting: string[] = [];
+  const waitingSet = new Set<string>();
+  const running = new Set<string>();
+  const again = new Set<string>();
+  const idleWaiters: Array<() => void> = [];
+  let closed = false;
+
+  function pump() {
+    while (!closed && running.size < concurrency && waiting.length > 0) {
+      const id = waiting.shift()!;
+      waitingSet.delete(id);
+      running.add(id);
+      void run(id).finally(() => {
+        running.delete(id);
+        if (again.delete(id)) enqueue(id);
+        pump();
+        if (running.size === 0 && (waiting.length === 0 || closed)) idleWaiters.splice(0).forEach((resolve) => resolve());
+      });
+    }
+  }
+
+  function enqueue(id: string) {
+    if (closed || waitingSet.has(id)) return;
+    if (running.has(id)) {
+      again.add(id);
+      return;
+    }
+    waiting.push(id);
+    waitingSet.add(id);
+    pump();
+  }
+
+  const idle = () =>
+    running.size === 0 && (waiting.length === 0 || closed) ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
+
+  return {
+    enqueue,
+    get depth() {
+      return waiting.length;
+    },
+    get active() {
+      return running.size;
+    },
+    idle,
+    async close() {
+      closed = true;
+      await idle();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import type { AddressInfo } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { pino, type Logger } from 'pino';
+import { ConfigError, type Config } from '../config/config.js';
+import { createApp } from '../http/app.js';
+import { createMetrics } from '../http/metrics.js';
+import { createUrlSigner } from '../http/signed-url.js';
+import { tuneSharp } from '../imaging/tuning.js';
+import { idFromOriginalKey } from '../processing/keys.js';
+import { createProcessor } from '../processing/processor.js';
+import { findUnfinished } from '../processing/recovery.js';
+import { createWorkQueue, type WorkQueue } from '../processing/work-queue.js';
+import { createFsStore, tempDir } from '../storage/fs-store.js';
+
+export interface LocalServer {
+  url: string;
+  queue: WorkQueue;
+  /** Resolves when the start-up scan for unfinished originals has queued them all. */
+  recovered: Promise<void>;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/**
+ * The embedded runtime: folders as buckets, the store's object-created events feeding a bounded
+ * worker pool, the HTTP app on Node's server, and a start-up scan that finishes what a crash left.
+ */
+export async function startLocalServer(config: Config, options: { logger?: Logger; webRoot?: string } = {}): Promise<LocalServer> {
+  if (config.apiKeys.length === 0 && !LOOPBACK.has(config.host)) {
+    throw new ConfigError(`HOST=${config.host} would expose an API without authentication; set API_KEYS, or use HOST=127.0.0.1.`);
+  }
+  const logger = options.logger ?? pino({ level: config.logLevel });
+  tuneSharp();
+  // Temporary files belong to writes that a crash interrupted; none of them was acknowledged.
+  await rm(tempDir(config.dataDir), { recursive: true, force: true });
+
+  const input = createFsStore(config.dataDir, config.inputBucket);
+  const output = createFsStore(config.dataDir, config.outputBucket);
+  const processor = createProcessor({ input, output, config });
+  const metrics = createMetrics(() => queue.depth);
+
+  const queue = createWorkQueue(config.concurrency, async (id) => {
+    try {
+      const outcome = await processor.process(id);
+      if (outcome.status === 'skipped') {
+        logger.debug({ id, reason: outcome.reason }, 'skipped');
+        return;
+      }
+      metrics.processed.inc({ status: outcome.status });
+      metrics.processingSeconds.observe(outcome.durationMs / 1000);
+      if (outcome.status === 'failed') metrics.failed.inc({ code: outcome.error.code });
+      logger.info({ id, status: outcome.status, durationMs: outcome.durationMs, ...(outcome.status === 'failed' ? { error: outcome.error } : { variants: outcome.variants }) }, 'processed');
+    } catch (error) {
+      logger.error({ id, err: error }, 'processing error');
+      metrics.failed.inc({ code: 'internal_error' });
+      await processor.markFailed(id, 'internal_error', 'The image could not be stored or read; upload it again.').catch((markError: unknown) => {
+        logger.error({ id, err: markError }, 'could not record the failure');
+      });
+    }
+  });
+  input.onObjectCreated((key) => {
+    const id = idFromOriginalKey(key);
+    if (id) queue.enqueue(id);
+  });
+
+  const app = createApp({
+    config,
+    input,
+    output,
+    logger,
+    metrics,
+    signer: createUrlSigner(config.urlSigningSecret),
+    spoolDir: join(tempDir(config.dataDir), 'uploads'),
+    ...(options.webRoot ? { webRoot: options.webRoot } : {}),
+  });
+
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  const recovered = findUnfinished(input, output).then(
+    (ids) => {
+      ids.forEach((id) => queue.enqueue(id));
+      if (ids.length > 0) logger.info({ count: ids.length }, 'queued unfinished originals');
+    },
+    (error: unknown) => logger.error({ err: error }, 'start-up scan failed'),
+  );
+
+  return {
+    url,
+    queue,
+    recovered,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queue.close();
+    },
+  };
+}

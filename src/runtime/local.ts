@@ -1,0 +1,41 @@
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { startLocalServer } from './local-server.js';
+
+/** `npm start`: read the environment, start the local server, stop cleanly on SIGINT/SIGTERM. */
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel });
+  // The page sits beside this file's folder both in src/ and in the built dist/.
+  const webRoot = fileURLToPath(new URL('../web/', import.meta.url));
+  let server;
+  try {
+    server = await startLocalServer(config, { logger, webRoot });
+  } catch (error) {
+    logger.fatal({ err: error }, error instanceof Error ? error.message : 'start-up failed');
+    process.exit(1);
+  }
+  logger.info(
+    { url: server.url, dataDir: config.dataDir, concurrency: config.concurrency, auth: config.apiKeys.length > 0 ? 'api-key' : 'off' },
+    config.apiKeys.length > 0 ? `listening on ${server.url}` : `listening on ${server.url}; auth is off (set API_KEYS to turn it on)`,
+  );
+  const stop = async () => {
+    logger.info('stopping');
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+void main();

@@ -1,0 +1,218 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppError } from '../errors.js';
+import type { ListedObject, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
+
+/** What S3 would keep beside an object; stored in a sidecar file under `.meta/`. */
+interface Sidecar {
+  etag: string;
+  contentType?: string;
+  metadata: Record<string, string>;
+  /** The object's size and mtime when written: a mismatch means another tool replaced the file. */
+  size: number;
+  mtimeMs: number;
+}
+
+/** Scratch space for writes in progress; removed whole at start-up (see `cleanTemporaryFiles`). */
+export const tempDir = (dataDir: string) => join(resolve(dataDir), '.tmp');
+
+/**
+ * A bucket as a folder: `<dataDir>/<bucket>/<key>`, with metadata in `<dataDir>/.meta/<bucket>/<key>.json`.
+ * Every write goes to a temporary file, is fsync'd, then renamed into place, so readers never see
+ * a partial object and a crash leaves at worst a stray temporary file.
+ */
+export function createFsStore(dataDir: string, bucket: string): ObjectStore & ObjectCreatedSource {
+  const root = resolve(dataDir, bucket);
+  const metaRoot = resolve(dataDir, '.meta', bucket);
+  const tmp = tempDir(dataDir);
+  const listeners = new Set<(key: string) => void>();
+
+  const objectPath = (key: string) => safeJoin(root, key);
+  const sidecarPath = (key: string) => `${safeJoin(metaRoot, key)}.json`;
+
+  async function readSidecar(key: string): Promise<Sidecar | undefined> {
+    try {
+      return JSON.parse(await readFile(sidecarPath(key), 'utf8')) as Sidecar;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function head(key: string): Promise<ObjectInfo | undefined> {
+    const stats = await statFile(objectPath(key));
+    if (!stats) return undefined;
+    const sidecar = await readSidecar(key);
+    const current = sidecar && sidecar.size === stats.size && sidecar.mtimeMs === stats.mtimeMs ? sidecar : undefined;
+    return {
+      key,
+      size: stats.size,
+      lastModified: stats.mtime,
+      etag: current?.etag ?? `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`,
+      ...(current?.contentType ? { contentType: current.contentType } : {}),
+      metadata: current?.metadata ?? {},
+    };
+  }
+
+  return {
+    name: bucket,
+
+    async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<ObjectInfo> {
+      const target = objectPath(key);
+      await mkdir(tmp, { recursive: true });
+      const temporary = join(tmp, randomUUID());
+      try {
+        const md5 = createHash('md5');
+        let size = 0;
+        const measure = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            md5.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          },
+        });
+        await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, measure, createWriteStream(temporary, { flags: 'wx' }));
+        await fsyncPath(temporary);
+        const { mtimeMs } = await stat(temporary);
+        const sidecar: Sidecar = {
+          etag: `"${md5.digest('hex')}"`,
+          ...(options.contentType ? { contentType: options.contentType } : {}),
+          metadata: options.metadata ?? {},
+          size,
+          mtimeMs,
+        };
+        await writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp);
+        await mkdir(dirname(target), { recursive: true });
+        await rename(temporary, target);
+        await fsyncPath(dirname(target));
+        for (const listener of listeners) listener(key);
+        return { key, size, lastModified: new Date(mtimeMs), etag: sidecar.etag, ...(sidecar.contentType ? { contentType: sidecar.contentType } : {}), metadata: sidecar.metadata };
+      } finally {
+        await rm(temporary, { force: true });
+      }
+    },
+
+    async get(key: string): Promise<StoredObject | undefined> {
+      const info = await head(key);
+      if (!info) return undefined;
+      try {
+        const handle = await open(objectPath(key), 'r');
+        return { ...info, body: handle.createReadStream() };
+      } catch (error) {
+        if (isMissing(error)) return undefined;
+        throw error;
+      }
+    },
+
+    head,
+
+    async *list(prefix: string): AsyncIterable<ListedObject> {
+      const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+      const start = base ? objectPath(base) : root;
+      const found: ListedObject[] = [];
+      await walk(start, base, async (key, path) => {
+        if (!key.startsWith(prefix)) return;
+        const stats = await statFile(path);
+        if (stats) found.push({ key, size: stats.size, lastModified: stats.mtime });
+      });
+      found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      yield* found;
+    },
+
+    async delete(key: string): Promise<void> {
+      const target = objectPath(key);
+      await rm(target, { force: true });
+      await rm(sidecarPath(key), { force: true });
+      await removeEmptyParents(dirname(target), root);
+      await removeEmptyParents(dirname(sidecarPath(key)), metaRoot);
+    },
+
+    onObjectCreated(listener: (key: string) => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/** Maps a key to a path inside `root`, refusing anything that could name a file outside it. */
+function safeJoin(root: string, key: string): string {
+  const segments = key.split('/');
+  const bad =
+    key.length === 0 ||
+    key.length > 1024 ||
+    key.includes('\0') ||
+    key.includes('\\') ||
+    segments.some((segment) => segment === '' || segment === '.' || segment === '..');
+  const path = resolve(root, key);
+  if (bad || !path.startsWith(root + sep)) throw new AppError(400, 'invalid_key', `Invalid object key: ${JSON.stringify(key)}`);
+  return path;
+}
+
+async function walk(dir: string, keyPrefix: string, visit: (key: string, path: string) => Promise<void>): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const key = keyPrefix ? `${keyPrefix}/${entry.name}` : entry.name;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await walk(path, key, visit);
+    else if (entry.isFile()) await visit(key, path);
+  }
+}
+
+async function statFile(path: string) {
+  try {
+    const stats = await stat(path);
+    return stats.isFile() ? stats : undefined;
+  } catch (error) {
+    if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+async function writeFileAtomic(path: string, text: string, tmp: string): Promise<void> {
+  const temporary = join(tmp, randomUUID());
+  try {
+    const handle = await open(temporary, 'wx');
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await mkdir(dirname(path), { recursive: true });
+    await rename(temporary, path);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Keeps the folders tidy after deletes: S3 has no empty "folders", so neither do we. */
+async function removeEmptyParents(dir: string, root: string): Promise<void> {
+  while (dir.startsWith(root + sep)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
+    dir = dirname(dir);
+  }
+}
+
+const isMissing = (error: unknown) => (error as NodeJS.ErrnoException)?.code === 'ENOENT';

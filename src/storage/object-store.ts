@@ -1,0 +1,55 @@
+import type { Readable } from 'node:stream';
+
+/** What a listing says of an object: enough to sort and page without reading it. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface ObjectInfo extends ListedObject {
+  etag: string;
+  contentType?: string;
+  /** User metadata, ASCII values (as S3 allows). */
+  metadata: Record<string, string>;
+}
+
+export interface StoredObject extends ObjectInfo {
+  body: Readable;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * One bucket. Adapters: `fs` (a folder) and, later, `s3`. Writes are all-or-nothing: a reader sees
+ * the old object, the new one, or none, never a partial file.
+ */
+export interface ObjectStore {
+  readonly name: string;
+  put(key: string, body: Buffer | Readable, options?: PutOptions): Promise<ObjectInfo>;
+  get(key: string): Promise<StoredObject | undefined>;
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Every object whose key starts with `prefix`, in key order. */
+  list(prefix: string): AsyncIterable<ListedObject>;
+  /** Deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+}
+
+/** A store that announces new objects itself (the local trigger; S3 uses event notifications instead). */
+export interface ObjectCreatedSource {
+  onObjectCreated(listener: (key: string) => void): () => void;
+}
+
+export async function readAll(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function getBuffer(store: ObjectStore, key: string): Promise<Buffer | undefined> {
+  const object = await store.get(key);
+  return object ? readAll(object.body) : undefined;
+}
