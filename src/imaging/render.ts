@@ -73,6 +73,8 @@ export async function renderVariant(source: Buffer, info: ImageInfo, spec: Varia
   } else if (mark && stamp && fits) {
     image = image.composite([{ input: stamp.data, raw: { width: stamp.width, height: stamp.height, channels: 4 }, gravity: mark.position }]);
   }
+  // Compositing adds an alpha channel; an opaque original should not come out with one.
+  if (!info.hasAlpha && stamp) image = image.removeAlpha();
 
   const { data, info: out } = await encode(image, format, options.quality, timing).toBuffer({ resolveWithObject: true });
   return { data, format, width: out.width, height: out.pageHeight ?? out.height / pages, pages };

@@ -78,10 +78,10 @@ export function variantLinks(c: Context, deps: AppDeps): VariantLink {
   return (id, name) => origin + deps.signer.sign('GET', `/v1/images/${id}/variants/${name}`, {}, expires);
 }
 
-/** Refuses a declared body over the limit before reading a byte of it. */
-export function checkDeclaredLength(c: Context, limit: number): void {
+/** Refuses a declared body over the limit (plus any framing `overhead`) before reading a byte of it. */
+export function checkDeclaredLength(c: Context, limit: number, overhead = 0): void {
   const declared = Number(c.req.header('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
+  if (Number.isFinite(declared) && declared > limit + overhead) {
     throw new AppError(413, 'too_large', `The upload is larger than the limit of ${limit} bytes.`);
   }
 }
@@ -93,7 +93,7 @@ export function registerImageRoutes(app: OpenAPIHono, deps: AppDeps): void {
     const query = c.req.valid('query');
     const contentType = c.req.header('content-type') ?? 'application/octet-stream';
     const multipart = /^multipart\/form-data/i.test(contentType);
-    checkDeclaredLength(c, config.maxUploadBytes + (multipart ? MULTIPART_OVERHEAD : 0));
+    checkDeclaredLength(c, config.maxUploadBytes, multipart ? MULTIPART_OVERHEAD : 0);
     const id = newId();
     const file = await spoolBody(c.req.raw.body, contentType, deps.spoolDir, config.maxUploadBytes);
     await ingestOriginal(input, config, {
