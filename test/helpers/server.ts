@@ -1,0 +1,34 @@
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config/config.js';
+import { startLocalServer, type LocalServer } from '../../src/runtime/local-server.js';
+
+export interface TestServer extends LocalServer {
+  dataDir: string;
+  /** fetch against the server, with the API key when one is set. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+  /** Polls an image until it is done or failed. */
+  settled(id: string): Promise<Record<string, any>>;
+}
+
+/** The real local server on a free loopback port, with its data in `dataDir`. */
+export async function startTestServer(dataDir: string, env: Record<string, string> = {}, apiKey?: string): Promise<TestServer> {
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...env });
+  const server = await startLocalServer(config, { logger: pino({ level: 'silent' }) });
+  const api = (path: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    if (apiKey && !headers.has('x-api-key')) headers.set('x-api-key', apiKey);
+    return fetch(server.url + path, { ...init, headers });
+  };
+  async function settled(id: string) {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const response = await api(`/v1/images/${id}`);
+      const body = (await response.json()) as Record<string, any>;
+      if (!response.ok) throw new Error(`GET /v1/images/${id} answered ${response.status}: ${JSON.stringify(body)}`);
+      if (body.status === 'done' || body.status === 'failed') return body;
+      if (Date.now() > deadline) throw new Error(`image ${id} still ${body.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+  return { ...server, dataDir, api, settled };
+}

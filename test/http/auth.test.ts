@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { solid } from '../helpers/images.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { useTempDirs } from '../helpers/temp.js';
+import { loadConfig } from '../../src/config/config.js';
+import { startLocalServer } from '../../src/runtime/local-server.js';
+
+const KEY = 'k-0123456789abcdef';
+let server: TestServer;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'imgproc-auth-'));
+  server = await startTestServer(dataDir, { API_KEYS: `other-key,${KEY}` }, KEY);
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const bare = (path: string, init: RequestInit = {}) => fetch(server.url + path, init);
+
+describe('API keys', () => {
+  it('401 problem+json without a key or with a wrong one, on every API route', async () => {
+    for (const [method, path] of [
+      ['GET', '/v1/images'],
+      ['POST', '/v1/images'],
+      ['GET', '/v1/images/abc'],
+      ['DELETE', '/v1/images/abc'],
+      ['GET', '/v1/images/abc/variants/thumbnail'],
+      ['GET', '/v1/images/abc/original'],
+      ['POST', '/v1/uploads'],
+      ['GET', '/metrics'],
+      ['GET', '/openapi.json'],
+    ] as const) {
+      for (const headers of [{}, { 'x-api-key': 'wrong' }, { 'x-api-key': `${KEY}x` }] as Record<string, string>[]) {
+        const response = await bare(path, { method, headers });
+        expect(response.status, `${method} ${path} ${JSON.stringify(headers)}`).toBe(401);
+        expect(response.headers.get('content-type')).toBe('application/problem+json');
+        expect(await response.json()).toMatchObject({ status: 401, code: 'unauthorized' });
+      }
+    }
+  });
+
+  it('lets any configured key in', async () => {
+    expect((await bare('/v1/images', { headers: { 'x-api-key': KEY } })).status).toBe(200);
+    expect((await bare('/v1/images', { headers: { 'x-api-key': 'other-key' } })).status).toBe(200);
+  });
+
+  it('keeps the page and health open', async () => {
+    expect((await bare('/healthz')).status).toBe(200);
+    expect((await bare('/')).status).toBeLessThan(500);
+  });
+
+  it('signed variant links work without the key', async () => {
+    const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(400, 300, '#808000')), headers: { 'content-type': 'image/jpeg' } });
+    const image = await server.settled(((await response.json()) as { id: string }).id);
+    expect((await fetch(image.variants[0].url)).status).toBe(200);
+    // The same path without its signature needs the key.
+    expect((await fetch(image.variants[0].url.split('?')[0])).status).toBe(401);
+  });
+});
+
+describe('start-up without keys', () => {
+  const tempDirs = useTempDirs();
+
+  it('refuses to serve an unauthenticated API on a non-loopback address', async () => {
+    const config = loadConfig({ DATA_DIR: await tempDirs(), HOST: '0.0.0.0', PORT: '0', LOG_LEVEL: 'silent' });
+    await expect(startLocalServer(config)).rejects.toThrow(/API_KEYS/);
+  });
+});

@@ -1,0 +1,92 @@
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { originalKey } from '../../src/processing/keys.js';
+import { readManifest, writeManifest } from '../../src/processing/manifest.js';
+import { createFsStore } from '../../src/storage/fs-store.js';
+import { solid } from '../helpers/images.js';
+import { startTestServer } from '../helpers/server.js';
+import { useTempDirs } from '../helpers/temp.js';
+
+const tempDirs = useTempDirs();
+
+describe('restart and events', () => {
+  it('processes at start-up every original a crash left without a final manifest', async () => {
+    const dataDir = await tempDirs();
+    const config = loadConfig({ DATA_DIR: dataDir });
+    const input = createFsStore(dataDir, config.inputBucket);
+    const output = createFsStore(dataDir, config.outputBucket);
+    // Acknowledged but never processed; and one whose processing was cut short.
+    await input.put(originalKey('never-started'), await solid(500, 400, '#102030'));
+    const interrupted = await input.put(originalKey('interrupted'), await solid(600, 300, '#302010'));
+    await writeManifest(output, {
+      id: 'interrupted', status: 'processing', original: { bytes: interrupted.size }, variants: [], watermark: false,
+      createdAt: new Date().toISOString(), sourceEtag: interrupted.etag,
+    });
+    // A crash mid-write leaves a temporary file; start-up removes it.
+    await mkdir(join(dataDir, '.tmp'), { recursive: true });
+    await writeFile(join(dataDir, '.tmp', 'half-written'), 'partial');
+
+    const server = await startTestServer(dataDir);
+    try {
+      expect(await server.settled('never-started')).toMatchObject({ status: 'done', original: { width: 500, height: 400 } });
+      expect(await server.settled('interrupted')).toMatchObject({ status: 'done', original: { width: 600, height: 300 } });
+      expect(await readdir(join(dataDir, '.tmp'))).not.toContain('half-written');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('processes a file another tool drops under originals/ once the server looks again', async () => {
+    const dataDir = await tempDirs();
+    const folder = join(dataDir, 'image-processor-input-bucket/originals');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'from-camera.jpg'), await solid(320, 240, '#aa5500'));
+    const server = await startTestServer(dataDir);
+    try {
+      expect(await server.settled('from-camera.jpg')).toMatchObject({ status: 'done', original: { format: 'jpeg', width: 320 } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('handles a duplicated object-created event without redoing or breaking the work', async () => {
+    const dataDir = await tempDirs();
+    const server = await startTestServer(dataDir);
+    try {
+      const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(800, 600, '#0a0b0c')), headers: { 'content-type': 'image/jpeg' } });
+      const { id } = (await response.json()) as { id: string };
+      // The same event twice more, at once, as S3 may deliver it.
+      server.queue.enqueue(id);
+      server.queue.enqueue(id);
+      const first = await server.settled(id);
+      await server.queue.idle();
+      server.queue.enqueue(id);
+      await server.queue.idle();
+      const output = createFsStore(dataDir, 'image-processor-output-bucket');
+      const manifest = await readManifest(output, id);
+      expect(manifest?.completedAt).toBe(first.completedAt);
+      expect(manifest?.status).toBe('done');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('does not process a finished image again after a restart', async () => {
+    const dataDir = await tempDirs();
+    let server = await startTestServer(dataDir);
+    const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(300, 300, '#777777')), headers: { 'content-type': 'image/jpeg' } });
+    const { id } = (await response.json()) as { id: string };
+    const first = await server.settled(id);
+    await server.close();
+    server = await startTestServer(dataDir);
+    try {
+      await server.recovered;
+      await server.queue.idle();
+      expect((await server.settled(id)).completedAt).toBe(first.completedAt);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { originalKey } from '../../src/processing/keys.js';
+import { readManifest } from '../../src/processing/manifest.js';
+import { toObjectMetadata } from '../../src/processing/original-metadata.js';
+import { createProcessor } from '../../src/processing/processor.js';
+import { createFsStore } from '../../src/storage/fs-store.js';
+import { getBuffer } from '../../src/storage/object-store.js';
+import { noisy, pngHeaderOnly, solid } from '../helpers/images.js';
+import { useTempDirs } from '../helpers/temp.js';
+
+const tempDirs = useTempDirs();
+
+async function setup(env: Record<string, string> = {}) {
+  const dir = await tempDirs();
+  const config = loadConfig({ DATA_DIR: dir, ...env });
+  const input = createFsStore(dir, config.inputBucket);
+  const output = createFsStore(dir, config.outputBucket);
+  return { dir, config, input, output, processor: createProcessor({ input, output, config }) };
+}
+
+describe('processor', () => {
+  it('renders every variant, then writes a done manifest describing them', async () => {
+    const { input, output, processor } = await setup();
+    await input.put(originalKey('img1'), await noisy(2400, 1800), { metadata: toObjectMetadata({ filename: 'cat.jpg' }) });
+    expect(await processor.process('img1')).toMatchObject({ status: 'done', variants: 3 });
+
+    const manifest = await readManifest(output, 'img1');
+    expect(manifest).toMatchObject({
+      status: 'done',
+      original: { format: 'jpeg', width: 2400, height: 1800, filename: 'cat.jpg' },
+      variants: [
+        { name: 'thumbnail', format: 'jpeg', width: 150, height: 150, key: 'img1/thumbnail.jpg' },
+        { name: 'medium', format: 'jpeg', width: 800, height: 600, key: 'img1/medium.jpg' },
+        { name: 'large', format: 'jpeg', width: 1600, height: 1200, key: 'img1/large.jpg' },
+      ],
+    });
+    for (const variant of manifest!.variants) {
+      const bytes = await getBuffer(output, variant.key);
+      expect(bytes?.length).toBe(variant.bytes);
+      expect(await sharp(bytes!).metadata()).toMatchObject({ format: 'jpeg', width: variant.width, height: variant.height });
+    }
+  });
+
+  it('does nothing on a repeated event for the same bytes', async () => {
+    const { dir, config, input, processor } = await setup();
+    await input.put(originalKey('img1'), await solid(400, 300, '#abcdef'));
+    await processor.process('img1');
+    const before = (await stat(join(dir, config.outputBucket, 'img1/medium.jpg'))).mtimeMs;
+    expect(await processor.process('img1')).toEqual({ id: 'img1', status: 'skipped', reason: 'unchanged' });
+    expect((await stat(join(dir, config.outputBucket, 'img1/medium.jpg'))).mtimeMs).toBe(before);
+  });
+
+  it('survives the same event twice at the same time', async () => {
+    const { input, output, processor } = await setup();
+    await input.put(originalKey('twice'), await noisy(1600, 1200));
+    const outcomes = await Promise.all([processor.process('twice'), processor.process('twice')]);
+    expect(outcomes.some((o) => o.status === 'done')).toBe(true);
+    const manifest = await readManifest(output, 'twice');
+    expect(manifest?.status).toBe('done');
+    for (const variant of manifest!.variants) expect((await sharp((await getBuffer(output, variant.key))!).metadata()).width).toBe(variant.width);
+  });
+
+  it('processes new bytes written under the same key again', async () => {
+    const { input, output, processor } = await setup();
+    await input.put(originalKey('same'), await solid(400, 300, 'red'));
+    await processor.process('same');
+    await input.put(originalKey('same'), await solid(500, 250, 'blue'));
+    expect(await processor.process('same')).toMatchObject({ status: 'done' });
+    expect((await readManifest(output, 'same'))?.original).toMatchObject({ width: 500, height: 250 });
+  });
+
+  it.each([
+    ['decode_failed', async () => (await noisy(800, 600)).subarray(0, 5000)],
+    ['unsupported_format', async () => Buffer.from('this is a text file, not a photo')],
+    ['too_many_pixels', async () => pngHeaderOnly(50_000, 50_000)],
+  ])('ends with a failed manifest coded %s', async (code, make) => {
+    const { input, output, processor } = await setup();
+    await input.put(originalKey('bad'), await make());
+    expect(await processor.process('bad')).toMatchObject({ status: 'failed', error: { code } });
+    expect(await readManifest(output, 'bad')).toMatchObject({ status: 'failed', error: { code }, variants: [] });
+  });
+
+  it('fails an image that overruns its deadline with timeout', async () => {
+    const { input, output, config } = await setup();
+    const processor = createProcessor({ input, output, config: { ...config, processTimeoutMs: 1 } });
+    await input.put(originalKey('slow'), await noisy(3000, 2000));
+    expect(await processor.process('slow')).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
+  });
+
+  it('skips an original that no longer exists', async () => {
+    const { processor } = await setup();
+    expect(await processor.process('gone')).toEqual({ id: 'gone', status: 'skipped', reason: 'missing' });
+  });
+
+  it('follows the upload’s watermark choice over the server default', async () => {
+    const { input, output, processor } = await setup({ WATERMARK_TEXT: 'MARK' });
+    await input.put(originalKey('plain'), await solid(1000, 800, '#000000'), { metadata: toObjectMetadata({ watermark: false }) });
+    await input.put(originalKey('marked'), await solid(1000, 800, '#000000'));
+    await processor.process('plain');
+    await processor.process('marked');
+    const brightest = async (id: string) => {
+      const { data } = await sharp((await getBuffer(output, `${id}/medium.jpg`))!).raw().toBuffer({ resolveWithObject: true });
+      return data.reduce((max, v) => Math.max(max, v), 0);
+    };
+    expect((await readManifest(output, 'plain'))?.watermark).toBe(false);
+    expect(await brightest('plain')).toBeLessThan(20);
+    expect(await brightest('marked')).toBeGreaterThan(100);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { createWorkQueue } from '../../src/processing/work-queue.js';
+
+const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('work queue', () => {
+  it('never runs more than `concurrency` at once, and runs everything', async () => {
+    let running = 0;
+    let peak = 0;
+    const done: string[] = [];
+    const queue = createWorkQueue(2, async (id) => {
+      running++;
+      peak = Math.max(peak, running);
+      await tick(5);
+      running--;
+      done.push(id);
+    });
+    for (let i = 0; i < 10; i++) queue.enqueue(`id${i}`);
+    expect(queue.active).toBe(2);
+    expect(queue.depth).toBe(8);
+    await queue.idle();
+    expect(peak).toBe(2);
+    expect(done.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `id${i}`).sort());
+  });
+
+  it('runs an id queued twice while waiting once, and once more if queued while running', async () => {
+    const runs: string[] = [];
+    let release!: () => void;
+    const queue = createWorkQueue(1, async (id) => {
+      runs.push(id);
+      if (id === 'a' && runs.length === 1) await new Promise<void>((resolve) => (release = resolve));
+    });
+    queue.enqueue('a');
+    queue.enqueue('b');
+    queue.enqueue('b');
+    queue.enqueue('a');
+    release();
+    await queue.idle();
+    expect(runs).toEqual(['a', 'b', 'a']);
+  });
+
+  it('is idle at once when empty, and takes no work after close', async () => {
+    const runs: string[] = [];
+    const queue = createWorkQueue(1, async (id) => void runs.push(id));
+    await queue.idle();
+    await queue.close();
+    queue.enqueue('late');
+    await queue.idle();
+    expect(runs).toEqual([]);
+  });
+});

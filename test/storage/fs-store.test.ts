@@ -1,0 +1,96 @@
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createFsStore, tempDir } from '../../src/storage/fs-store.js';
+import { getBuffer } from '../../src/storage/object-store.js';
+import { useTempDirs } from '../helpers/temp.js';
+
+const tempDirs = useTempDirs();
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+describe('fs object store', () => {
+  it('stores, reads, heads, lists and deletes objects with their metadata', async () => {
+    const dir = await tempDirs();
+    const store = createFsStore(dir, 'bucket');
+    const info = await store.put('a/b.txt', Buffer.from('hello'), { contentType: 'text/plain', metadata: { filename: 'x' } });
+    expect(info).toMatchObject({ key: 'a/b.txt', size: 5, etag: '"5d41402abc4b2a76b9719d911017c592"' });
+    expect(await readFile(join(dir, 'bucket/a/b.txt'), 'utf8')).toBe('hello');
+    expect(await store.head('a/b.txt')).toMatchObject({ contentType: 'text/plain', metadata: { filename: 'x' }, size: 5 });
+    expect((await getBuffer(store, 'a/b.txt'))?.toString()).toBe('hello');
+    await store.put('a/c.txt', Readable.from([Buffer.from('wor'), Buffer.from('ld')]));
+    await store.put('z.txt', Buffer.from('z'));
+    expect((await collect(store.list('a/'))).map((o) => o.key)).toEqual(['a/b.txt', 'a/c.txt']);
+    expect((await collect(store.list(''))).map((o) => o.key)).toEqual(['a/b.txt', 'a/c.txt', 'z.txt']);
+    await store.delete('a/b.txt');
+    await store.delete('a/b.txt');
+    expect(await store.head('a/b.txt')).toBeUndefined();
+    expect(await store.get('a/b.txt')).toBeUndefined();
+  });
+
+  it('announces each new object', async () => {
+    const store = createFsStore(await tempDirs(), 'bucket');
+    const seen: string[] = [];
+    store.onObjectCreated((key) => seen.push(key));
+    await store.put('originals/one', Buffer.from('1'));
+    expect(seen).toEqual(['originals/one']);
+  });
+
+  it.each(['../escape', 'a/../../escape', '/etc/passwd', 'a//b', './a', 'a\\..\\b', 'nul\0byte', ''])(
+    'refuses the key %j, which could leave its folder',
+    async (key) => {
+      const dir = await tempDirs();
+      const store = createFsStore(join(dir, 'data'), 'bucket');
+      await expect(store.put(key, Buffer.from('x'))).rejects.toMatchObject({ code: 'invalid_key' });
+      await expect(store.head(key)).rejects.toMatchObject({ code: 'invalid_key' });
+      expect(await readdir(dir)).not.toContain('escape');
+    },
+  );
+
+  it('leaves no partial object when the body fails half-way', async () => {
+    const dir = await tempDirs();
+    const store = createFsStore(dir, 'bucket');
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.alloc(1024, 1));
+        this.destroy(new Error('connection reset'));
+      },
+    });
+    await expect(store.put('broken', failing)).rejects.toThrow('connection reset');
+    expect(await store.head('broken')).toBeUndefined();
+    expect(await readdir(tempDir(dir))).toEqual([]);
+  });
+
+  it('replaces an object atomically: a reader holds the old bytes or the new, never a mix', async () => {
+    const store = createFsStore(await tempDirs(), 'bucket');
+    await store.put('k', Buffer.alloc(1 << 20, 'a'));
+    const reader = await store.get('k');
+    await store.put('k', Buffer.alloc(1 << 20, 'b'));
+    const old = Buffer.concat(await reader!.body.toArray());
+    expect(old.every((byte) => byte === 'a'.charCodeAt(0))).toBe(true);
+    expect((await getBuffer(store, 'k'))!.every((byte) => byte === 'b'.charCodeAt(0))).toBe(true);
+  });
+
+  it('sees a file another tool dropped into the folder, without metadata', async () => {
+    const dir = await tempDirs();
+    const store = createFsStore(dir, 'bucket');
+    await mkdir(join(dir, 'bucket/originals'), { recursive: true });
+    await writeFile(join(dir, 'bucket/originals/dropped.jpg'), 'bytes');
+    expect(await store.head('originals/dropped.jpg')).toMatchObject({ size: 5, metadata: {} });
+  });
+
+  it('does not trust metadata written for a file that was replaced behind its back', async () => {
+    const dir = await tempDirs();
+    const store = createFsStore(dir, 'bucket');
+    const first = await store.put('k', Buffer.from('first'), { metadata: { filename: 'first.jpg' } });
+    await writeFile(join(dir, 'bucket/k'), 'second version');
+    const now = await store.head('k');
+    expect(now?.etag).not.toBe(first.etag);
+    expect(now?.metadata).toEqual({});
+  });
+});
