@@ -1,6 +1,6 @@
 import type { z } from '@hono/zod-openapi';
 import { AppError } from '../errors.js';
-import { idFromOriginalKey, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
+import { idFromOriginalKey, isValidId, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
 import { readManifest, type Manifest } from '../processing/manifest.js';
 import { fromObjectMetadata } from '../processing/original-metadata.js';
 import type { ListedObject, ObjectInfo, ObjectStore } from '../storage/object-store.js';
@@ -60,7 +60,10 @@ export async function listImages(
 ): Promise<{ items: ImageView[]; nextCursor?: string }> {
   const after = cursor ? decodeCursor(cursor) : undefined;
   const all: ListedObject[] = [];
-  for await (const object of input.list(ORIGINALS_PREFIX)) if (idFromOriginalKey(object.key)) all.push(object);
+  for await (const object of input.list(ORIGINALS_PREFIX)) {
+    const id = idFromOriginalKey(object.key);
+    if (id && isValidId(id)) all.push(object);
+  }
   all.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
   const start = after ? all.findIndex((o) => isAfter(o, after)) : 0;
   const page = start < 0 ? [] : all.slice(start, start + limit);

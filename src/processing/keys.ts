@@ -17,11 +17,17 @@ export const manifestKey = (id: string) => `${id}/manifest.json`;
 export const outputPrefix = (id: string) => `${id}/`;
 export const variantKey = (id: string, variant: string, format: OutputFormat) => `${id}/${variant}.${EXTENSIONS[format]}`;
 
-/** The id of an input-bucket key, or undefined when the key is not an original we may process. */
+/**
+ * The id of an input-bucket key: the rest of the key after `originals/`. Any object another tool put
+ * there is processed, whatever its name, as long as the name is one path segment (a slash would put
+ * its outputs inside another image's folder); only ids that match ID_PATTERN are reachable through the API.
+ */
 export function idFromOriginalKey(key: string): string | undefined {
   if (!key.startsWith(ORIGINALS_PREFIX)) return undefined;
   const id = key.slice(ORIGINALS_PREFIX.length);
-  return isValidId(id) ? id : undefined;
+  // eslint-disable-next-line no-control-regex
+  const unsafe = id === '' || id === '.' || id === '..' || id.length > 255 || /[/\\\u0000-\u001f\u007f]/.test(id);
+  return unsafe ? undefined : id;
 }
 
 /** A UUIDv7 (RFC 9562): 48-bit millisecond time, version, 74 random bits. */

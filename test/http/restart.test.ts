@@ -43,9 +43,14 @@ describe('restart and events', () => {
     const folder = join(dataDir, 'image-processor-input-bucket/originals');
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, 'from-camera.jpg'), await solid(320, 240, '#aa5500'));
+    await writeFile(join(folder, 'Holiday 2024.jpg'), await solid(200, 100, '#0055aa'));
     const server = await startTestServer(dataDir);
     try {
       expect(await server.settled('from-camera.jpg')).toMatchObject({ status: 'done', original: { format: 'jpeg', width: 320 } });
+      // A name outside the API's id pattern is processed all the same, though the API cannot name it.
+      await server.queue.idle();
+      const output = createFsStore(dataDir, 'image-processor-output-bucket');
+      expect(await readManifest(output, 'Holiday 2024.jpg')).toMatchObject({ status: 'done', original: { width: 200 } });
     } finally {
       await server.close();
     }
