@@ -1,7 +1,8 @@
-// Bundles the entry points with esbuild and copies the web page beside them. Fast enough
-// (well under a second) that `npm start` runs it every time, so the start never serves stale code.
-import { cp, rm } from 'node:fs/promises';
+// Bundles the server entry point and the web page with esbuild. Fast enough (well under a second)
+// that `npm start` runs it every time, so a start never serves stale code.
+import { rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { buildWeb } from './build-web.mjs';
 
 await rm('dist', { recursive: true, force: true });
 await build({
@@ -16,4 +17,4 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
-await cp('src/web', 'dist/web', { recursive: true });
+await buildWeb('dist/web');

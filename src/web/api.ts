@@ -1,0 +1,88 @@
+import type { ImageView } from '../http/catalogue.js';
+
+export type { ImageView };
+
+export interface UploadTicket {
+  id: string;
+  upload: { url: string; method: 'PUT'; headers: Record<string, string>; expiresAt: string };
+}
+
+/** A refusal from the API, with the problem+json detail in words a person can read. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const KEY_STORAGE = 'image-processor.api-key';
+
+export const getApiKey = () => localStorage.getItem(KEY_STORAGE) ?? '';
+export const setApiKey = (key: string) => localStorage.setItem(KEY_STORAGE, key);
+
+/** Paths are relative to the page, so the app works under a prefix such as API Gateway's `/prod/`. */
+const resolve = (path: string) => new URL(path, document.baseURI).toString();
+
+async function problemOf(response: Response): Promise<ApiError> {
+  try {
+    const body = (await response.json()) as { detail?: string; code?: string };
+    return new ApiError(response.status, body.code ?? 'error', body.detail ?? response.statusText);
+  } catch {
+    return new ApiError(response.status, 'error', `The server answered ${response.status} ${response.statusText}.`);
+  }
+}
+
+/** Calls the API with the key (in a header, never in a URL) and throws an ApiError on refusal. */
+export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  const key = getApiKey();
+  if (key) headers.set('x-api-key', key);
+  const response = await fetch(resolve(path), { ...init, headers });
+  if (!response.ok) throw await problemOf(response);
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
+export const requestUpload = (file: File, watermark: boolean) =>
+  api<UploadTicket>('v1/uploads', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ contentType: file.type || 'application/octet-stream', size: file.size, filename: file.name, watermark }),
+  });
+
+export const getImage = (id: string) => api<ImageView>(`v1/images/${encodeURIComponent(id)}`);
+export const listImages = (limit: number) => api<{ items: ImageView[]; nextCursor?: string }>(`v1/images?limit=${limit}`);
+export const deleteImage = (id: string) => api<void>(`v1/images/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/** PUTs the file where the ticket says, reporting progress; XMLHttpRequest because fetch cannot report upload progress. */
+export function putFile(ticket: UploadTicket, file: File, onProgress: (fraction: number) => void): Promise<void> {
+  return new Promise((resolvePut, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(ticket.upload.method, ticket.upload.url);
+    for (const [name, value] of Object.entries(ticket.upload.headers)) xhr.setRequestHeader(name, value);
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolvePut();
+        return;
+      }
+      let detail = `The upload failed with ${xhr.status}.`;
+      let code = 'upload_failed';
+      try {
+        const body = JSON.parse(xhr.responseText) as { detail?: string; code?: string };
+        detail = body.detail ?? detail;
+        code = body.code ?? code;
+      } catch {
+        // S3 answers in XML; the status says enough.
+      }
+      reject(new ApiError(xhr.status, code, detail));
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network', 'The upload could not reach the server.'));
+    xhr.send(file);
+  });
+}

@@ -1,0 +1,111 @@
+import type { ImageView } from './api.js';
+import { formatBytes, formatSize } from './format.js';
+
+export interface Card {
+  element: HTMLLIElement;
+  setProgress(fraction: number): void;
+  show(image: ImageView): void;
+  fail(reason: string): void;
+  onDelete(handler: () => void): void;
+}
+
+type Status = ImageView['status'];
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+let serial = 0;
+
+/**
+ * One image: name, size and dimensions, an upload progress bar, its status (an element whose whole
+ * text is the status), the reason when it failed, and each variant with a preview and a download link.
+ * Every user-supplied string goes in as text, never as markup.
+ */
+export function createCard(name: string, bytes: number): Card {
+  const headingId = `card-${++serial}`;
+  const element = el('li', 'card');
+  element.setAttribute('aria-labelledby', headingId);
+  const heading = el('h3', undefined, name);
+  heading.id = headingId;
+  const meta = el('p', 'meta', formatBytes(bytes));
+  const progress = el('progress');
+  progress.max = 1;
+  progress.value = 0;
+  progress.setAttribute('aria-label', `Upload of ${name}`);
+  const state = el('p', 'state');
+  const status = el('span', 'status');
+  status.setAttribute('role', 'status');
+  const reason = el('span', 'reason');
+  state.append(status, reason);
+  const placeholder = el('div', 'placeholder');
+  placeholder.setAttribute('aria-hidden', 'true');
+  const variants = el('ul', 'variants');
+  variants.setAttribute('aria-label', `Variants of ${name}`);
+  const remove = el('button', 'delete', 'Delete');
+  remove.type = 'button';
+  remove.setAttribute('aria-label', `Delete ${name}`);
+  remove.hidden = true;
+  element.append(heading, meta, progress, state, placeholder, variants, remove);
+
+  const setStatus = (value: Status) => {
+    status.textContent = value;
+    status.className = `status ${value}`;
+  };
+  setStatus('pending');
+
+  let shownVariants = '';
+
+  return {
+    element,
+    setProgress(fraction) {
+      progress.value = fraction;
+      if (fraction >= 1) progress.hidden = true;
+    },
+    show(image) {
+      progress.hidden = true;
+      remove.hidden = false;
+      setStatus(image.status);
+      reason.textContent = image.error ? image.error.message : '';
+      const { original } = image;
+      heading.textContent = original.filename ?? image.id;
+      meta.textContent = [formatBytes(original.bytes), original.format?.toUpperCase(), formatSize(original.width, original.height)].filter(Boolean).join(' · ');
+      placeholder.hidden = image.status !== 'pending' && image.status !== 'processing';
+      // Re-render the previews only when they change, so images do not flicker between polls.
+      const signature = image.variants.map((v) => `${v.name}:${v.bytes}`).join(',');
+      if (signature === shownVariants) return;
+      shownVariants = signature;
+      variants.replaceChildren(
+        ...image.variants.map((variant) => {
+          const item = el('li', 'variant');
+          const preview = el('img');
+          preview.src = variant.url;
+          preview.alt = `${variant.name} of ${heading.textContent}`;
+          preview.loading = 'lazy';
+          preview.width = 72;
+          preview.height = 72;
+          const text = el('div');
+          const link = el('a', undefined, `Download ${variant.name}`);
+          link.href = variant.url;
+          link.download = '';
+          const size = el('span', 'size', `${formatSize(variant.width, variant.height)} · ${variant.format.toUpperCase()} · ${formatBytes(variant.bytes)}`);
+          text.append(link, size);
+          item.append(preview, text);
+          return item;
+        }),
+      );
+    },
+    fail(message) {
+      progress.hidden = true;
+      placeholder.hidden = true;
+      setStatus('failed');
+      reason.textContent = message;
+    },
+    onDelete(handler) {
+      remove.addEventListener('click', handler);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { ImageView } from './api.js';
+import { formatDuration, processingMs } from './format.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const WIDTH = 600;
+const HEIGHT = 120;
+const MAX_BARS = 30;
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string | number>): SVGElementTagNameMap[K] {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  return node;
+}
+
+/**
+ * Counts by status in words, and a bar per recently finished image: how long it took from upload
+ * to its final status (failed ones in red). Built as SVG nodes, so the strict CSP holds.
+ */
+export function renderActivity(counts: HTMLElement, chart: HTMLElement, images: ImageView[]): void {
+  if (images.length === 0) {
+    counts.textContent = 'No images yet.';
+    chart.replaceChildren();
+    return;
+  }
+  const tally = { pending: 0, processing: 0, done: 0, failed: 0 };
+  for (const image of images) tally[image.status]++;
+  const finished = images
+    .filter((image) => processingMs(image) !== undefined)
+    .sort((a, b) => Date.parse(a.completedAt!) - Date.parse(b.completedAt!))
+    .slice(-MAX_BARS);
+  const times = finished.map((image) => processingMs(image)!);
+  const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  counts.textContent =
+    `${tally.done} done · ${tally.processing} processing · ${tally.pending} pending · ${tally.failed} failed` +
+    (median !== undefined ? ` · median time to done ${formatDuration(median)}` : '');
+
+  if (finished.length === 0) {
+    chart.replaceChildren();
+    return;
+  }
+  const max = Math.max(...times, 1);
+  const step = WIDTH / MAX_BARS;
+  const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', preserveAspectRatio: 'none' });
+  root.setAttribute('aria-label', `Processing times of the last ${finished.length} images, longest ${formatDuration(max)}`);
+  root.append(svg('line', { class: 'axis', x1: 0, y1: HEIGHT - 0.5, x2: WIDTH, y2: HEIGHT - 0.5 }));
+  finished.forEach((image, i) => {
+    const height = Math.max(2, ((HEIGHT - 16) * times[i]!) / max);
+    const bar = svg('rect', { class: `bar ${image.status}`, x: i * step + 2, y: HEIGHT - height, width: step - 4, height });
+    const title = svg('title', {});
+    title.textContent = `${image.original.filename ?? image.id}: ${image.status} in ${formatDuration(times[i]!)}`;
+    bar.append(title);
+    root.append(bar);
+  });
+  const caption = document.createElement('p');
+  caption.className = 'caption';
+  caption.textContent = `Time from upload to final status, last ${finished.length} images; the tallest bar is ${formatDuration(max)}.`;
+  chart.replaceChildren(root, caption);
+}

@@ -1,0 +1,23 @@
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 10 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export const formatSize = (width?: number, height?: number) => (width && height ? `${width}×${height}` : '');
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+/** The time from upload to the final status, when the image has one. */
+export function processingMs(image: { createdAt: string; completedAt?: string }): number | undefined {
+  if (!image.completedAt) return undefined;
+  return Math.max(0, Date.parse(image.completedAt) - Date.parse(image.createdAt));
+}
