@@ -50,10 +50,13 @@ const Env = z.object({
   MAX_INPUT_PIXELS: int(1, 2 ** 32).default(100_000_000),
   CONCURRENCY: int(1, 256).default(availableParallelism()),
   RETENTION_DAYS: int(0, 36_500).default(0),
-  STORAGE: z.enum(['fs'], { error: 'expected fs (S3 arrives with the AWS adapter)' }).default('fs'),
+  STORAGE: z.enum(['fs', 's3'], { error: 'expected fs or s3' }).default('fs'),
   DATA_DIR: z.string().default('./data'),
   INPUT_BUCKET: bucketName.default('image-processor-input-bucket'),
   OUTPUT_BUCKET: bucketName.default('image-processor-output-bucket'),
+  S3_ENDPOINT: z.url({ error: 'expected a URL such as http://127.0.0.1:9000' }).optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region such as eu-west-1' }).optional(),
   ALLOW_SVG: bool.default(false),
   MAX_ANIMATION_FRAMES: int(1, 10_000).default(100),
   PROCESS_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
@@ -75,8 +78,9 @@ export interface Config {
   maxInputPixels: number;
   concurrency: number;
   retentionDays: number;
-  storage: 'fs';
+  storage: 'fs' | 's3';
   dataDir: string;
+  s3: { endpoint?: string; forcePathStyle: boolean; region?: string };
   inputBucket: string;
   outputBucket: string;
   allowSvg: boolean;
@@ -118,6 +122,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     retentionDays: e.RETENTION_DAYS,
     storage: e.STORAGE,
     dataDir: e.DATA_DIR,
+    s3: {
+      ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
+    },
     inputBucket: e.INPUT_BUCKET,
     outputBucket: e.OUTPUT_BUCKET,
     allowSvg: e.ALLOW_SVG,

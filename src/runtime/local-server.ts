@@ -13,13 +13,26 @@ import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
 import { createWorkQueue, type WorkQueue } from '../processing/work-queue.js';
 import { createFsStore, tempDir } from '../storage/fs-store.js';
+import type { ObjectCreatedSource, ObjectStore } from '../storage/object-store.js';
+import { createS3Client, createS3Store } from '../storage/s3-store.js';
 
 export interface LocalServer {
   url: string;
+  input: ObjectStore;
+  output: ObjectStore;
   queue: WorkQueue;
   /** Resolves when the start-up scan for unfinished originals has queued them all. */
   recovered: Promise<void>;
   close(): Promise<void>;
+}
+
+/** Folders under DATA_DIR by default; with STORAGE=s3 the two buckets of any S3-compatible server. */
+function openBuckets(config: Config): { input: ObjectStore & ObjectCreatedSource; output: ObjectStore } {
+  if (config.storage === 's3') {
+    const client = createS3Client(config.s3);
+    return { input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket) };
+  }
+  return { input: createFsStore(config.dataDir, config.inputBucket), output: createFsStore(config.dataDir, config.outputBucket) };
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -37,8 +50,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   // Temporary files belong to writes that a crash interrupted; none of them was acknowledged.
   await rm(tempDir(config.dataDir), { recursive: true, force: true });
 
-  const input = createFsStore(config.dataDir, config.inputBucket);
-  const output = createFsStore(config.dataDir, config.outputBucket);
+  const { input, output } = openBuckets(config);
   const processor = createProcessor({ input, output, config });
   const metrics = createMetrics(() => queue.depth);
 
@@ -96,6 +108,8 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
 
   return {
     url,
+    input,
+    output,
     queue,
     recovered,
     async close() {

@@ -1,0 +1,182 @@
+import { PassThrough, Readable } from 'node:stream';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { ListedObject, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
+
+export interface S3Settings {
+  region?: string;
+  endpoint?: string;
+  forcePathStyle?: boolean;
+}
+
+/**
+ * One client per process. Checksums only when an operation requires them: with the SDK's defaults a
+ * presigned PUT signs in the CRC32 of an empty body (real S3 then rejects every browser upload), and
+ * streamed bodies go out aws-chunked, which some S3-compatible servers store verbatim.
+ */
+export function createS3Client(settings: S3Settings = {}): S3Client {
+  return new S3Client({
+    ...(settings.region ? { region: settings.region } : {}),
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    forcePathStyle: settings.forcePathStyle ?? false,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export interface PresignedGet {
+  contentType?: string;
+  contentDisposition?: string;
+  cacheControl?: string;
+}
+
+export interface S3Store extends ObjectStore, ObjectCreatedSource {
+  /** A URL that GETs `key` without credentials until `expiresIn` seconds pass, with these response headers. */
+  presignGet(key: string, expiresIn: number, headers?: PresignedGet): Promise<string>;
+  /** A URL to PUT `key` directly; the client must send exactly the returned headers. */
+  presignPut(key: string, expiresIn: number, options: PutOptions): Promise<{ url: string; headers: Record<string, string> }>;
+}
+
+const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
+
+const isNotFound = (error: unknown) =>
+  error instanceof S3ServiceException && (error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404);
+
+/** A bucket on S3 or any S3-compatible server. Announces the objects it writes itself, like the fs store. */
+export function createS3Store(client: S3Client, bucket: string): S3Store {
+  const listeners = new Set<(key: string) => void>();
+
+  async function head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        lastModified: out.LastModified ?? new Date(0),
+        etag: out.ETag ?? '',
+        ...(out.ContentType ? { contentType: out.ContentType } : {}),
+        metadata: out.Metadata ?? {},
+      };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  return {
+    name: bucket,
+
+    async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<ObjectInfo> {
+      const common = {
+        Bucket: bucket,
+        Key: key,
+        ...(options.contentType ? { ContentType: options.contentType } : {}),
+        Metadata: options.metadata ?? {},
+      };
+      let size = 0;
+      let etag: string | undefined;
+      if (Buffer.isBuffer(body)) {
+        size = body.length;
+        etag = (await client.send(new PutObjectCommand({ ...common, Body: body, ContentLength: body.length }))).ETag;
+      } else {
+        // lib-storage sends small bodies in one PUT and large ones as a multipart upload, a part at a time.
+        const counted = new PassThrough();
+        counted.on('data', (chunk: Buffer) => (size += chunk.length));
+        body.on('error', (error) => counted.destroy(error));
+        body.pipe(counted);
+        const upload = new Upload({ client, params: { ...common, Body: counted }, partSize: MULTIPART_PART_BYTES, queueSize: 2 });
+        etag = (await upload.done()).ETag;
+      }
+      for (const listener of listeners) listener(key);
+      return {
+        key,
+        size,
+        lastModified: new Date(),
+        etag: etag ?? '',
+        ...(options.contentType ? { contentType: options.contentType } : {}),
+        metadata: options.metadata ?? {},
+      };
+    },
+
+    async get(key: string): Promise<StoredObject | undefined> {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return {
+          key,
+          size: out.ContentLength ?? 0,
+          lastModified: out.LastModified ?? new Date(0),
+          etag: out.ETag ?? '',
+          ...(out.ContentType ? { contentType: out.ContentType } : {}),
+          metadata: out.Metadata ?? {},
+          body: out.Body as Readable,
+        };
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    },
+
+    head,
+
+    async *list(prefix: string): AsyncIterable<ListedObject> {
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        for (const object of page.Contents ?? []) {
+          if (object.Key) yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+
+    async delete(key: string): Promise<void> {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+
+    onObjectCreated(listener: (key: string) => void) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    presignGet(key, expiresIn, headers = {}) {
+      const command = new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(headers.contentType ? { ResponseContentType: headers.contentType } : {}),
+        ...(headers.contentDisposition ? { ResponseContentDisposition: headers.contentDisposition } : {}),
+        ...(headers.cacheControl ? { ResponseCacheControl: headers.cacheControl } : {}),
+      });
+      return getSignedUrl(client, command, { expiresIn });
+    },
+
+    async presignPut(key, expiresIn, options) {
+      const metadata = options.metadata ?? {};
+      const command = new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ...(options.contentType ? { ContentType: options.contentType } : {}),
+        Metadata: metadata,
+      });
+      // Metadata and type are signed headers, so the client must send them exactly; nothing else is added.
+      const headers: Record<string, string> = {
+        ...(options.contentType ? { 'Content-Type': options.contentType } : {}),
+        ...Object.fromEntries(Object.entries(metadata).map(([name, value]) => [`x-amz-meta-${name}`, value])),
+      };
+      const url = await getSignedUrl(client, command, {
+        expiresIn,
+        signableHeaders: new Set(Object.keys(headers).map((name) => name.toLowerCase())),
+        unhoistableHeaders: new Set(Object.keys(headers).filter((name) => name.startsWith('x-amz-meta-'))),
+      });
+      return { url, headers };
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getBuffer } from '../../src/storage/object-store.js';
+import { createS3Client, createS3Store, type S3Store } from '../../src/storage/s3-store.js';
+import { startS3rver, type S3Server } from '../helpers/s3rver.js';
+
+let s3: S3Server;
+let store: S3Store;
+
+beforeAll(async () => {
+  s3 = await startS3rver(['test-bucket']);
+  store = createS3Store(createS3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' }), 'test-bucket');
+});
+afterAll(() => s3.close());
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+describe('S3 object store (against s3rver)', () => {
+  it('stores, reads, heads, lists and deletes objects with their metadata', async () => {
+    const seen: string[] = [];
+    store.onObjectCreated((key) => seen.push(key));
+    const info = await store.put('a/b.txt', Buffer.from('hello'), { contentType: 'text/plain', metadata: { filename: 'x%20y' } });
+    expect(info).toMatchObject({ key: 'a/b.txt', size: 5, etag: '"5d41402abc4b2a76b9719d911017c592"' });
+    expect(seen).toEqual(['a/b.txt']);
+    expect(await store.head('a/b.txt')).toMatchObject({ size: 5, contentType: 'text/plain', metadata: { filename: 'x%20y' } });
+    expect((await getBuffer(store, 'a/b.txt'))?.toString()).toBe('hello');
+    await store.put('a/c.txt', Buffer.from('c'));
+    await store.put('z.txt', Buffer.from('z'));
+    expect((await collect(store.list('a/'))).map((o) => o.key)).toEqual(['a/b.txt', 'a/c.txt']);
+    await store.delete('a/b.txt');
+    expect(await store.head('a/b.txt')).toBeUndefined();
+    expect(await store.get('a/b.txt')).toBeUndefined();
+  });
+
+  it('streams a large body up as a multipart upload and stores the exact bytes, not aws-chunked framing', async () => {
+    const parts = Array.from({ length: 20 }, (_, i) => Buffer.alloc(1024 * 1024, i));
+    const info = await store.put('big.bin', Readable.from(parts), { contentType: 'application/octet-stream' });
+    expect(info.size).toBe(20 * 1024 * 1024);
+    const back = await getBuffer(store, 'big.bin');
+    expect(back?.length).toBe(20 * 1024 * 1024);
+    expect(back?.equals(Buffer.concat(parts))).toBe(true);
+
+    const small = await store.put('small.bin', Readable.from([Buffer.from('streamed')]));
+    expect(small.size).toBe(8);
+    expect((await getBuffer(store, 'small.bin'))?.toString()).toBe('streamed');
+  });
+
+  it('presigns a PUT without a checksum of an empty body, which a browser upload could never match', async () => {
+    const { url, headers } = await store.presignPut('originals/direct', 300, { contentType: 'image/jpeg', metadata: { filename: 'a.jpg', watermark: 'false' } });
+    expect(url).not.toMatch(/x-amz-checksum|x-amz-sdk-checksum-algorithm/i);
+    expect(headers).toEqual({ 'Content-Type': 'image/jpeg', 'x-amz-meta-filename': 'a.jpg', 'x-amz-meta-watermark': 'false' });
+    const put = await fetch(url, { method: 'PUT', body: 'the bytes', headers });
+    expect(put.status).toBe(200);
+    expect(await store.head('originals/direct')).toMatchObject({ size: 9, contentType: 'image/jpeg', metadata: { filename: 'a.jpg', watermark: 'false' } });
+  });
+
+  it('presigns a GET that answers with the requested headers', async () => {
+    await store.put('out/v.jpg', Buffer.from('jpeg bytes'), { contentType: 'image/jpeg' });
+    const url = await store.presignGet('out/v.jpg', 300, { contentDisposition: 'inline; filename="v.jpg"', cacheControl: 'private, max-age=60' });
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-disposition')).toBe('inline; filename="v.jpg"');
+    expect(response.headers.get('cache-control')).toBe('private, max-age=60');
+    expect(await response.text()).toBe('jpeg bytes');
+  });
+});
