@@ -4,18 +4,17 @@ import { idFromOriginalKey, isValidId, originalKey, ORIGINALS_PREFIX } from '../
 import { readManifest, type Manifest } from '../processing/manifest.js';
 import { fromObjectMetadata } from '../processing/original-metadata.js';
 import type { ListedObject, ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import type { VariantLink } from './delivery.js';
 import type { Image } from './schemas.js';
 
 export type ImageView = z.infer<typeof Image>;
 
-/** Turns a variant into a link a browser can open without the API key. */
-export type VariantLink = (id: string, variant: string) => string;
 
 /**
  * What the API says of one image, from its original and its manifest. No manifest, or one written
  * for older bytes, means the work has not started yet: `pending`.
  */
-export function toImageView(id: string, original: ObjectInfo, manifest: Manifest | undefined, link: VariantLink): ImageView {
+export async function toImageView(id: string, original: ObjectInfo, manifest: Manifest | undefined, link: VariantLink): Promise<ImageView> {
   const current = manifest && manifest.sourceEtag === original.etag ? manifest : undefined;
   const meta = fromObjectMetadata(original.metadata);
   const originalInfo = current?.original ?? {
@@ -31,7 +30,12 @@ export function toImageView(id: string, original: ObjectInfo, manifest: Manifest
     original: originalInfo,
     variants:
       current?.status === 'done'
-        ? current.variants.map(({ name, format, width, height, bytes }) => ({ name, format, width, height, bytes, url: link(id, name) }))
+        ? await Promise.all(
+            current.variants.map(async (variant) => {
+              const { name, format, width, height, bytes } = variant;
+              return { name, format, width, height, bytes, url: await link(current, variant) };
+            }),
+          )
         : [],
     createdAt: current?.createdAt ?? original.lastModified.toISOString(),
     ...(current?.completedAt ? { completedAt: current.completedAt } : {}),
@@ -72,7 +76,7 @@ export async function listImages(
   for (const object of page) {
     const id = idFromOriginalKey(object.key)!;
     const [original, manifest] = await Promise.all([input.head(object.key), readManifest(output, id)]);
-    if (original) items.push(toImageView(id, original, manifest, link));
+    if (original) items.push(await toImageView(id, original, manifest, link));
   }
   const last = page.at(-1);
   const more = start >= 0 && start + limit < all.length;

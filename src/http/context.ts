@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { Metrics } from './metrics.js';
-import type { UrlSigner } from './signed-url.js';
+import type { Delivery } from './delivery.js';
 
 export type AppConfig = Pick<
   Config,
@@ -16,7 +16,7 @@ export interface AppDeps {
   output: ObjectStore;
   logger: Logger;
   metrics: Metrics;
-  signer: UrlSigner;
+  delivery: Delivery;
   /** Where uploads are spooled while they are checked. */
   spoolDir: string;
   /** The folder of the web page; absent means no page. */

@@ -9,7 +9,7 @@ import { fromObjectMetadata } from './original-metadata.js';
 
 export type ProcessingConfig = Pick<
   Config,
-  'variants' | 'outputFormat' | 'quality' | 'watermark' | 'maxInputPixels' | 'allowSvg' | 'maxAnimationFrames' | 'processTimeoutMs'
+  'variants' | 'outputFormat' | 'quality' | 'watermark' | 'maxInputPixels' | 'allowSvg' | 'maxAnimationFrames' | 'processTimeoutMs' | 'maxUploadBytes'
 >;
 
 export interface ProcessorDeps {
@@ -63,6 +63,13 @@ export function createProcessor({ input, output, config, now = () => new Date() 
       sourceEtag: original.etag,
     };
     await writeManifest(output, base);
+
+    // Direct uploads to S3 and other tools' files never passed the upload limit; never read a giant into memory.
+    if (original.size > config.maxUploadBytes) {
+      const error = { code: 'too_large', message: `The original is ${original.size} bytes, over the limit of ${config.maxUploadBytes}.` };
+      await finish({ ...base, status: 'failed', error, completedAt: now().toISOString() });
+      return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error };
+    }
 
     const source = await getBuffer(input, originalKey(id));
     if (!source) return { id, status: 'skipped', reason: 'deleted' };

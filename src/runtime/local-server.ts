@@ -84,7 +84,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     output,
     logger,
     metrics,
-    signer: createUrlSigner(config.urlSigningSecret),
+    delivery: { kind: 'local', signer: createUrlSigner(config.urlSigningSecret) },
     spoolDir: join(tempDir(config.dataDir), 'uploads'),
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });

@@ -84,6 +84,13 @@ describe('processor', () => {
     expect(await readManifest(output, 'bad')).toMatchObject({ status: 'failed', error: { code }, variants: [] });
   });
 
+  it('fails an original over MAX_UPLOAD_BYTES (a direct upload or another tool’s file) without reading it', async () => {
+    const { input, output, processor } = await setup({ MAX_UPLOAD_BYTES: '1000' });
+    await input.put(originalKey('huge'), await noisy(400, 300));
+    expect(await processor.process('huge')).toMatchObject({ status: 'failed', error: { code: 'too_large' } });
+    expect(await readManifest(output, 'huge')).toMatchObject({ status: 'failed', error: { code: 'too_large' } });
+  });
+
   it('fails an image that overruns its deadline with timeout', async () => {
     const { input, output, config } = await setup();
     const processor = createProcessor({ input, output, config: { ...config, processTimeoutMs: 1 } });

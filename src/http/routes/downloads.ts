@@ -2,14 +2,14 @@ import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError } from '../../errors.js';
-import { EXTENSIONS } from '../../imaging/formats.js';
 import { originalKey } from '../../processing/keys.js';
 import { readManifest } from '../../processing/manifest.js';
 import { fromObjectMetadata } from '../../processing/original-metadata.js';
-import type { StoredObject } from '../../storage/object-store.js';
+import type { ObjectInfo, StoredObject } from '../../storage/object-store.js';
 import { notFound } from '../catalogue.js';
 import type { AppDeps } from '../context.js';
-import { contentDisposition, variantFilename } from '../filenames.js';
+import { DOWNLOAD_CACHE_CONTROL, variantHeaders } from '../delivery.js';
+import { contentDisposition } from '../filenames.js';
 import { IdParams, problemResponse, VariantParams } from '../schemas.js';
 
 const binary = (description: string) => ({
@@ -28,7 +28,8 @@ const downloadVariant = createRoute({
   summary: 'Download one processed variant',
   request: { params: VariantParams, query: signedQuery },
   responses: {
-    200: binary('The variant.'),
+    200: binary('The variant (served locally).'),
+    302: { description: 'On AWS: a redirect to a presigned S3 URL that answers with the same headers.' },
     304: { description: 'Not modified (If-None-Match).' },
     403: problemResponse('A signed link that is not valid or has expired.'),
     404: problemResponse('No such image or variant, or not processed yet.'),
@@ -41,7 +42,8 @@ const downloadOriginal = createRoute({
   summary: 'Download the original as uploaded',
   request: { params: IdParams, query: signedQuery },
   responses: {
-    200: binary('The original.'),
+    200: binary('The original (served locally).'),
+    302: { description: 'On AWS: a redirect to a presigned S3 URL.' },
     304: { description: 'Not modified (If-None-Match).' },
     403: problemResponse('A signed link that is not valid or has expired.'),
     404: problemResponse('No such image.'),
@@ -54,14 +56,16 @@ export function isSignedDownload(method: string, path: string, hasSignature: boo
 }
 
 export function registerDownloadRoutes(app: OpenAPIHono, deps: AppDeps): void {
-  const { input, output, signer } = deps;
+  const { input, output, delivery } = deps;
+  const ttl = deps.config.signedUrlTtlSeconds;
+
   /** The API-key middleware let a request with a signature through; here the signature is checked. */
   function authorize(c: Context) {
     const url = new URL(c.req.url);
     if (!url.searchParams.has('sig')) return;
     const nowSeconds = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
     // A signed link is always signed for GET; HEAD asks about the same resource.
-    if (!signer.verify('GET', url, nowSeconds)) {
+    if (delivery.kind !== 'local' || !delivery.signer.verify('GET', url, nowSeconds)) {
       throw new AppError(403, 'invalid_signature', 'This link is not valid or has expired; fetch the image again for a fresh one.');
     }
   }
@@ -71,20 +75,36 @@ export function registerDownloadRoutes(app: OpenAPIHono, deps: AppDeps): void {
     const { id, name } = c.req.valid('param');
     const manifest = await readManifest(output, id);
     const variant = manifest?.status === 'done' ? manifest.variants.find((v) => v.name === name) : undefined;
-    const object = variant && (await output.get(variant.key));
-    if (!manifest || !variant || !object) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}" (yet).`);
-    const filename = variantFilename(manifest.original.filename, id, name, EXTENSIONS[variant.format]);
-    return send(c, object, `image/${variant.format}`, contentDisposition('inline', filename));
+    if (!manifest || !variant) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}" (yet).`);
+    const headers = variantHeaders(manifest, variant);
+    if (delivery.kind === 's3') return c.redirect(await delivery.output.presignGet(variant.key, ttl, headers), 302);
+    const object = await output.get(variant.key);
+    if (!object) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}" (yet).`);
+    return send(c, object, headers.contentType, headers.contentDisposition);
   });
 
   app.openapi(downloadOriginal, async (c) => {
     authorize(c);
     const { id } = c.req.valid('param');
+    if (delivery.kind === 's3') {
+      const info = await input.head(originalKey(id));
+      if (!info) throw notFound(id);
+      return c.redirect(await delivery.input.presignGet(info.key, ttl, originalHeaders(id, info)), 302);
+    }
     const object = await input.get(originalKey(id));
     if (!object) throw notFound(id);
-    const filename = fromObjectMetadata(object.metadata).filename ?? id;
-    return send(c, object, object.contentType ?? 'application/octet-stream', contentDisposition('attachment', filename));
+    const headers = originalHeaders(id, object);
+    return send(c, object, headers.contentType, headers.contentDisposition);
   });
+}
+
+function originalHeaders(id: string, original: ObjectInfo) {
+  const filename = fromObjectMetadata(original.metadata).filename ?? id;
+  return {
+    contentType: original.contentType ?? 'application/octet-stream',
+    contentDisposition: contentDisposition('attachment', filename),
+    cacheControl: DOWNLOAD_CACHE_CONTROL,
+  };
 }
 
 /** Streams a stored object with the headers a download needs; answers 304 to a matching If-None-Match. */
@@ -92,7 +112,7 @@ function send(c: Context, object: StoredObject, contentType: string, disposition
   const headers: Record<string, string> = {
     'content-type': contentType,
     etag: object.etag,
-    'cache-control': 'private, max-age=31536000, immutable',
+    'cache-control': DOWNLOAD_CACHE_CONTROL,
     'content-disposition': disposition,
     'x-content-type-options': 'nosniff',
     // Should a browser ever render a download as a document, it gets no scripts and no origin.

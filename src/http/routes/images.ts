@@ -4,10 +4,10 @@ import { AppError } from '../../errors.js';
 import { newId, originalKey } from '../../processing/keys.js';
 import { readManifest } from '../../processing/manifest.js';
 import { removeOutputs } from '../../processing/processor.js';
-import { describeImage, listImages, notFound, type VariantLink } from '../catalogue.js';
+import { describeImage, listImages, notFound } from '../catalogue.js';
 import type { AppDeps } from '../context.js';
 import { ingestOriginal } from '../ingest.js';
-import { linkExpiry } from '../signed-url.js';
+import { variantLinker } from '../delivery.js';
 import { spoolBody } from '../spool.js';
 import { Accepted, IdParams, Image, ImageList, ListQuery, problemResponse, UploadQuery } from '../schemas.js';
 
@@ -70,13 +70,9 @@ const deleteRoute = createRoute({
   responses: { 204: { description: 'Deleted.' }, 404: problemResponse('No such image.') },
 });
 
-/** Signed, absolute links to variants, valid without the API key. */
-export function variantLinks(c: Context, deps: AppDeps): VariantLink {
-  const origin = new URL(c.req.url).origin;
-  const nowSeconds = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
-  const expires = linkExpiry(nowSeconds, deps.config.signedUrlTtlSeconds);
-  return (id, name) => origin + deps.signer.sign('GET', `/v1/images/${id}/variants/${name}`, {}, expires);
-}
+/** Signed links to variants, valid without the API key. */
+const variantLinks = (c: Context, deps: AppDeps) =>
+  variantLinker(c, deps.delivery, deps.config.signedUrlTtlSeconds, deps.now?.() ?? new Date());
 
 /** Refuses a declared body over the limit (plus any framing `overhead`) before reading a byte of it. */
 export function checkDeclaredLength(c: Context, limit: number, overhead = 0): void {

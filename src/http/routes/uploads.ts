@@ -1,11 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '../../errors.js';
 import { MIME_TYPES } from '../../imaging/formats.js';
-import { ImageId } from '../schemas.js';
 import { isValidId, newId, originalKey } from '../../processing/keys.js';
+import { toObjectMetadata } from '../../processing/original-metadata.js';
+import { cleanFilename } from '../filenames.js';
 import type { AppDeps } from '../context.js';
 import { ingestOriginal } from '../ingest.js';
-import { Accepted, problemResponse, UploadRequest, UploadTicket } from '../schemas.js';
+import { Accepted, ImageId, problemResponse, UploadRequest, UploadTicket } from '../schemas.js';
 import { spoolBody } from '../spool.js';
 import { checkDeclaredLength } from './images.js';
 
@@ -46,7 +47,7 @@ const putUpload = createRoute({
 });
 
 export function registerUploadRoutes(app: OpenAPIHono, deps: AppDeps): void {
-  const { config, signer, input } = deps;
+  const { config, delivery, input } = deps;
   const now = () => deps.now?.() ?? new Date();
   const allowedTypes = new Set([
     'application/octet-stream',
@@ -65,16 +66,24 @@ export function registerUploadRoutes(app: OpenAPIHono, deps: AppDeps): void {
     }
     const id = newId();
     const expiresAt = Math.floor(now().getTime() / 1000) + UPLOAD_URL_TTL_SECONDS;
-    const params: Record<string, string> = { size: String(request.size), type: contentType };
-    if (request.filename) params.filename = request.filename;
-    if (request.watermark !== undefined) params.watermark = String(request.watermark);
-    const url = new URL(c.req.url).origin + signer.sign('PUT', `/v1/uploads/${id}`, params, expiresAt);
-    return c.json(
-      { id, upload: { url, method: 'PUT' as const, headers: { 'Content-Type': contentType }, expiresAt: new Date(expiresAt * 1000).toISOString() } },
-      201,
-    );
+    const filename = cleanFilename(request.filename);
+    let target: { url: string; headers: Record<string, string> };
+    if (delivery.kind === 's3') {
+      // Straight to the input bucket; the object-created event starts processing, which judges the bytes.
+      const metadata = toObjectMetadata({ ...(filename ? { filename } : {}), ...(request.watermark !== undefined ? { watermark: request.watermark } : {}) });
+      target = await delivery.input.presignPut(originalKey(id), UPLOAD_URL_TTL_SECONDS, { contentType, metadata });
+    } else {
+      const params: Record<string, string> = { size: String(request.size), type: contentType };
+      if (filename) params.filename = filename;
+      if (request.watermark !== undefined) params.watermark = String(request.watermark);
+      const url = new URL(c.req.url).origin + delivery.signer.sign('PUT', `/v1/uploads/${id}`, params, expiresAt);
+      target = { url, headers: { 'Content-Type': contentType } };
+    }
+    return c.json({ id, upload: { ...target, method: 'PUT' as const, expiresAt: new Date(expiresAt * 1000).toISOString() } }, 201);
   });
 
+  if (delivery.kind !== 'local') return;
+  const { signer } = delivery;
   app.openapi(putUpload, async (c) => {
     const url = new URL(c.req.url);
     const id = c.req.param('id');

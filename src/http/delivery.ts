@@ -1,0 +1,34 @@
+import type { Context } from 'hono';
+import { EXTENSIONS } from '../imaging/formats.js';
+import type { Manifest, ManifestVariant } from '../processing/manifest.js';
+import type { S3Store } from '../storage/s3-store.js';
+import { contentDisposition, variantFilename } from './filenames.js';
+import { linkExpiry, type UrlSigner } from './signed-url.js';
+
+/**
+ * How bytes reach a browser without the API key. Locally: HMAC-signed links and upload URLs of this
+ * server. On AWS: presigned S3 URLs, so no image passes through API Gateway or Lambda.
+ */
+export type Delivery = { kind: 'local'; signer: UrlSigner } | { kind: 's3'; input: S3Store; output: S3Store };
+
+export const DOWNLOAD_CACHE_CONTROL = 'private, max-age=31536000, immutable';
+
+/** The headers a variant download carries, wherever it is served from. */
+export function variantHeaders(manifest: Pick<Manifest, 'id' | 'original'>, variant: Pick<ManifestVariant, 'name' | 'format'>) {
+  const filename = variantFilename(manifest.original.filename, manifest.id, variant.name, EXTENSIONS[variant.format]);
+  return { contentType: `image/${variant.format}`, contentDisposition: contentDisposition('inline', filename), cacheControl: DOWNLOAD_CACHE_CONTROL };
+}
+
+/** Gives the signed link of a variant, for the answer to one request. */
+export type VariantLink = (manifest: Manifest, variant: ManifestVariant) => Promise<string>;
+
+export function variantLinker(c: Context, delivery: Delivery, ttlSeconds: number, now: Date): VariantLink {
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  if (delivery.kind === 's3') {
+    return (manifest, variant) => delivery.output.presignGet(variant.key, ttlSeconds, variantHeaders(manifest, variant));
+  }
+  const origin = new URL(c.req.url).origin;
+  const expires = linkExpiry(nowSeconds, ttlSeconds);
+  return async (manifest, variant) =>
+    origin + delivery.signer.sign('GET', `/v1/images/${manifest.id}/variants/${variant.name}`, {}, expires);
+}
