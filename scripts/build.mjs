@@ -1,20 +1,34 @@
-// Bundles the server entry point and the web page with esbuild. Fast enough (well under a second)
-// that `npm start` runs it every time, so a start never serves stale code.
-import { rm } from 'node:fs/promises';
+// Bundles the entry points with esbuild: the local server (dependencies left in node_modules), the
+// two Lambda handlers (self-contained but for sharp, with the page and the font beside them), and
+// the web page. Fast enough (about a second) that `npm start` runs it every time.
+import { copyFile, cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 import { buildWeb } from './build-web.mjs';
 
+const node = { bundle: true, platform: 'node', format: 'esm', outExtension: { '.js': '.mjs' }, sourcemap: true, logLevel: 'warning' };
+
 await rm('dist', { recursive: true, force: true });
-await build({
-  entryPoints: { 'runtime/local': 'src/runtime/local.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
-});
+await build({ ...node, entryPoints: { 'runtime/local': 'src/runtime/local.ts' }, outdir: 'dist', target: 'node20', packages: 'external' });
 await buildWeb('dist/web');
+
+await build({
+  ...node,
+  entryPoints: { processor: 'src/runtime/lambda-processor.ts', api: 'src/runtime/lambda-api.ts' },
+  outdir: 'dist/lambda',
+  target: 'node20',
+  minify: true,
+  // sharp is native: it comes from the Lambda asset's node_modules (linux-arm64), or this machine's.
+  external: ['sharp'],
+  // Bundled CommonJS dependencies call require(); an ES module has none unless we make one.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+});
+await cp('dist/web', 'dist/lambda/web', { recursive: true });
+await mkdir('dist/lambda/fonts', { recursive: true });
+await copyFile(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'), 'dist/lambda/fonts/DejaVuSans-Bold.ttf');
+await copyFile(createRequire(import.meta.url).resolve('dejavu-fonts-ttf/LICENSE'), 'dist/lambda/fonts/LICENSE');
+// Lambda has no fonts and no fontconfig configuration: this one knows only the shipped font.
+await writeFile(
+  'dist/lambda/fonts/fonts.conf',
+  '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <dir>/var/task/fonts</dir>\n  <cachedir>/tmp/fontconfig-cache</cachedir>\n</fontconfig>\n',
+);

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Log } from '../logging.js';
 import type { Config } from '../config/config.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { Metrics } from './metrics.js';
@@ -14,7 +14,7 @@ export interface AppDeps {
   config: AppConfig;
   input: ObjectStore;
   output: ObjectStore;
-  logger: Logger;
+  logger: Log;
   metrics: Metrics;
   delivery: Delivery;
   /** Where uploads are spooled while they are checked. */

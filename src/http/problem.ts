@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { Logger } from 'pino';
+import type { Log } from '../logging.js';
 import { AppError, isAppError } from '../errors.js';
 
 const TITLES: Record<number, string> = {
@@ -33,7 +33,7 @@ export function problemResponse(error: AppError): Response {
   });
 }
 
-export function toAppError(error: unknown, logger: Logger, c: Context): AppError {
+export function toAppError(error: unknown, logger: Log, c: Context): AppError {
   if (isAppError(error)) return error;
   if (error instanceof HTTPException && error.status < 500) {
     return new AppError(error.status, 'bad_request', error.message || TITLES[error.status] || 'Bad request');

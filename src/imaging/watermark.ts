@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { WATERMARK_FONT_FILE, WATERMARK_FONT_NAME } from './font.js';
+import { watermarkFontFile, WATERMARK_FONT_NAME } from './font.js';
 
 export interface Watermark {
   /** Raw RGBA pixels of the mark, padded by its margin so gravity placement keeps it off the edge. */
@@ -22,7 +22,7 @@ const SHADOW_STRENGTH = 0.6;
 export async function renderWatermark(text: string, imageWidth: number, opacity: number): Promise<Watermark> {
   const fontPx = Math.max(MIN_FONT_PX, Math.round(imageWidth * SIZE_RATIO));
   const glyphs = await sharp({
-    text: { text: escapeMarkup(text), font: `${WATERMARK_FONT_NAME} ${fontPx}`, fontfile: WATERMARK_FONT_FILE, dpi: 72 },
+    text: { text: escapeMarkup(text), font: `${WATERMARK_FONT_NAME} ${fontPx}`, fontfile: watermarkFontFile(), dpi: 72 },
   })
     .extractChannel(0)
     .raw()

@@ -20,7 +20,7 @@ export interface ProcessorDeps {
 }
 
 export type ProcessOutcome =
-  | { id: string; status: 'done'; durationMs: number; variants: number }
+  | { id: string; status: 'done'; durationMs: number; variants: number; originalBytes: number; outputBytes: number }
   | { id: string; status: 'failed'; durationMs: number; error: { code: string; message: string } }
   | { id: string; status: 'skipped'; reason: 'missing' | 'unchanged' | 'deleted' };
 
@@ -103,7 +103,14 @@ export function createProcessor({ input, output, config, now = () => new Date() 
       completedAt: now().toISOString(),
     });
     if (!done) return { id, status: 'skipped', reason: 'deleted' };
-    return { id, status: 'done', durationMs: now().getTime() - started.getTime(), variants: variants.length };
+    return {
+      id,
+      status: 'done',
+      durationMs: now().getTime() - started.getTime(),
+      variants: variants.length,
+      originalBytes: original.size,
+      outputBytes: variants.reduce((sum, variant) => sum + variant.bytes, 0),
+    };
   }
 
   /** Writes the final manifest, unless the original was deleted meanwhile: then nothing is left behind. */

@@ -24,11 +24,12 @@ export async function startS3rver(buckets: string[]): Promise<S3Server> {
     configureBuckets: buckets.map((name) => ({ name, configs: [] })),
   });
   const address = (await server.run()) as AddressInfo;
+  let closed: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
-    async close() {
-      await server.close();
-      await rm(directory, { recursive: true, force: true });
+    close() {
+      closed ??= server.close().then(() => rm(directory, { recursive: true, force: true }));
+      return closed;
     },
   };
 }

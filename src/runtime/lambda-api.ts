@@ -1,0 +1,34 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { handle } from 'hono/aws-lambda';
+import { loadConfig } from '../config/config.js';
+import { createApp } from '../http/app.js';
+import { createMetrics } from '../http/metrics.js';
+import { createS3Client, createS3Store } from '../storage/s3-store.js';
+import { powertoolsLog } from './powertools-log.js';
+
+const config = loadConfig();
+const client = createS3Client(config.s3);
+const input = createS3Store(client, config.inputBucket);
+const output = createS3Store(client, config.outputBucket);
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'image-processor-api' });
+
+/**
+ * The API Lambda: the same Hono app as the local server, behind API Gateway (which checks the API
+ * keys). Uploads and downloads go straight to S3 through presigned URLs; the page is served from
+ * the `web/` folder beside this bundle.
+ */
+const app = createApp({
+  config,
+  input,
+  output,
+  logger: powertoolsLog(logger),
+  metrics: createMetrics(),
+  delivery: { kind: 's3', input, output },
+  spoolDir: join(tmpdir(), 'uploads'),
+  webRoot: fileURLToPath(new URL('./web/', import.meta.url)),
+});
+
+export const handler = handle(app);
