@@ -1,0 +1,113 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  Period,
+  ResponseType,
+  RestApi,
+  type IApiKey,
+} from 'aws-cdk-lib/aws-apigateway';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { lambdaBasics, logRetention } from './lambda-code.js';
+import type { Settings } from './settings.js';
+
+/** The answer API Gateway gives a missing or wrong key: the API's own problem+json, with 401. */
+const UNAUTHORIZED = JSON.stringify({
+  type: 'urn:image-processor:problem:unauthorized',
+  title: 'Unauthorized',
+  status: 401,
+  detail: 'This API needs a valid x-api-key header.',
+  code: 'unauthorized',
+});
+
+/**
+ * The same Hono app as the local server, in a Lambda behind an API Gateway REST API. Every route
+ * needs an API key (with a usage plan's throttle and quota) but the page, its assets and /healthz.
+ */
+export class Api extends Construct {
+  readonly restApi: RestApi;
+  readonly function: LambdaFunction;
+  readonly apiKey: IApiKey;
+
+  constructor(scope: Construct, id: string, props: { settings: Settings; input: Bucket; output: Bucket }) {
+    super(scope, id);
+    const { settings, input, output } = props;
+    const retention = logRetention(settings.logRetentionDays);
+
+    const basics = lambdaBasics(settings);
+    this.function = new LambdaFunction(this, 'Function', {
+      ...basics,
+      description: 'The image API and web page.',
+      handler: 'api.handler',
+      memorySize: 1024,
+      // API Gateway gives up after 29 seconds.
+      timeout: Duration.seconds(29),
+      environment: { ...basics.environment, INPUT_BUCKET: input.bucketName, OUTPUT_BUCKET: output.bucketName, POWERTOOLS_SERVICE_NAME: 'api' },
+      logGroup: new LogGroup(this, 'Logs', { retention }),
+    });
+    // Uploads (and presigned PUTs) and deletes of originals; reading and deleting outputs.
+    input.grantReadWrite(this.function);
+    output.grantRead(this.function);
+    output.grantDelete(this.function);
+
+    this.restApi = new RestApi(this, 'RestApi', {
+      description: 'Serverless Image Processor API v1',
+      endpointTypes: [EndpointType.REGIONAL],
+      // Images go through as bytes; the Lambda integration decodes and encodes base64.
+      binaryMediaTypes: ['*/*'],
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: 'prod',
+        accessLogDestination: new LogGroupLogDestination(new LogGroup(this, 'AccessLogs', { retention })),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: MethodLoggingLevel.ERROR,
+        metricsEnabled: true,
+        throttlingRateLimit: settings.apiRateLimit,
+        throttlingBurstLimit: settings.apiBurstLimit,
+      },
+    });
+    const integration = new LambdaIntegration(this.function);
+    const open = { apiKeyRequired: false };
+    this.restApi.root.addMethod('GET', integration, open);
+    this.restApi.root.addResource('healthz').addMethod('GET', integration, open);
+    this.restApi.root.addResource('assets').addResource('{file}').addMethod('GET', integration, open);
+    this.restApi.root.addProxy({ defaultIntegration: integration, anyMethod: true, defaultMethodOptions: { apiKeyRequired: true } });
+
+    this.restApi.addGatewayResponse('InvalidApiKey', {
+      type: ResponseType.INVALID_API_KEY,
+      statusCode: '401',
+      templates: { 'application/json': UNAUTHORIZED },
+    });
+
+    this.apiKey = this.restApi.addApiKey('ApiKey', { description: 'The key for x-api-key.' });
+    const plan = this.restApi.addUsagePlan('UsagePlan', {
+      throttle: { rateLimit: settings.apiRateLimit, burstLimit: settings.apiBurstLimit },
+      quota: { limit: settings.apiQuotaPerDay, period: Period.DAY },
+    });
+    plan.addApiKey(this.apiKey);
+    plan.addApiStage({ stage: this.restApi.deploymentStage });
+
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason: 'The Lambda validates every request against the zod schemas that also produce /openapi.json; a second, weaker validator here adds nothing.',
+    });
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason: 'WAF is an optional add-on with its own cost; the usage plan throttles and caps each key.',
+    });
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'Authorization is by API key with a usage plan (SPEC section 5); the page, its assets and /healthz are public by design.',
+    });
+    Validations.of(this.restApi).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'No user pool: clients authenticate with API keys (SPEC section 5).',
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { Api } from './api.js';
+import { Buckets } from './buckets.js';
+import { Monitoring } from './monitoring.js';
+import { acknowledgeFindings } from './nag-acknowledgements.js';
+import { PROCESSOR_TIMEOUT, Processor } from './processor.js';
+import type { Settings } from './settings.js';
+
+/** SPEC section 5: the buckets, the processor on S3 events, the API behind API Gateway, and their monitoring. */
+export class ImageProcessorStack extends Stack {
+  constructor(scope: Construct, id: string, settings: Settings, props: StackProps = {}) {
+    super(scope, id, props);
+    const buckets = new Buckets(this, 'Buckets', settings);
+    const processor = new Processor(this, 'Processor', { settings, input: buckets.input, output: buckets.output });
+    const api = new Api(this, 'Api', { settings, input: buckets.input, output: buckets.output });
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      processor: processor.function,
+      processorLogs: processor.logGroup,
+      processorTimeout: PROCESSOR_TIMEOUT,
+      deadLetterQueue: processor.deadLetterQueue,
+      api: api.restApi,
+      apiFunction: api.function,
+      ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+    });
+
+    acknowledgeFindings(this, buckets, [processor.function, api.function], api.restApi);
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'SPEC section 5 fixes Node.js 22 for both functions; the code must also run on the Node 20 of the build machines.',
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: api.restApi.url, description: 'The web page and the API (append v1/images).' });
+    new CfnOutput(this, 'ApiKeyId', {
+      value: api.apiKey.keyId,
+      description: 'Read the key with: aws apigateway get-api-key --include-value --query value --output text --api-key <this id>',
+    });
+    new CfnOutput(this, 'InputBucketName', { value: buckets.input.bucketName });
+    new CfnOutput(this, 'OutputBucketName', { value: buckets.output.bucketName });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: processor.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn, description: 'Subscribe here for alarms (or deploy with -c alarmEmail=...).' });
+  }
+}

@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { Architecture, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Settings } from './settings.js';
+
+/** What both functions share: the runtime, the architecture, one asset, and the environment that finds the font. */
+export function lambdaBasics(settings: Settings) {
+  if (!existsSync(settings.assetDir)) {
+    throw new Error(`The Lambda asset ${settings.assetDir} is missing: run \`npm run stage\` (or \`npm run synth\`, which does it).`);
+  }
+  return {
+    runtime: Runtime.NODEJS_22_X,
+    architecture: settings.architecture === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64,
+    code: Code.fromAsset(settings.assetDir),
+    environment: {
+      STORAGE: 's3',
+      // Lambda has no fonts: the watermark font and a fontconfig that knows only it ship in the asset.
+      WATERMARK_FONT_FILE: '/var/task/fonts/DejaVuSans-Bold.ttf',
+      FONTCONFIG_PATH: '/var/task/fonts',
+      // glibc's per-thread arenas fragment libvips' memory; two keep a 512 MB function well inside its limit.
+      MALLOC_ARENA_MAX: '2',
+      POWERTOOLS_METRICS_NAMESPACE: 'ImageProcessor',
+      ...settings.processing,
+    },
+  };
+}
+
+export const logRetention = (days: number): RetentionDays => {
+  const allowed = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0).sort((a, b) => a - b);
+  return allowed.find((v) => v >= days) ?? RetentionDays.INFINITE;
+};

@@ -1,0 +1,121 @@
+import { Duration } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  Metric,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, MetricFilter, type LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export const NAMESPACE = 'ImageProcessor';
+const PERIOD = Duration.minutes(5);
+
+/** What the processor reports through Powertools Metrics (EMF), by the `service` dimension it adds. */
+const appMetric = (metricName: string, statistic = 'Sum', label?: string) =>
+  new Metric({ namespace: NAMESPACE, metricName, dimensionsMap: { service: 'processor' }, statistic, period: PERIOD, ...(label ? { label } : {}) });
+
+export interface MonitoringProps {
+  processor: LambdaFunction;
+  processorLogs: LogGroup;
+  processorTimeout: Duration;
+  deadLetterQueue: Queue;
+  api: RestApi;
+  apiFunction: LambdaFunction;
+  alarmEmail?: string;
+}
+
+/**
+ * Alarms to one SNS topic (errors, throttles, duration near the timeout, timeouts and out-of-memory
+ * from the logs, dead letters, API 5xx) and a dashboard of what the service does.
+ */
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.topic = new Topic(this, 'Alarms', { displayName: 'Image processor alarms', enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    const logCount = (name: string, pattern: string[]) => {
+      new MetricFilter(this, `${name}Filter`, {
+        logGroup: props.processorLogs,
+        filterPattern: FilterPattern.anyTerm(...pattern),
+        metricNamespace: NAMESPACE,
+        metricName: name,
+        metricValue: '1',
+        defaultValue: 0,
+      });
+      return new Metric({ namespace: NAMESPACE, metricName: name, statistic: 'Sum', period: PERIOD });
+    };
+    const timeouts = logCount('ProcessorTimeouts', ['Task timed out']);
+    const outOfMemory = logCount('ProcessorOutOfMemory', ['Runtime.OutOfMemory', 'signal: killed', 'JavaScript heap out of memory']);
+
+    const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
+      const created = new Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(new SnsAction(this.topic));
+      this.alarms.push(created);
+      return created;
+    };
+    alarm('ProcessorErrors', props.processor.metricErrors({ period: PERIOD, statistic: 'Sum' }), 1, 'The processor Lambda failed; S3 events are retried, then dead-lettered.');
+    alarm('ProcessorThrottles', props.processor.metricThrottles({ period: PERIOD, statistic: 'Sum' }), 1, 'The processor Lambda was throttled.');
+    alarm(
+      'ProcessorDurationNearTimeout',
+      props.processor.metricDuration({ period: PERIOD, statistic: 'Maximum' }),
+      props.processorTimeout.toMilliseconds() * 0.8,
+      'A processor run took over 80% of its timeout.',
+    );
+    alarm('ProcessorTimedOut', timeouts, 1, 'A processor run hit the Lambda timeout ("Task timed out").');
+    alarm('ProcessorOutOfMemory', outOfMemory, 1, 'A processor run ran out of memory.');
+    alarm('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 1, 'Events that failed every retry are waiting in the dead-letter queue.');
+    alarm('Api5xx', props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }), 1, 'The API answered with a 5xx.');
+
+    new Dashboard(this, 'Dashboard', {
+      widgets: [
+        [
+          new GraphWidget({ title: 'Images', left: [appMetric('ImagesProcessed', 'Sum', 'done'), appMetric('ImagesFailed', 'Sum', 'failed')], width: 8 }),
+          new GraphWidget({
+            title: 'Processing time (ms)',
+            left: [appMetric('ProcessingDuration', 'p50', 'p50'), appMetric('ProcessingDuration', 'p95', 'p95'), props.processor.metricDuration({ statistic: 'Maximum', period: PERIOD })],
+            width: 8,
+          }),
+          new GraphWidget({ title: 'Bytes', left: [appMetric('OriginalBytes', 'Sum', 'originals'), appMetric('OutputBytes', 'Sum', 'outputs')], width: 8 }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Processor Lambda',
+            left: [props.processor.metricInvocations({ period: PERIOD }), props.processor.metricErrors({ period: PERIOD }), props.processor.metricThrottles({ period: PERIOD })],
+            right: [timeouts, outOfMemory],
+            width: 8,
+          }),
+          new GraphWidget({
+            title: 'API',
+            left: [props.api.metricCount({ period: PERIOD }), props.api.metricClientError({ period: PERIOD }), props.api.metricServerError({ period: PERIOD })],
+            right: [props.api.metricLatency({ period: PERIOD, statistic: 'p95' })],
+            width: 8,
+          }),
+          new GraphWidget({ title: 'Dead-letter queue', left: [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD })], width: 8 }),
+        ],
+        [new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
+      ],
+    });
+  }
+}

@@ -1,0 +1,81 @@
+import type { Node } from 'constructs';
+import { loadConfig } from '../src/config/config.js';
+
+/** SPEC section 4 variables the processor and the API read; passed from context, present even when empty. */
+export const PROCESSING_VARIABLES = [
+  'VARIANTS',
+  'OUTPUT_FORMAT',
+  'QUALITY',
+  'WATERMARK_TEXT',
+  'WATERMARK_POSITION',
+  'WATERMARK_OPACITY',
+  'WATERMARK_MIN_WIDTH',
+  'MAX_UPLOAD_BYTES',
+  'MAX_INPUT_PIXELS',
+  'ALLOW_SVG',
+  'MAX_ANIMATION_FRAMES',
+  'PROCESS_TIMEOUT_MS',
+  'RETENTION_DAYS',
+] as const;
+
+export interface Settings {
+  /** Each of PROCESSING_VARIABLES: the context value, or '' for the documented default. */
+  processing: Record<(typeof PROCESSING_VARIABLES)[number], string>;
+  retentionDays: number;
+  architecture: 'arm64' | 'x86_64';
+  glacierAfterDays: number;
+  corsOrigins: string[];
+  alarmEmail?: string;
+  logRetentionDays: number;
+  apiRateLimit: number;
+  apiBurstLimit: number;
+  apiQuotaPerDay: number;
+  /** The Lambda asset: bundles, page, font and the Lambda-platform sharp (`npm run stage`). */
+  assetDir: string;
+}
+
+/** Every setting with its default; `npx cdk deploy -c NAME=value` overrides any of them. */
+export const DEFAULTS = {
+  architecture: 'arm64',
+  glacierAfterDays: 90,
+  corsOrigins: '*',
+  logRetentionDays: 30,
+  apiRateLimit: 20,
+  apiBurstLimit: 40,
+  apiQuotaPerDay: 10_000,
+  assetDir: 'build/lambda-asset',
+} as const;
+
+/**
+ * Reads CDK context into Settings. The processing variables are checked by the very code that
+ * will read them on Lambda, so a bad `-c VARIANTS=...` fails the synth, not the first upload.
+ */
+export function readSettings(node: Node): Settings {
+  const context = (name: string): string | undefined => {
+    const value = node.tryGetContext(name) as unknown;
+    return value === undefined || value === null ? undefined : String(value);
+  };
+  const processing = Object.fromEntries(PROCESSING_VARIABLES.map((name) => [name, context(name) ?? ''])) as Settings['processing'];
+  const config = loadConfig(processing);
+  const number = (name: keyof typeof DEFAULTS, min: number) => {
+    const value = Number(context(name) ?? DEFAULTS[name]);
+    if (!Number.isInteger(value) || value < min) throw new Error(`context ${name} must be a whole number of at least ${min}`);
+    return value;
+  };
+  const architecture = context('architecture') ?? DEFAULTS.architecture;
+  if (architecture !== 'arm64' && architecture !== 'x86_64') throw new Error('context architecture must be arm64 or x86_64');
+  const alarmEmail = context('alarmEmail');
+  return {
+    processing,
+    retentionDays: config.retentionDays,
+    architecture,
+    glacierAfterDays: number('glacierAfterDays', 1),
+    corsOrigins: (context('corsOrigins') ?? DEFAULTS.corsOrigins).split(',').map((s) => s.trim()).filter(Boolean),
+    ...(alarmEmail ? { alarmEmail } : {}),
+    logRetentionDays: number('logRetentionDays', 1),
+    apiRateLimit: number('apiRateLimit', 1),
+    apiBurstLimit: number('apiBurstLimit', 1),
+    apiQuotaPerDay: number('apiQuotaPerDay', 1),
+    assetDir: context('assetDir') ?? DEFAULTS.assetDir,
+  };
+}

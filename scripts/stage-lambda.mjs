@@ -1,0 +1,27 @@
+// Stages the Lambda asset that the CDK app deploys: the bundles, page and font from dist/lambda,
+// plus sharp's Linux builds for both Lambda architectures. Kept out of dist/ on purpose: the tests
+// import dist/lambda on this machine and must find this machine's sharp, not Lambda's.
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+
+const out = 'build/lambda-asset';
+const sharpVersion = JSON.parse(await readFile('node_modules/sharp/package.json', 'utf8')).version;
+
+await rm(out, { recursive: true, force: true });
+await mkdir(out, { recursive: true });
+await cp('dist/lambda', out, { recursive: true, filter: (path) => !path.endsWith('.map') });
+
+// npm installs one platform's optional packages at a time: install for each Lambda architecture,
+// then put the native packages side by side, so the asset works whichever one the stack picks.
+for (const cpu of ['arm64', 'x64']) {
+  const dir = `build/sharp-${cpu}`;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(`${dir}/package.json`, JSON.stringify({ private: true, dependencies: { sharp: sharpVersion } }));
+  execFileSync('npm', ['install', '--os=linux', `--cpu=${cpu}`, '--libc=glibc', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock'], {
+    cwd: dir,
+    stdio: 'inherit',
+  });
+  await cp(`${dir}/node_modules`, `${out}/node_modules`, { recursive: true });
+  await rm(dir, { recursive: true, force: true });
+}
