@@ -2,7 +2,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { handle } from 'hono/aws-lambda';
+import type { Context } from 'aws-lambda';
+import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { createApp } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
@@ -31,4 +32,10 @@ const app = createApp({
   webRoot: fileURLToPath(new URL('./web/', import.meta.url)),
 });
 
-export const handler = handle(app);
+const handleRequest = handle(app);
+
+export async function handler(event: LambdaEvent, context: Context) {
+  // Every log line of this invocation carries the Lambda request id.
+  logger.addContext(context);
+  return handleRequest(event, context);
+}
