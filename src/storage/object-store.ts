@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { withRetry } from './retry.js';
 
 /** What a listing says of an object: enough to sort and page without reading it. */
 export interface ListedObject {
@@ -49,7 +50,10 @@ export async function readAll(body: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function getBuffer(store: ObjectStore, key: string): Promise<Buffer | undefined> {
-  const object = await store.get(key);
-  return object ? readAll(object.body) : undefined;
+/** Reads a whole object; a read cut off half-way is tried again, since a read changes nothing. */
+export function getBuffer(store: ObjectStore, key: string): Promise<Buffer | undefined> {
+  return withRetry(async () => {
+    const object = await store.get(key);
+    return object ? readAll(object.body) : undefined;
+  });
 }

@@ -13,7 +13,7 @@ export interface TestServer extends LocalServer {
 /** The real local server on a free loopback port, with its data in `dataDir`. */
 export async function startTestServer(dataDir: string, env: Record<string, string> = {}, apiKey?: string): Promise<TestServer> {
   const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...env });
-  const server = await startLocalServer(config, { logger: pino({ level: 'silent' }) });
+  const server = await startLocalServer(config, { logger: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
   const api = (path: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
     if (apiKey && !headers.has('x-api-key')) headers.set('x-api-key', apiKey);
