@@ -61,9 +61,17 @@ const Env = z.object({
   MAX_ANIMATION_FRAMES: int(1, 10_000).default(100),
   PROCESS_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   CORS_ORIGINS: list.default([]),
+  MAX_CONCURRENT_UPLOADS: int(1, 10_000).default(16),
+  MAX_QUEUE_DEPTH: int(1, 1_000_000).default(1000),
+  RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
+  UPLOAD_IDLE_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   HOST: z.string().default('127.0.0.1'),
   PORT: int(0, 65_535).default(3000),
-  API_KEYS: list.default([]),
+  API_KEYS: list
+    .refine((keys) => keys.every((key) => !key.startsWith('sha256:') || /^sha256:[0-9a-f]{64}$/i.test(key)), {
+      error: 'expected keys, or sha256:<64 hex digits> for a key given by its hash',
+    })
+    .default([]),
   URL_SIGNING_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   SIGNED_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected fatal, error, warn, info, debug, trace or silent' }).default('info'),
@@ -87,6 +95,11 @@ export interface Config {
   maxAnimationFrames: number;
   processTimeoutMs: number;
   corsOrigins: string[];
+  maxConcurrentUploads: number;
+  maxQueueDepth: number;
+  /** Requests per minute per API key; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  uploadIdleTimeoutMs: number;
   host: string;
   port: number;
   apiKeys: string[];
@@ -133,6 +146,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxAnimationFrames: e.MAX_ANIMATION_FRAMES,
     processTimeoutMs: e.PROCESS_TIMEOUT_MS,
     corsOrigins: e.CORS_ORIGINS,
+    maxConcurrentUploads: e.MAX_CONCURRENT_UPLOADS,
+    maxQueueDepth: e.MAX_QUEUE_DEPTH,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
     host: e.HOST,
     port: e.PORT,
     apiKeys: e.API_KEYS,

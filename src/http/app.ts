@@ -2,7 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import { AppError } from '../errors.js';
 import { createKeyChecker } from './auth.js';
-import type { AppDeps } from './context.js';
+import type { AppDeps, AppEnv } from './context.js';
+import { limitUploads, rateLimit } from './overload.js';
 import { problemResponse, toAppError } from './problem.js';
 import { isSignedDownload, registerDownloadRoutes } from './routes/downloads.js';
 import { registerImageRoutes } from './routes/images.js';
@@ -17,8 +18,8 @@ const isOpenPath = (path: string) => path === '/' || path === '/healthz' || path
  * The HTTP API v1, the same on Node and on Lambda: the runtime hands in the stores, signer, logger
  * and metrics, and gets a fetch handler back.
  */
-export function createApp(deps: AppDeps): OpenAPIHono {
-  const app = new OpenAPIHono({
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
         const detail = result.error.issues.map((issue) => `${issue.path.join('.') || 'request'}: ${issue.message}`).join('; ');
@@ -65,9 +66,12 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     const signed = new URL(c.req.url).searchParams.has('sig');
     const exempt =
       method === 'OPTIONS' || isOpenPath(path) || isSignedDownload(method, path, signed) || (method === 'PUT' && path.startsWith('/v1/uploads/'));
-    if (!exempt) checkKey(c.req.header('x-api-key'));
+    // Behind API Gateway the key was checked there; locally, here.
+    c.set('owner', deps.identify ? deps.identify(c) : exempt ? undefined : checkKey(c.req.header('x-api-key')));
     await next();
   });
+  app.use('*', rateLimit(deps.config));
+  app.use('*', limitUploads(deps.config, deps.queueDepth));
 
   registerImageRoutes(app, deps);
   registerUploadRoutes(app, deps);

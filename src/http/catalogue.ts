@@ -42,9 +42,22 @@ export async function toImageView(id: string, original: ObjectInfo, manifest: Ma
   };
 }
 
-export async function describeImage(input: ObjectStore, output: ObjectStore, id: string, link: VariantLink): Promise<ImageView> {
+/**
+ * Each API key sees the images it uploaded; images without an owner (uploaded with auth off, or
+ * written by another tool) are shared. `owner` undefined means auth is off: everything is visible.
+ */
+export const visibleTo = (original: ObjectInfo, owner: string | undefined) =>
+  owner === undefined || !original.metadata.owner || original.metadata.owner === owner;
+
+/** The original of an image the caller may see, or a 404 that does not say whether it exists. */
+export async function findOriginal(input: ObjectStore, id: string, owner: string | undefined): Promise<ObjectInfo> {
   const original = await input.head(originalKey(id));
-  if (!original) throw notFound(id);
+  if (!original || !visibleTo(original, owner)) throw notFound(id);
+  return original;
+}
+
+export async function describeImage(input: ObjectStore, output: ObjectStore, id: string, link: VariantLink, owner: string | undefined): Promise<ImageView> {
+  const original = await findOriginal(input, id, owner);
   return toImageView(id, original, await readManifest(output, id), link);
 }
 
@@ -59,7 +72,7 @@ interface Position {
 export async function listImages(
   input: ObjectStore,
   output: ObjectStore,
-  { limit, cursor }: { limit: number; cursor?: string | undefined },
+  { limit, cursor, owner }: { limit: number; cursor?: string | undefined; owner: string | undefined },
   link: VariantLink,
 ): Promise<{ items: ImageView[]; nextCursor?: string }> {
   const after = cursor ? decodeCursor(cursor) : undefined;
@@ -70,16 +83,20 @@ export async function listImages(
   }
   all.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
   const start = after ? all.findIndex((o) => isAfter(o, after)) : 0;
-  const page = start < 0 ? [] : all.slice(start, start + limit);
+  const candidates = start < 0 ? [] : all.slice(start);
 
   const items: ImageView[] = [];
-  for (const object of page) {
+  let last: ListedObject | undefined;
+  let index = 0;
+  for (; index < candidates.length && items.length < limit; index++) {
+    const object = candidates[index]!;
     const id = idFromOriginalKey(object.key)!;
-    const [original, manifest] = await Promise.all([input.head(object.key), readManifest(output, id)]);
-    if (original) items.push(await toImageView(id, original, manifest, link));
+    const original = await input.head(object.key);
+    last = object;
+    if (!original || !visibleTo(original, owner)) continue;
+    items.push(await toImageView(id, original, await readManifest(output, id), link));
   }
-  const last = page.at(-1);
-  const more = start >= 0 && start + limit < all.length;
+  const more = index < candidates.length;
   return { items, ...(more && last ? { nextCursor: encodeCursor({ t: last.lastModified.getTime(), k: last.key }) } : {}) };
 }
 

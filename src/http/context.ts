@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import type { Log } from '../logging.js';
 import type { Config } from '../config/config.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -6,8 +7,26 @@ import type { Delivery } from './delivery.js';
 
 export type AppConfig = Pick<
   Config,
-  'maxUploadBytes' | 'maxInputPixels' | 'allowSvg' | 'apiKeys' | 'corsOrigins' | 'signedUrlTtlSeconds' | 'watermark'
+  | 'maxUploadBytes'
+  | 'maxInputPixels'
+  | 'allowSvg'
+  | 'apiKeys'
+  | 'corsOrigins'
+  | 'signedUrlTtlSeconds'
+  | 'watermark'
+  | 'maxConcurrentUploads'
+  | 'maxQueueDepth'
+  | 'rateLimitPerMinute'
+  | 'uploadIdleTimeoutMs'
 >;
+
+/** Per-request values the middleware sets for the routes. */
+export interface AppEnv {
+  Variables: {
+    /** The caller's owner id; undefined when authentication is off. */
+    owner: string | undefined;
+  };
+}
 
 /** Everything the HTTP app needs, handed in by a runtime: no globals, so tests can build one per case. */
 export interface AppDeps {
@@ -22,4 +41,13 @@ export interface AppDeps {
   /** The folder of the web page; absent means no page. */
   webRoot?: string;
   now?: () => Date;
+  /**
+   * Who is calling, when something in front of the app authenticated the request (API Gateway's API
+   * key id on Lambda). Without it the app checks `x-api-key` against API_KEYS itself.
+   */
+  identify?: (c: Context<AppEnv>) => string | undefined;
+  /** Images waiting for a worker, where this process has the queue; uploads are refused past MAX_QUEUE_DEPTH. */
+  queueDepth?: () => number;
+  /** Starts processing an original again (`POST /v1/images/{id}/reprocess`). */
+  enqueue?: (id: string) => void | Promise<void>;
 }

@@ -13,6 +13,7 @@ export interface IngestRequest {
   file: SpooledFile;
   filename?: string;
   watermark?: boolean;
+  owner?: string;
 }
 
 /**
@@ -23,7 +24,7 @@ export interface IngestRequest {
 export async function ingestOriginal(
   input: ObjectStore,
   limits: Pick<Config, 'maxInputPixels' | 'allowSvg'>,
-  { id, file, filename, watermark }: IngestRequest,
+  { id, file, filename, watermark, owner }: IngestRequest,
 ): Promise<ImageInfo> {
   try {
     const info = await probeImage(file.path, limits);
@@ -33,6 +34,7 @@ export async function ingestOriginal(
       metadata: toObjectMetadata({
         ...(name ? { filename: name } : {}),
         ...(watermark !== undefined ? { watermark } : {}),
+        ...(owner ? { owner } : {}),
         format: info.format,
         width: info.width,
         height: info.height,

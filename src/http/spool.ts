@@ -31,21 +31,50 @@ function byteLimit(limit: number, counted: (bytes: number) => void): Transform {
   });
 }
 
+/** Fails with 408 when no byte arrives for `ms`: a stalled client must not hold an upload slot forever. */
+function idleTimeout(ms: number): Transform {
+  let timer: NodeJS.Timeout | undefined;
+  const guard: Transform = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      arm();
+      done(null, chunk);
+    },
+    flush(done) {
+      clearTimeout(timer);
+      done();
+    },
+    destroy(error, done) {
+      clearTimeout(timer);
+      done(error);
+    },
+  });
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => guard.destroy(new AppError(408, 'upload_timeout', `No data arrived for ${ms} ms; the upload was dropped.`)), ms);
+  };
+  arm();
+  return guard;
+}
+
 /**
  * Streams a request body to a temporary file under `dir`, never holding it in memory, and stops
- * at `limit` bytes. A raw body is the file; a multipart body's `file` field is.
+ * at `limit` bytes or after `idleMs` without data. A raw body is the file; a multipart body's
+ * `file` field is. Whatever goes wrong, the temporary file is gone.
  */
 export async function spoolBody(
   body: ReadableStream<Uint8Array> | null,
   contentType: string,
   dir: string,
   limit: number,
+  idleMs: number,
 ): Promise<SpooledFile> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `upload-${randomUUID()}`);
   const discard = () => rm(path, { force: true });
   if (!body) throw new AppError(400, 'empty_body', 'The request has no body.');
-  const source = Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+  const raw = Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+  const source = raw.pipe(idleTimeout(idleMs));
+  raw.on('error', (error) => source.destroy(error));
   try {
     const spooled = /^multipart\/form-data/i.test(contentType)
       ? await spoolMultipart(source, contentType, path, limit)
@@ -53,6 +82,7 @@ export async function spoolBody(
     if (spooled.bytes === 0) throw new AppError(400, 'empty_body', 'The uploaded file is empty.');
     return { path, ...spooled, discard };
   } catch (error) {
+    raw.destroy();
     source.destroy();
     await discard();
     throw error;

@@ -8,6 +8,8 @@ export interface OriginalMetadata {
   format?: InputFormat;
   width?: number;
   height?: number;
+  /** Who uploaded it (an API key's owner id); absent when auth was off or another tool wrote it. */
+  owner?: string;
 }
 
 /** S3 metadata values must be ASCII, so the filename travels percent-encoded. */
@@ -18,6 +20,7 @@ export function toObjectMetadata(meta: OriginalMetadata): Record<string, string>
   if (meta.format) out.format = meta.format;
   if (meta.width) out.width = String(meta.width);
   if (meta.height) out.height = String(meta.height);
+  if (meta.owner) out.owner = meta.owner;
   return out;
 }
 
@@ -36,5 +39,6 @@ export function fromObjectMetadata(record: Record<string, string>): OriginalMeta
   const height = Number(record.height);
   if (Number.isInteger(width) && width > 0) meta.width = width;
   if (Number.isInteger(height) && height > 0) meta.height = height;
+  if (record.owner) meta.owner = record.owner;
   return meta;
 }

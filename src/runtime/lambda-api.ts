@@ -7,6 +7,7 @@ import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { createApp } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
+import { originalKey } from '../processing/keys.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
 import { powertoolsLog } from './powertools-log.js';
 
@@ -30,7 +31,17 @@ const app = createApp({
   delivery: { kind: 's3', input, output },
   spoolDir: join(tmpdir(), 'uploads'),
   webRoot: fileURLToPath(new URL('./web/', import.meta.url)),
+  // API Gateway checked the key; its id names the owner, so each key sees only its own images.
+  identify: (c) => apiKeyIdOf((c.env as { event?: LambdaEvent } | undefined)?.event),
+  // A new ObjectCreated event is how the processor Lambda hears of work.
+  enqueue: (id) => input.retrigger(originalKey(id)),
 });
+
+/** The id of the API key API Gateway accepted (REST API events carry it in the request context). */
+function apiKeyIdOf(event: LambdaEvent | undefined): string | undefined {
+  const context = event?.requestContext as { identity?: { apiKeyId?: string | null } } | undefined;
+  return context?.identity?.apiKeyId ?? undefined;
+}
 
 const handleRequest = handle(app);
 

@@ -11,9 +11,11 @@ import { tuneSharp } from '../imaging/tuning.js';
 import { idFromOriginalKey } from '../processing/keys.js';
 import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
+import { sweepExpired } from '../processing/retention.js';
 import { createWorkQueue, type WorkQueue } from '../processing/work-queue.js';
 import { createFsStore, tempDir } from '../storage/fs-store.js';
 import type { ObjectCreatedSource, ObjectStore } from '../storage/object-store.js';
+import { withRetry } from '../storage/retry.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
 
 export interface LocalServer {
@@ -34,6 +36,8 @@ function openBuckets(config: Config): { input: ObjectStore & ObjectCreatedSource
   }
   return { input: createFsStore(config.dataDir, config.inputBucket), output: createFsStore(config.dataDir, config.outputBucket) };
 }
+
+const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -56,7 +60,8 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
 
   const queue = createWorkQueue(config.concurrency, async (id) => {
     try {
-      const outcome = await processor.process(id);
+      // Storage hiccups are retried with back-off; imaging failures never throw, so never repeat.
+      const outcome = await withRetry(() => processor.process(id), 3, 200);
       if (outcome.status === 'skipped') {
         logger.debug({ id, reason: outcome.reason }, 'skipped');
         return;
@@ -86,6 +91,8 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     metrics,
     delivery: { kind: 'local', signer: createUrlSigner(config.urlSigningSecret) },
     spoolDir: join(tempDir(config.dataDir), 'uploads'),
+    queueDepth: () => queue.depth,
+    enqueue: (id) => queue.enqueue(id),
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });
 
@@ -106,6 +113,14 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     (error: unknown) => logger.error({ err: error }, 'start-up scan failed'),
   );
 
+  const sweep = () =>
+    sweepExpired(input, output, config.retentionDays, new Date()).then(
+      (removed) => removed.length > 0 && logger.info({ count: removed.length, retentionDays: config.retentionDays }, 'removed expired images'),
+      (error: unknown) => logger.error({ err: error }, 'retention sweep failed'),
+    );
+  const sweeper = config.retentionDays > 0 ? setInterval(() => void sweep(), SWEEP_INTERVAL_MS).unref() : undefined;
+  if (sweeper) void recovered.then(sweep);
+
   return {
     url,
     input,
@@ -113,6 +128,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     queue,
     recovered,
     async close() {
+      clearInterval(sweeper);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();
     },

@@ -189,6 +189,7 @@ async function writeFileAtomic(path: string, text: string, tmp: string): Promise
     }
     await mkdir(dirname(path), { recursive: true });
     await rename(temporary, path);
+    await fsyncPath(dirname(path));
   } finally {
     await rm(temporary, { force: true });
   }

@@ -1,5 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -44,6 +45,8 @@ export interface S3Store extends ObjectStore, ObjectCreatedSource {
   presignGet(key: string, expiresIn: number, headers?: PresignedGet): Promise<string>;
   /** A URL to PUT `key` directly; the client must send exactly the returned headers. */
   presignPut(key: string, expiresIn: number, options: PutOptions): Promise<{ url: string; headers: Record<string, string> }>;
+  /** Copies an object onto itself, unchanged, so S3 announces it again (ObjectCreated:Copy). */
+  retrigger(key: string): Promise<void>;
 }
 
 const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
@@ -156,6 +159,22 @@ export function createS3Store(client: S3Client, bucket: string): S3Store {
         ...(headers.cacheControl ? { ResponseCacheControl: headers.cacheControl } : {}),
       });
       return getSignedUrl(client, command, { expiresIn });
+    },
+
+    async retrigger(key) {
+      const info = await head(key);
+      if (!info) return;
+      // S3 refuses a copy onto itself that changes nothing; replacing the metadata with itself counts.
+      await client.send(
+        new CopyObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          CopySource: `${bucket}/${encodeURIComponent(key)}`,
+          MetadataDirective: 'REPLACE',
+          Metadata: info.metadata,
+          ...(info.contentType ? { ContentType: info.contentType } : {}),
+        }),
+      );
     },
 
     async presignPut(key, expiresIn, options) {

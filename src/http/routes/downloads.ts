@@ -6,8 +6,8 @@ import { originalKey } from '../../processing/keys.js';
 import { readManifest } from '../../processing/manifest.js';
 import { fromObjectMetadata } from '../../processing/original-metadata.js';
 import type { ObjectInfo, StoredObject } from '../../storage/object-store.js';
-import { notFound } from '../catalogue.js';
-import type { AppDeps } from '../context.js';
+import { findOriginal, notFound } from '../catalogue.js';
+import type { AppDeps, AppEnv } from '../context.js';
 import { DOWNLOAD_CACHE_CONTROL, variantHeaders } from '../delivery.js';
 import { contentDisposition } from '../filenames.js';
 import { IdParams, problemResponse, VariantParams } from '../schemas.js';
@@ -55,14 +55,20 @@ export function isSignedDownload(method: string, path: string, hasSignature: boo
   return hasSignature && (method === 'GET' || method === 'HEAD') && /^\/v1\/images\/[^/]+\/(variants\/[^/]+|original)$/.test(path);
 }
 
-export function registerDownloadRoutes(app: OpenAPIHono, deps: AppDeps): void {
+export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { input, output, delivery } = deps;
   const ttl = deps.config.signedUrlTtlSeconds;
 
-  /** The API-key middleware let a request with a signature through; here the signature is checked. */
-  function authorize(c: Context) {
+  /**
+   * The API-key middleware let a request with a signature through; here the signature is checked.
+   * A link was signed for the image's owner, so a valid one needs no owner check.
+   */
+  async function authorize(c: Context<AppEnv>, id: string) {
     const url = new URL(c.req.url);
-    if (!url.searchParams.has('sig')) return;
+    if (!url.searchParams.has('sig')) {
+      await findOriginal(input, id, c.get('owner'));
+      return;
+    }
     const nowSeconds = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
     // A signed link is always signed for GET; HEAD asks about the same resource.
     if (delivery.kind !== 'local' || !delivery.signer.verify('GET', url, nowSeconds)) {
@@ -71,8 +77,8 @@ export function registerDownloadRoutes(app: OpenAPIHono, deps: AppDeps): void {
   }
 
   app.openapi(downloadVariant, async (c) => {
-    authorize(c);
     const { id, name } = c.req.valid('param');
+    await authorize(c, id);
     const manifest = await readManifest(output, id);
     const variant = manifest?.status === 'done' ? manifest.variants.find((v) => v.name === name) : undefined;
     if (!manifest || !variant) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}" (yet).`);
@@ -84,8 +90,8 @@ export function registerDownloadRoutes(app: OpenAPIHono, deps: AppDeps): void {
   });
 
   app.openapi(downloadOriginal, async (c) => {
-    authorize(c);
     const { id } = c.req.valid('param');
+    await authorize(c, id);
     if (delivery.kind === 's3') {
       const info = await input.head(originalKey(id));
       if (!info) throw notFound(id);
@@ -116,7 +122,7 @@ function send(c: Context, object: StoredObject, contentType: string, disposition
     'content-disposition': disposition,
     'x-content-type-options': 'nosniff',
     // Should a browser ever render a download as a document, it gets no scripts and no origin.
-    'content-security-policy': "default-src 'none'; sandbox",
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
     'last-modified': object.lastModified.toUTCString(),
   };
   const matches = c.req.header('if-none-match')?.split(',').some((tag) => tag.trim() === object.etag || tag.trim() === '*');

@@ -1,11 +1,12 @@
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError } from '../../errors.js';
-import { newId, originalKey } from '../../processing/keys.js';
+import { manifestKey, newId, originalKey } from '../../processing/keys.js';
 import { readManifest } from '../../processing/manifest.js';
 import { removeOutputs } from '../../processing/processor.js';
-import { describeImage, listImages, notFound } from '../catalogue.js';
-import type { AppDeps } from '../context.js';
+import { describeImage, findOriginal, listImages, notFound, visibleTo } from '../catalogue.js';
+import { createIdempotency } from '../idempotency.js';
+import type { AppDeps, AppEnv } from '../context.js';
 import { ingestOriginal } from '../ingest.js';
 import { variantLinker } from '../delivery.js';
 import { spoolBody } from '../spool.js';
@@ -21,6 +22,9 @@ const uploadImage = createRoute({
   description: 'A raw body (image/* or application/octet-stream) or multipart/form-data with the field `file`. The bytes decide whether it is an image.',
   request: {
     query: UploadQuery,
+    headers: z.object({
+      'idempotency-key': z.string().max(255).optional().openapi({ description: 'A retry with the same key gets the first answer back instead of a second image (24 hours).' }),
+    }),
     body: {
       required: true,
       content: {
@@ -62,6 +66,17 @@ const listRoute = createRoute({
   },
 });
 
+const reprocessRoute = createRoute({
+  method: 'post',
+  path: '/v1/images/{id}/reprocess',
+  summary: 'Process an image again (after a failure, or a change of VARIANTS)',
+  request: { params: IdParams },
+  responses: {
+    202: { description: 'Queued.', content: { 'application/json': { schema: Accepted } } },
+    404: problemResponse('No such image.'),
+  },
+});
+
 const deleteRoute = createRoute({
   method: 'delete',
   path: '/v1/images/{id}',
@@ -82,40 +97,62 @@ export function checkDeclaredLength(c: Context, limit: number, overhead = 0): vo
   }
 }
 
-export function registerImageRoutes(app: OpenAPIHono, deps: AppDeps): void {
+export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { input, output, config } = deps;
+
+  const idempotent = createIdempotency(input, deps.now);
 
   app.openapi(uploadImage, async (c) => {
     const query = c.req.valid('query');
+    const owner = c.get('owner');
     const contentType = c.req.header('content-type') ?? 'application/octet-stream';
     const multipart = /^multipart\/form-data/i.test(contentType);
     checkDeclaredLength(c, config.maxUploadBytes, multipart ? MULTIPART_OVERHEAD : 0);
-    const id = newId();
-    const file = await spoolBody(c.req.raw.body, contentType, deps.spoolDir, config.maxUploadBytes);
-    await ingestOriginal(input, config, {
-      id,
-      file,
-      ...(query.filename ? { filename: query.filename } : {}),
-      ...(query.watermark !== undefined ? { watermark: query.watermark } : {}),
-    });
-    deps.metrics.uploads.inc();
+    const upload = async () => {
+      const id = newId();
+      const file = await spoolBody(c.req.raw.body, contentType, deps.spoolDir, config.maxUploadBytes, config.uploadIdleTimeoutMs);
+      await ingestOriginal(input, config, {
+        id,
+        file,
+        ...(owner ? { owner } : {}),
+        ...(query.filename ? { filename: query.filename } : {}),
+        ...(query.watermark !== undefined ? { watermark: query.watermark } : {}),
+      });
+      deps.metrics.uploads.inc();
+      return id;
+    };
+    const key = c.req.header('idempotency-key');
+    const { id, replayed } = key ? await idempotent(owner, key, upload) : { id: await upload(), replayed: false };
     const self = `/v1/images/${id}`;
-    return c.json({ id, status: 'pending' as const, links: { self } }, 202, { Location: self });
+    // A replay leaves the retried body unread; closing the connection is the way to refuse the rest.
+    const headers: Record<string, string> = replayed ? { Location: self, 'Idempotent-Replayed': 'true', Connection: 'close' } : { Location: self };
+    return c.json({ id, status: 'pending' as const, links: { self } }, 202, headers);
   });
 
   app.openapi(listRoute, async (c) => {
     const { limit, cursor } = c.req.valid('query');
-    return c.json(await listImages(input, output, { limit, cursor }, variantLinks(c, deps)), 200);
+    return c.json(await listImages(input, output, { limit, cursor, owner: c.get('owner') }, variantLinks(c, deps)), 200);
   });
 
   app.openapi(getImage, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(await describeImage(input, output, id, variantLinks(c, deps)), 200);
+    return c.json(await describeImage(input, output, id, variantLinks(c, deps), c.get('owner')), 200);
+  });
+
+  app.openapi(reprocessRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    await findOriginal(input, id, c.get('owner'));
+    if (!deps.enqueue) throw new AppError(501, 'not_supported', 'This deployment cannot start processing from the API.');
+    // Without a final manifest for its bytes, the processor does the whole job again.
+    await output.delete(manifestKey(id));
+    await deps.enqueue(id);
+    return c.json({ id, status: 'pending' as const, links: { self: `/v1/images/${id}` } }, 202);
   });
 
   app.openapi(deleteRoute, async (c) => {
     const { id } = c.req.valid('param');
     const original = await input.head(originalKey(id));
+    if (original && !visibleTo(original, c.get('owner'))) throw notFound(id);
     if (!original && !(await readManifest(output, id))) throw notFound(id);
     // The original goes first: once it is gone, no event or restart can bring the image back.
     await input.delete(originalKey(id));

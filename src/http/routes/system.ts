@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { AppDeps } from '../context.js';
+import type { AppDeps, AppEnv } from '../context.js';
 import { Health } from '../schemas.js';
 
 const health = createRoute({
@@ -9,7 +9,7 @@ const health = createRoute({
   responses: { 200: { description: 'Alive.', content: { 'application/json': { schema: Health } } } },
 });
 
-export function registerSystemRoutes(app: OpenAPIHono, deps: AppDeps): void {
+export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   app.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
 
   app.get('/metrics', async (c) => {

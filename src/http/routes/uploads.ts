@@ -4,7 +4,7 @@ import { MIME_TYPES } from '../../imaging/formats.js';
 import { isValidId, newId, originalKey } from '../../processing/keys.js';
 import { toObjectMetadata } from '../../processing/original-metadata.js';
 import { cleanFilename } from '../filenames.js';
-import type { AppDeps } from '../context.js';
+import type { AppDeps, AppEnv } from '../context.js';
 import { ingestOriginal } from '../ingest.js';
 import { Accepted, ImageId, problemResponse, UploadRequest, UploadTicket } from '../schemas.js';
 import { spoolBody } from '../spool.js';
@@ -46,7 +46,7 @@ const putUpload = createRoute({
   },
 });
 
-export function registerUploadRoutes(app: OpenAPIHono, deps: AppDeps): void {
+export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { config, delivery, input } = deps;
   const now = () => deps.now?.() ?? new Date();
   const allowedTypes = new Set([
@@ -67,15 +67,21 @@ export function registerUploadRoutes(app: OpenAPIHono, deps: AppDeps): void {
     const id = newId();
     const expiresAt = Math.floor(now().getTime() / 1000) + UPLOAD_URL_TTL_SECONDS;
     const filename = cleanFilename(request.filename);
+    const owner = c.get('owner');
     let target: { url: string; headers: Record<string, string> };
     if (delivery.kind === 's3') {
       // Straight to the input bucket; the object-created event starts processing, which judges the bytes.
-      const metadata = toObjectMetadata({ ...(filename ? { filename } : {}), ...(request.watermark !== undefined ? { watermark: request.watermark } : {}) });
+      const metadata = toObjectMetadata({
+        ...(filename ? { filename } : {}),
+        ...(request.watermark !== undefined ? { watermark: request.watermark } : {}),
+        ...(owner ? { owner } : {}),
+      });
       target = await delivery.input.presignPut(originalKey(id), UPLOAD_URL_TTL_SECONDS, { contentType, metadata });
     } else {
       const params: Record<string, string> = { size: String(request.size), type: contentType };
       if (filename) params.filename = filename;
       if (request.watermark !== undefined) params.watermark = String(request.watermark);
+      if (owner) params.owner = owner;
       const url = new URL(c.req.url).origin + delivery.signer.sign('PUT', `/v1/uploads/${id}`, params, expiresAt);
       target = { url, headers: { 'Content-Type': contentType } };
     }
@@ -97,12 +103,14 @@ export function registerUploadRoutes(app: OpenAPIHono, deps: AppDeps): void {
     if (await input.head(originalKey(id))) throw new AppError(409, 'already_uploaded', 'This upload URL was already used.');
     const limit = Math.min(Number(url.searchParams.get('size')), config.maxUploadBytes);
     checkDeclaredLength(c, limit);
-    const file = await spoolBody(c.req.raw.body, 'application/octet-stream', deps.spoolDir, limit);
+    const file = await spoolBody(c.req.raw.body, 'application/octet-stream', deps.spoolDir, limit, config.uploadIdleTimeoutMs);
     const watermark = url.searchParams.get('watermark');
     const filename = url.searchParams.get('filename');
+    const owner = url.searchParams.get('owner');
     await ingestOriginal(input, config, {
       id,
       file,
+      ...(owner ? { owner } : {}),
       ...(filename ? { filename } : {}),
       ...(watermark ? { watermark: watermark === 'true' } : {}),
     });

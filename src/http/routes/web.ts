@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '../../errors.js';
+import type { AppEnv } from '../context.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -20,7 +21,7 @@ const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob: http: https:; c
  * The web page and its assets, read from `webRoot`. Plain file reads rather than a Node-only
  * static middleware, so the same app serves the page on Lambda.
  */
-export function registerWebRoutes(app: OpenAPIHono, webRoot: string): void {
+export function registerWebRoutes(app: OpenAPIHono<AppEnv>, webRoot: string): void {
   const serve = async (file: string) => {
     let body: Buffer;
     try {

@@ -1,0 +1,53 @@
+import type { MiddlewareHandler } from 'hono';
+import { AppError } from '../errors.js';
+import type { AppConfig, AppEnv } from './context.js';
+
+const isUpload = (method: string, path: string) => (method === 'POST' && path === '/v1/images') || (method === 'PUT' && path.startsWith('/v1/uploads/'));
+
+/**
+ * Overload turns into clear refusals instead of a slow death: at most MAX_CONCURRENT_UPLOADS
+ * bodies stream in at once, and no upload is taken while MAX_QUEUE_DEPTH images wait for a worker.
+ * Both answer 503 with Retry-After.
+ */
+export function limitUploads(config: AppConfig, queueDepth?: () => number): MiddlewareHandler<AppEnv> {
+  let inFlight = 0;
+  return async (c, next) => {
+    if (!isUpload(c.req.method, c.req.path)) return next();
+    if (queueDepth && queueDepth() >= config.maxQueueDepth) {
+      throw new AppError(503, 'queue_full', 'Too many images are waiting to be processed; try again shortly.', { 'retry-after': '10' });
+    }
+    if (inFlight >= config.maxConcurrentUploads) {
+      throw new AppError(503, 'too_many_uploads', 'Too many uploads are in progress; try again shortly.', { 'retry-after': '2' });
+    }
+    inFlight++;
+    try {
+      await next();
+    } finally {
+      inFlight--;
+    }
+  };
+}
+
+/**
+ * RATE_LIMIT_PER_MINUTE per caller (per API key; one shared budget when auth is off), as a token
+ * bucket: bursts up to the minute's allowance, then 429 with the seconds until the next token.
+ */
+export function rateLimit(config: AppConfig, now: () => number = Date.now): MiddlewareHandler<AppEnv> {
+  const perSecond = config.rateLimitPerMinute / 60;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return async (c, next) => {
+    if (config.rateLimitPerMinute === 0 || !c.req.path.startsWith('/v1/')) return next();
+    const who = c.get('owner') ?? 'anonymous';
+    const t = now();
+    const bucket = buckets.get(who) ?? { tokens: config.rateLimitPerMinute, at: t };
+    bucket.tokens = Math.min(config.rateLimitPerMinute, bucket.tokens + ((t - bucket.at) / 1000) * perSecond);
+    bucket.at = t;
+    buckets.set(who, bucket);
+    if (bucket.tokens < 1) {
+      const wait = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
+      throw new AppError(429, 'rate_limited', `More than ${config.rateLimitPerMinute} requests a minute; slow down.`, { 'retry-after': String(wait) });
+    }
+    bucket.tokens -= 1;
+    return next();
+  };
+}
