@@ -1,0 +1,166 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { createApp } from '../../src/http/app.js';
+import { createMetrics } from '../../src/http/metrics.js';
+import { createUrlSigner } from '../../src/http/signed-url.js';
+import { ORIGINALS_PREFIX } from '../../src/processing/keys.js';
+import { createFsStore } from '../../src/storage/fs-store.js';
+import { solid } from '../helpers/images.js';
+import { startRawRequest, statusOf } from '../helpers/raw-http.js';
+import { startTestServer } from '../helpers/server.js';
+import { useTempDirs } from '../helpers/temp.js';
+
+const tempDirs = useTempDirs();
+
+async function originals(dataDir: string) {
+  try {
+    return await readdir(join(dataDir, 'image-processor-input-bucket', ORIGINALS_PREFIX));
+  } catch {
+    return [];
+  }
+}
+const spooled = async (dataDir: string) => readdir(join(dataDir, '.tmp/uploads')).catch(() => []);
+const uploadHead = (length: number) => `POST /v1/images HTTP/1.1\nHost: localhost\nContent-Type: image/jpeg\nContent-Length: ${length}`;
+
+describe('slow, stalled and aborted uploads', () => {
+  it('drops a stalled upload with 408 and leaves no image and no stray file', async () => {
+    const dataDir = await tempDirs();
+    const server = await startTestServer(dataDir, { UPLOAD_IDLE_TIMEOUT_MS: '300' });
+    try {
+      const photo = await solid(200, 200, '#ff0000');
+      const { response } = startRawRequest(server.url, uploadHead(photo.length), photo.subarray(0, 100));
+      const text = await response;
+      expect(statusOf(text)).toBe(408);
+      expect(text).toContain('upload_timeout');
+      expect(await spooled(dataDir)).toEqual([]);
+      expect(await originals(dataDir)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('leaves nothing behind when the client vanishes mid-upload', async () => {
+    const dataDir = await tempDirs();
+    const server = await startTestServer(dataDir);
+    try {
+      const photo = await solid(300, 300, '#00ff00');
+      const { socket } = startRawRequest(server.url, uploadHead(photo.length), photo.subarray(0, 200));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await spooled(dataDir)).toEqual([]);
+      expect(await originals(dataDir)).toEqual([]);
+      // And the server carries on.
+      expect((await server.api('/healthz')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('overload', () => {
+  it('refuses uploads past MAX_CONCURRENT_UPLOADS with 503 and Retry-After', async () => {
+    const dataDir = await tempDirs();
+    const server = await startTestServer(dataDir, { MAX_CONCURRENT_UPLOADS: '2', UPLOAD_IDLE_TIMEOUT_MS: '1500' });
+    try {
+      const photo = await solid(200, 200, '#0000ff');
+      const stalled = [0, 1].map(() => startRawRequest(server.url, uploadHead(photo.length), photo.subarray(0, 50)));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const refused = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(photo), headers: { 'content-type': 'image/jpeg' } });
+      expect(refused.status).toBe(503);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await refused.json()).toMatchObject({ code: 'too_many_uploads' });
+      // Once the stalled ones time out, uploads are taken again.
+      expect((await Promise.all(stalled.map((s) => s.response))).map(statusOf)).toEqual([408, 408]);
+      const accepted = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(photo), headers: { 'content-type': 'image/jpeg' } });
+      expect(accepted.status).toBe(202);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses uploads with 503 while MAX_QUEUE_DEPTH images wait', async () => {
+    const dataDir = await tempDirs();
+    const config = loadConfig({ DATA_DIR: dataDir, MAX_QUEUE_DEPTH: '5' });
+    let depth = 5;
+    const app = createApp({
+      config,
+      input: createFsStore(dataDir, config.inputBucket),
+      output: createFsStore(dataDir, config.outputBucket),
+      logger: pino({ level: 'silent' }),
+      metrics: createMetrics(),
+      delivery: { kind: 'local', signer: createUrlSigner() },
+      spoolDir: join(dataDir, 'spool'),
+      queueDepth: () => depth,
+    });
+    const body = new Uint8Array(await solid(100, 100, '#888888'));
+    const full = await app.request('/v1/images', { method: 'POST', body, headers: { 'content-type': 'image/jpeg' } });
+    expect(full.status).toBe(503);
+    expect(full.headers.get('retry-after')).toBe('10');
+    expect(await full.json()).toMatchObject({ code: 'queue_full' });
+    depth = 4;
+    expect((await app.request('/v1/images', { method: 'POST', body, headers: { 'content-type': 'image/jpeg' } })).status).toBe(202);
+  });
+
+  it('limits each key to RATE_LIMIT_PER_MINUTE requests with 429 and Retry-After', async () => {
+    const dataDir = await tempDirs();
+    const server = await startTestServer(dataDir, { RATE_LIMIT_PER_MINUTE: '3', API_KEYS: 'one,two' }, 'one');
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await server.api('/v1/images')).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const limited = await server.api('/v1/images');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Another key has its own budget; health is never limited.
+      expect((await fetch(server.url + '/v1/images', { headers: { 'x-api-key': 'two' } })).status).toBe(200);
+      expect((await server.api('/healthz')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('retries and replays', () => {
+  it('answers a retried upload with the same Idempotency-Key with the first image', async () => {
+    const dataDir = await tempDirs();
+    const server = await startTestServer(dataDir);
+    try {
+      const body = new Uint8Array(await solid(300, 200, '#abcdef'));
+      const send = (key: string) => server.api('/v1/images', { method: 'POST', body, headers: { 'content-type': 'image/jpeg', 'idempotency-key': key } });
+      const first = await send('retry-me');
+      const again = await send('retry-me');
+      const other = await send('something-else');
+      const [a, b, c] = await Promise.all([first, again, other].map(async (r) => ((await r.json()) as { id: string }).id));
+      expect(first.status).toBe(202);
+      expect(again.status).toBe(202);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(b).toBe(a);
+      expect(c).not.toBe(a);
+      expect((await originals(dataDir)).sort()).toEqual([a, c].sort());
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('runs an image again on POST /v1/images/{id}/reprocess', async () => {
+    const dataDir = await tempDirs();
+    const server = await startTestServer(dataDir);
+    try {
+      const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(500, 400, '#224488')), headers: { 'content-type': 'image/jpeg' } });
+      const { id } = (await response.json()) as { id: string };
+      const first = await server.settled(id);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const again = await server.api(`/v1/images/${id}/reprocess`, { method: 'POST' });
+      expect(again.status).toBe(202);
+      const second = await server.settled(id);
+      expect(second.status).toBe('done');
+      expect(second.completedAt).not.toBe(first.completedAt);
+      expect((await server.api('/v1/images/nope/reprocess', { method: 'POST' })).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { startLocalServer, type LocalServer } from '../../src/runtime/local-server.js';
+import { solid } from '../helpers/images.js';
+
+const ALICE = 'alice-key-0123456789';
+const BOB = 'bob-key-9876543210';
+const logLines: string[] = [];
+let server: LocalServer;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'imgproc-security-'));
+  // Bob's key is configured by its hash only.
+  const bobHash = createHash('sha256').update(BOB).digest('hex');
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', API_KEYS: `${ALICE},sha256:${bobHash}`, CORS_ORIGINS: 'https://good.example' });
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  // The page as `npm run build` made it (the test run's global setup builds it).
+  server = await startLocalServer(config, { logger: pino({ level: 'info' }, sink), webRoot: join(import.meta.dirname, '../../dist/web') });
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const as = (key: string, path: string, init: RequestInit = {}) => fetch(server.url + path, { ...init, headers: { ...(init.headers as object), 'x-api-key': key } });
+
+async function uploadAs(key: string, query = '') {
+  const response = await as(key, `/v1/images${query}`, { method: 'POST', body: new Uint8Array(await solid(400, 300, '#123456')), headers: { 'content-type': 'image/jpeg' } });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function settle(key: string, id: string) {
+  for (let i = 0; i < 400; i++) {
+    const body = (await (await as(key, `/v1/images/${id}`)).json()) as { status: string; variants: { url: string }[] };
+    if (body.status === 'done' || body.status === 'failed') return body;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error('not settled');
+}
+
+describe('each API key owns its images', () => {
+  it('hides one key’s images from another: 404 everywhere, absent from listings', async () => {
+    const id = await uploadAs(ALICE);
+    await settle(ALICE, id);
+    for (const [method, path] of [
+      ['GET', `/v1/images/${id}`],
+      ['GET', `/v1/images/${id}/variants/thumbnail`],
+      ['GET', `/v1/images/${id}/original`],
+      ['POST', `/v1/images/${id}/reprocess`],
+      ['DELETE', `/v1/images/${id}`],
+    ]) {
+      expect((await as(BOB, path!, { method: method! })).status, `${method} ${path}`).toBe(404);
+    }
+    const bobs = (await (await as(BOB, '/v1/images?limit=100')).json()) as { items: { id: string }[] };
+    expect(bobs.items.map((item) => item.id)).not.toContain(id);
+    const alices = (await (await as(ALICE, '/v1/images?limit=100')).json()) as { items: { id: string }[] };
+    expect(alices.items.map((item) => item.id)).toContain(id);
+    expect((await as(ALICE, `/v1/images/${id}`)).status).toBe(200);
+  });
+
+  it('accepts a key configured as its SHA-256 hash', async () => {
+    const id = await uploadAs(BOB);
+    expect((await settle(BOB, id)).status).toBe('done');
+  });
+});
+
+describe('headers', () => {
+  it('keeps an uploaded filename out of the headers’ syntax', async () => {
+    const hostile = 'evil"\r\nSet-Cookie: stolen=1; x=".jpg';
+    const id = await uploadAs(ALICE, `?filename=${encodeURIComponent(hostile)}`);
+    await settle(ALICE, id);
+    const response = await as(ALICE, `/v1/images/${id}/original`);
+    const disposition = response.headers.get('content-disposition')!;
+    expect(response.headers.get('set-cookie')).toBeNull();
+    expect(disposition).toMatch(/^attachment; filename="[A-Za-z0-9._-]+"; filename\*=UTF-8''[A-Za-z0-9%._~!$&+,;=:@-]+$/);
+    await response.arrayBuffer();
+  });
+
+  it('sends a strict CSP, nosniff, no framing and no referrer on the page and on downloads', async () => {
+    const page = await fetch(server.url + '/');
+    expect(page.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+    expect(page.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    const id = await uploadAs(ALICE);
+    await settle(ALICE, id);
+    const download = await as(ALICE, `/v1/images/${id}/variants/medium`);
+    expect(download.headers.get('content-security-policy')).toMatch(/sandbox/);
+    expect(download.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+    expect(download.headers.get('x-content-type-options')).toBe('nosniff');
+    await download.arrayBuffer();
+  });
+
+  it('answers CORS only for the allowed origins', async () => {
+    const preflight = (origin: string) =>
+      fetch(server.url + '/v1/images', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' } });
+    expect((await preflight('https://good.example')).headers.get('access-control-allow-origin')).toBe('https://good.example');
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('logs', () => {
+  it('never contain an API key or a signature', async () => {
+    const id = await uploadAs(ALICE);
+    const image = await settle(ALICE, id);
+    const signed = new URL(image.variants[0]!.url);
+    await (await fetch(signed)).arrayBuffer();
+    await (await as('wrong-key-guess', '/v1/images')).arrayBuffer();
+    const text = logLines.join('');
+    expect(text).toContain(id);
+    for (const secret of [ALICE, BOB, 'wrong-key-guess', signed.searchParams.get('sig')!]) expect(text).not.toContain(secret);
+  });
+});
