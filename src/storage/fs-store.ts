@@ -84,9 +84,17 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
           size,
           mtimeMs,
         };
-        await writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp);
-        await mkdir(dirname(target), { recursive: true });
-        await rename(temporary, target);
+        try {
+          await writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp);
+          await mkdir(dirname(target), { recursive: true });
+          await rename(temporary, target);
+        } catch (error) {
+          // S3 holds `a` and `a/b` side by side; a folder cannot. Say so instead of failing obscurely.
+          if (['EEXIST', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) {
+            throw new AppError(409, 'key_conflict', `The key ${JSON.stringify(key)} clashes with another object's path.`);
+          }
+          throw error;
+        }
         await fsyncPath(dirname(target));
         for (const listener of listeners) listener(key);
         return { key, size, lastModified: new Date(mtimeMs), etag: sidecar.etag, ...(sidecar.contentType ? { contentType: sidecar.contentType } : {}), metadata: sidecar.metadata };

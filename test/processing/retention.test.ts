@@ -1,0 +1,36 @@
+import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { originalKey } from '../../src/processing/keys.js';
+import { readManifest } from '../../src/processing/manifest.js';
+import { createProcessor } from '../../src/processing/processor.js';
+import { sweepExpired } from '../../src/processing/retention.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createFsStore } from '../../src/storage/fs-store.js';
+import { solid } from '../helpers/images.js';
+import { useTempDirs } from '../helpers/temp.js';
+
+const tempDirs = useTempDirs();
+
+describe('retention sweeper', () => {
+  it('removes images older than RETENTION_DAYS, originals and outputs, and keeps the rest', async () => {
+    const dir = await tempDirs();
+    const config = loadConfig({ DATA_DIR: dir });
+    const input = createFsStore(dir, config.inputBucket);
+    const output = createFsStore(dir, config.outputBucket);
+    const processor = createProcessor({ input, output, config });
+    for (const id of ['old', 'new']) {
+      await input.put(originalKey(id), await solid(200, 100, '#333333'));
+      await processor.process(id);
+    }
+    const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
+    await utimes(join(dir, config.inputBucket, 'originals/old'), tenDaysAgo, tenDaysAgo);
+
+    expect(await sweepExpired(input, output, 0, new Date())).toEqual([]);
+    expect(await sweepExpired(input, output, 7, new Date())).toEqual(['old']);
+    expect(await input.head(originalKey('old'))).toBeUndefined();
+    expect(await readManifest(output, 'old')).toBeUndefined();
+    expect(await output.head('old/thumbnail.jpg')).toBeUndefined();
+    expect(await readManifest(output, 'new')).toMatchObject({ status: 'done' });
+  });
+});

@@ -1,0 +1,168 @@
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseVariants, type VariantSpec } from '../src/config/variants.js';
+import { isAppError } from '../src/errors.js';
+import { createUrlSigner } from '../src/http/signed-url.js';
+import { idFromOriginalKey, isValidId } from '../src/processing/keys.js';
+import { createFsStore } from '../src/storage/fs-store.js';
+import { solid } from './helpers/images.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+/** Every file under `dir`, as paths relative to it. */
+async function walk(dir: string, base = dir): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(path, base)));
+    else out.push(relative(base, path));
+  }
+  return out;
+}
+
+describe('upload endpoint under random input', () => {
+  let parent: string;
+  let server: TestServer;
+  let jpeg: Buffer;
+
+  beforeAll(async () => {
+    parent = await mkdtemp(join(tmpdir(), 'imgproc-fuzz-'));
+    server = await startTestServer(join(parent, 'data'), { MAX_UPLOAD_BYTES: '20000' });
+    jpeg = await solid(32, 32, '#102030');
+  });
+  afterAll(async () => {
+    await server.close();
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  it('never answers 5xx and never writes outside the data folder', async () => {
+    const header = fc.oneof(fc.constantFrom('image/jpeg', 'application/octet-stream', 'multipart/form-data', 'multipart/form-data; boundary=x', 'text/plain', ''), fc.string({ maxLength: 40 }));
+    const filename = fc.oneof(fc.constantFrom('../../etc/passwd', '..\\..\\win.ini', 'a"\r\nX-Injected: 1', '/abs/path.jpg', 'ok.jpg', '.hidden', '%2e%2e%2f'), fc.string({ maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 30 }));
+    const body = fc.oneof(
+      fc.uint8Array({ maxLength: 3000 }),
+      fc.uint8Array({ maxLength: 200 }).map((tail) => new Uint8Array(Buffer.concat([jpeg, Buffer.from(tail)]))),
+      fc.nat({ max: 2000 }).map((cut) => new Uint8Array(jpeg.subarray(0, cut))),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, header, filename, fc.constantFrom('', 'true', 'false', 'maybe'), async (bytes, type, name, watermark) => {
+        const query = new URLSearchParams({ filename: name, ...(watermark ? { watermark } : {}) });
+        const headers: Record<string, string> = {};
+        // Header values must be ISO-8859-1 without line breaks; anything else cannot even be sent.
+        if (/^[\x20-\x7e]*$/.test(type)) headers['content-type'] = type;
+        const response = await server.api(`/v1/images?${query}`, { method: 'POST', body: bytes, headers });
+        expect(response.status, `${response.status} for type ${JSON.stringify(type)}`).toBeLessThan(500);
+        expect([202, 400, 413, 415, 422]).toContain(response.status);
+        await response.arrayBuffer();
+      }),
+      { numRuns: 120 },
+    );
+    await server.queue.idle();
+    expect(await readdir(parent)).toEqual(['data']);
+    const files = await walk(join(parent, 'data'));
+    for (const file of files) expect(file).toMatch(/^(image-processor-(input|output)-bucket|\.meta|\.tmp)\//);
+  });
+});
+
+describe('parsers under random input', () => {
+  it('parseVariants returns valid variants or throws a plain Error, nothing else', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (text) => {
+        try {
+          for (const v of parseVariants(text)) {
+            expect(v.width).toBeGreaterThan(0);
+            expect(v.height).toBeGreaterThan(0);
+            expect(['cover', 'inside']).toContain(v.fit);
+          }
+        } catch (error) {
+          expect(error).toBeInstanceOf(Error);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('parseVariants reads back what it describes', () => {
+    const variant = fc.record({
+      name: fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,10}$/),
+      width: fc.integer({ min: 1, max: 16384 }),
+      height: fc.integer({ min: 1, max: 16384 }),
+      fit: fc.constantFrom('cover' as const, 'inside' as const),
+      format: fc.option(fc.constantFrom('jpeg' as const, 'webp' as const, 'avif' as const, 'png' as const, 'gif' as const), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(variant, { minLength: 1, maxLength: 5, selector: (v) => v.name }), (variants) => {
+        const text = variants.map((v) => `${v.name}:${v.width}x${v.height}:${v.fit}${v.format ? `:${v.format}` : ''}`).join(',');
+        const expected: VariantSpec[] = variants.map(({ format, ...rest }) => (format ? { ...rest, format } : rest));
+        expect(parseVariants(text)).toEqual(expected);
+      }),
+    );
+  });
+
+  it('an id the API accepts is always one safe path segment', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 140 }), (id) => {
+        if (!isValidId(id)) return;
+        expect(id).not.toMatch(/[/\\]/);
+        expect(id.startsWith('.')).toBe(false);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('an original key becomes an id that never contains a path separator or a dot segment', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 80 }), (rest) => {
+        const id = idFromOriginalKey(`originals/${rest}`);
+        if (id === undefined) return;
+        expect(id).not.toMatch(/[/\\]/);
+        expect(['.', '..', '']).not.toContain(id);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('the fs store maps any key inside its bucket or refuses it', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'imgproc-keys-'));
+    await mkdir(join(parent, 'data'));
+    const store = createFsStore(join(parent, 'data'), 'bucket');
+    const key = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.array(fc.constantFrom('..', '.', '', 'a', 'b', '%2e', '\\', '\0', 'c:'), { maxLength: 6 }).map((parts) => parts.join('/')),
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(key, async (k) => {
+          try {
+            await store.put(k, Buffer.from('x'));
+          } catch (error) {
+            expect(isAppError(error), String(error)).toBe(true);
+          }
+        }),
+        { numRuns: 400 },
+      );
+      expect(await readdir(parent)).toEqual(['data']);
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('a signed URL stops working when any part of it changes', () => {
+    const signer = createUrlSigner('a-secret-of-at-least-thirty-two-characters');
+    fc.assert(
+      fc.property(fc.stringMatching(/^\/v1\/[a-z0-9/-]{1,30}$/), fc.dictionary(fc.stringMatching(/^[a-z]{1,6}$/), fc.string({ maxLength: 10 }), { maxKeys: 3 }), fc.string({ minLength: 1, maxLength: 5 }), (path, params, tamper) => {
+        const url = new URL(signer.sign('GET', path, params, 2_000_000_000), 'http://x');
+        expect(signer.verify('GET', url, 1_000_000_000)).toBe(true);
+        expect(signer.verify('PUT', url, 1_000_000_000)).toBe(false);
+        expect(signer.verify('GET', url, 2_000_000_001)).toBe(false);
+        const changed = new URL(url);
+        changed.searchParams.set('extra', tamper);
+        expect(signer.verify('GET', changed, 1_000_000_000)).toBe(false);
+        const moved = new URL(url);
+        moved.pathname = `${path}x`;
+        expect(signer.verify('GET', moved, 1_000_000_000)).toBe(false);
+      }),
+    );
+  });
+});
