@@ -38,6 +38,7 @@ export class ImageProcessorStack extends Stack {
     new CfnOutput(this, 'InputBucketName', { value: buckets.input.bucketName });
     new CfnOutput(this, 'OutputBucketName', { value: buckets.output.bucketName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: processor.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'ProcessorFunctionName', { value: processor.function.functionName });
     new CfnOutput(this, 'AlarmTopicArn', { value: monitoring.topic.topicArn, description: 'Subscribe here for alarms (or deploy with -c alarmEmail=...).' });
   }
 }
