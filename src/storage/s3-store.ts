@@ -4,6 +4,8 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  type GetObjectCommandOutput,
+  type HeadObjectCommandOutput,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -54,21 +56,25 @@ const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
 const isNotFound = (error: unknown) =>
   error instanceof S3ServiceException && (error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404);
 
+/** What HEAD and GET both say of an object. */
+function describe(key: string, out: HeadObjectCommandOutput | GetObjectCommandOutput): ObjectInfo {
+  return {
+    key,
+    size: out.ContentLength ?? 0,
+    lastModified: out.LastModified ?? new Date(0),
+    etag: out.ETag ?? '',
+    ...(out.ContentType ? { contentType: out.ContentType } : {}),
+    metadata: out.Metadata ?? {},
+  };
+}
+
 /** A bucket on S3 or any S3-compatible server. Announces the objects it writes itself, like the fs store. */
 export function createS3Store(client: S3Client, bucket: string): S3Store {
   const listeners = new Set<(key: string) => void>();
 
   async function head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return {
-        key,
-        size: out.ContentLength ?? 0,
-        lastModified: out.LastModified ?? new Date(0),
-        etag: out.ETag ?? '',
-        ...(out.ContentType ? { contentType: out.ContentType } : {}),
-        metadata: out.Metadata ?? {},
-      };
+      return describe(key, await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })));
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -113,15 +119,7 @@ export function createS3Store(client: S3Client, bucket: string): S3Store {
     async get(key: string): Promise<StoredObject | undefined> {
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return {
-          key,
-          size: out.ContentLength ?? 0,
-          lastModified: out.LastModified ?? new Date(0),
-          etag: out.ETag ?? '',
-          ...(out.ContentType ? { contentType: out.ContentType } : {}),
-          metadata: out.Metadata ?? {},
-          body: out.Body as Readable,
-        };
+        return { ...describe(key, out), body: out.Body as Readable };
       } catch (error) {
         if (isNotFound(error)) return undefined;
         throw error;

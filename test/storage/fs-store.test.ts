@@ -2,17 +2,12 @@ import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { collect } from '../helpers/collect.js';
 import { createFsStore, tempDir } from '../../src/storage/fs-store.js';
 import { getBuffer } from '../../src/storage/object-store.js';
 import { useTempDirs } from '../helpers/temp.js';
 
 const tempDirs = useTempDirs();
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 describe('fs object store', () => {
   it('stores, reads, heads, lists and deletes objects with their metadata', async () => {

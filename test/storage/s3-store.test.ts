@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect } from '../helpers/collect.js';
 import { getBuffer } from '../../src/storage/object-store.js';
 import { createS3Client, createS3Store, type S3Store } from '../../src/storage/s3-store.js';
 import { startS3rver, type S3Server } from '../helpers/s3rver.js';
@@ -12,12 +13,6 @@ beforeAll(async () => {
   store = createS3Store(createS3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' }), 'test-bucket');
 });
 afterAll(() => s3.close());
-
-async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 describe('S3 object store (against s3rver)', () => {
   it('stores, reads, heads, lists and deletes objects with their metadata', async () => {
