@@ -34,7 +34,7 @@ export function outputFormatFor(spec: VariantSpec, info: ImageInfo, configured: 
   return info.hasAlpha ? 'png' : 'jpeg';
 }
 
-const isAnimated = (info: ImageInfo) => info.pages > 1 && (info.format === 'gif' || info.format === 'webp');
+export const isAnimated = (info: ImageInfo) => info.pages > 1 && (info.format === 'gif' || info.format === 'webp');
 
 /**
  * Renders one variant from the original's bytes: EXIF orientation applied, converted to sRGB
@@ -80,7 +80,7 @@ export async function renderVariant(source: Buffer, info: ImageInfo, spec: Varia
   return { data, format, width: out.width, height: out.pageHeight ?? out.height / pages, pages };
 }
 
-interface Animation {
+export interface Animation {
   delay?: number[];
   loop?: number;
 }
@@ -103,7 +103,7 @@ async function stampEveryFrame(image: Sharp, pages: number, stamp: Watermark, po
 }
 
 /** The top-left corner that puts a `width` x `height` box at `position` inside the frame. */
-function place(position: WatermarkPosition, frameWidth: number, frameHeight: number, width: number, height: number) {
+export function place(position: WatermarkPosition, frameWidth: number, frameHeight: number, width: number, height: number) {
   const left = position.includes('west') ? 0 : position.includes('east') ? frameWidth - width : Math.floor((frameWidth - width) / 2);
   const top = position.startsWith('north') ? 0 : position.startsWith('south') ? frameHeight - height : Math.floor((frameHeight - height) / 2);
   return { left, top };
@@ -116,7 +116,7 @@ export function resizedSize(info: Pick<ImageInfo, 'width' | 'height'>, spec: Var
   return { width: Math.max(1, Math.round(info.width * scale)), height: Math.max(1, Math.round(info.height * scale)) };
 }
 
-function encode(image: Sharp, format: OutputFormat, quality: number, animation: Animation = {}): Sharp {
+export function encode(image: Sharp, format: OutputFormat, quality: number, animation: Animation = {}): Sharp {
   switch (format) {
     case 'jpeg':
       return image.jpeg({ quality });

@@ -1,7 +1,8 @@
 import type { Config } from '../config/config.js';
 import { AppError, isAppError } from '../errors.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
-import { renderVariant, type RenderedVariant } from '../imaging/render.js';
+import { renderAll } from '../imaging/render-all.js';
+import type { RenderedVariant } from '../imaging/render.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
 import { isFinal, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
@@ -77,7 +78,7 @@ export function createProcessor({ input, output, config, now = () => new Date() 
     let info: ImageInfo;
     let rendered: RenderedVariant[];
     try {
-      ({ info, rendered } = await withDeadline(renderAll(source, base.watermark, started), config.processTimeoutMs));
+      ({ info, rendered } = await withDeadline(render(source, base.watermark), config.processTimeoutMs));
     } catch (error) {
       const failure = asImagingFailure(error);
       if (!(await finish({ ...base, status: 'failed', error: failure, completedAt: now().toISOString() }))) {
@@ -123,22 +124,16 @@ export function createProcessor({ input, output, config, now = () => new Date() 
     return true;
   }
 
-  async function renderAll(source: Buffer, watermark: boolean, started: Date) {
+  async function render(source: Buffer, watermark: boolean) {
     const info = await probeImage(source, config);
-    const rendered: RenderedVariant[] = [];
-    for (const spec of config.variants) {
-      const remainingMs = config.processTimeoutMs - (now().getTime() - started.getTime());
-      rendered.push(
-        await renderVariant(source, info, spec, {
-          outputFormat: config.outputFormat,
-          quality: config.quality,
-          maxInputPixels: config.maxInputPixels,
-          maxAnimationFrames: config.maxAnimationFrames,
-          ...(watermark && config.watermark.text ? { watermark: config.watermark } : {}),
-          timeoutSeconds: Math.max(1, remainingMs / 1000),
-        }),
-      );
-    }
+    const rendered = await renderAll(source, info, config.variants, {
+      outputFormat: config.outputFormat,
+      quality: config.quality,
+      maxInputPixels: config.maxInputPixels,
+      maxAnimationFrames: config.maxAnimationFrames,
+      ...(watermark && config.watermark.text ? { watermark: config.watermark } : {}),
+      timeoutSeconds: config.processTimeoutMs / 1000,
+    });
     return { info, rendered };
   }
 

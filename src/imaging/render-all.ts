@@ -1,0 +1,73 @@
+import sharp from 'sharp';
+import type { VariantSpec } from '../config/variants.js';
+import { blendInto } from './blend.js';
+import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
+import type { ImageInfo } from './probe.js';
+import { encode, isAnimated, outputFormatFor, place, renderVariant, resizedSize, type RenderedVariant, type RenderOptions } from './render.js';
+import { renderWatermark, type Watermark } from './watermark.js';
+
+/** How far one variant needs the original scaled down (1 = full size) before its own resize and crop. */
+function scaleNeeded(info: ImageInfo, spec: VariantSpec): number {
+  const x = spec.width / info.width;
+  const y = spec.height / info.height;
+  return Math.min(1, spec.fit === 'cover' ? Math.max(x, y) : Math.min(x, y));
+}
+
+/**
+ * Renders every variant of one image. A still image is decoded once, straight to the smallest size
+ * that still serves the largest variant (JPEG shrink-on-load does most of that work), oriented and
+ * in sRGB; each variant is then resized from those pixels, and the watermark is blended over its
+ * own rectangle only. An animation that an output format keeps goes variant by variant, frames and all.
+ */
+export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantSpec[], options: RenderOptions): Promise<RenderedVariant[]> {
+  const keepsAnimation = isAnimated(info) && specs.some((spec) => ANIMATED_OUTPUTS.has(outputFormatFor(spec, info, options.outputFormat)));
+  if (keepsAnimation) {
+    const out: RenderedVariant[] = [];
+    for (const spec of specs) out.push(await renderVariant(source, info, spec, options));
+    return out;
+  }
+
+  const timeout = options.timeoutSeconds ? { seconds: Math.max(1, Math.ceil(options.timeoutSeconds)) } : undefined;
+  const scale = Math.max(...specs.map((spec) => scaleNeeded(info, spec)));
+  let decode = sharp(source, { failOn: 'truncated', limitInputPixels: options.maxInputPixels }).autoOrient();
+  if (scale < 1) decode = decode.resize(Math.max(1, Math.round(info.width * scale)), Math.max(1, Math.round(info.height * scale)), { fit: 'fill' });
+  decode = decode.toColourspace('srgb');
+  if (timeout) decode = decode.timeout(timeout);
+  const base = await decode.raw().toBuffer({ resolveWithObject: true });
+  const raw = { width: base.info.width, height: base.info.height, channels: base.info.channels };
+
+  const marks = new Map<number, Promise<Watermark>>();
+  const markFor = (width: number) => {
+    const mark = options.watermark!;
+    if (!marks.has(width)) marks.set(width, renderWatermark(mark.text, width, mark.opacity));
+    return marks.get(width)!;
+  };
+
+  const rendered: RenderedVariant[] = [];
+  for (const spec of specs) {
+    const format = outputFormatFor(spec, info, options.outputFormat);
+    const target = resizedSize(info, spec);
+    let variant = sharp(base.data, { raw });
+    if (raw.width !== target.width || raw.height !== target.height) {
+      // Exactly the size one pipeline from the original would give, not a rounding of a rounding.
+      variant = variant.resize(target.width, target.height, { fit: spec.fit === 'cover' ? 'cover' : 'fill' });
+    }
+    if (raw.channels === 4 && !ALPHA_OUTPUTS.has(format)) variant = variant.flatten({ background: '#ffffff' });
+    if (timeout) variant = variant.timeout(timeout);
+
+    const mark = options.watermark;
+    if (mark && mark.text && target.width >= mark.minWidth) {
+      const pixels = await variant.raw().toBuffer({ resolveWithObject: true });
+      const stamp = await markFor(pixels.info.width);
+      // A mark that cannot fit (a thin strip of an image) is left out rather than cropped.
+      if (stamp.width <= pixels.info.width && stamp.height <= pixels.info.height) {
+        const at = place(mark.position, pixels.info.width, pixels.info.height, stamp.width, stamp.height);
+        blendInto(pixels.data, pixels.info.width, pixels.info.channels, stamp, at.left, at.top);
+      }
+      variant = sharp(pixels.data, { raw: { width: pixels.info.width, height: pixels.info.height, channels: pixels.info.channels } });
+    }
+    const { data, info: out } = await encode(variant, format, options.quality).toBuffer({ resolveWithObject: true });
+    rendered.push({ data, format, width: out.width, height: out.height, pages: 1 });
+  }
+  return rendered;
+}
