@@ -1,0 +1,129 @@
+// `npm run bench`: every workload in its own process on the same photos, then a table, results.json
+// and chart.svg. Ratios compare workloads of this one run, never numbers from another machine.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { makePhoto } from './photos.js';
+import { hasImageMagick, type Measured } from './workloads.js';
+
+const run = promisify(execFile);
+const HERE = import.meta.dirname;
+const CACHE = join(HERE, '.cache');
+const cores = availableParallelism();
+const quick = process.argv.includes('--quick');
+
+/** The photos, made once and kept in bench/.cache: 12 MP ones in four scenes, and one of 50 MP. */
+async function photo(width: number, height: number, seed: number): Promise<string> {
+  const path = join(CACHE, `photo-${width}x${height}-${seed}.jpg`);
+  if (!existsSync(path)) await writeFile(path, await makePhoto(width, height, seed));
+  return path;
+}
+
+async function measure(name: string, args: unknown[]): Promise<Measured> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(HERE, 'worker.ts'), name, JSON.stringify(args)], {
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2', NODE_NO_WARNINGS: '1' },
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`${name} printed no result:\n${stdout}`);
+  return JSON.parse(line.slice('RESULT '.length)) as Measured;
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+
+interface Row {
+  id: string;
+  label: string;
+  result: Measured;
+  imagesPerSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  peakRssMb: number;
+}
+
+await mkdir(CACHE, { recursive: true });
+const count = quick ? 4 : 12;
+const twelve = await Promise.all(Array.from({ length: count }, (_, i) => photo(4000, 3000, (i % 4) + 1)));
+const fifty = await photo(8160, 6120, 9);
+const small = await photo(640, 480, 5);
+
+const plan: Array<{ id: string; label: string; workload: string; args: unknown[] }> = [
+  { id: 'naive', label: `(a) sharp, naive, ${cores} in flight`, workload: 'naiveSharp', args: [twelve, cores] },
+  { id: 'processor', label: `(b) processor in-process, CONCURRENCY=${cores}`, workload: 'processor', args: [twelve, cores] },
+  { id: 'http', label: `(c) HTTP upload to done, 8 clients, CONCURRENCY=${cores}`, workload: 'http', args: [twelve, cores, 8] },
+  { id: 'small', label: '(b) processor, 0.3 MP photos', workload: 'processor', args: [Array.from({ length: 24 }, () => small), cores] },
+  { id: 'big', label: '(b) processor, one 50 MP photo, CONCURRENCY=1', workload: 'processor', args: [[fifty], 1] },
+  { id: 'latency', label: '(c) one 12 MP photo on an idle server', workload: 'uploadToDone', args: [twelve[0]] },
+  { id: 'coldstart', label: 'import of dist/lambda/processor.mjs', workload: 'coldStart', args: [] },
+];
+if (await hasImageMagick()) plan.push({ id: 'magick', label: `(d) ImageMagick convert, ${cores} in flight`, workload: 'imagemagick', args: [twelve.slice(0, 4), cores] });
+plan.push({ id: 'jimp', label: '(d) jimp, 1 in flight (no watermark)', workload: 'jimp', args: [twelve.slice(0, 2), 1] });
+
+const rows: Row[] = [];
+for (const step of plan) {
+  process.stderr.write(`${step.label}…\n`);
+  const result = await measure(step.workload, step.args);
+  rows.push({
+    id: step.id,
+    label: step.label,
+    result,
+    imagesPerSecond: result.seconds > 0 ? result.images / result.seconds : 0,
+    p50Ms: percentile(result.latenciesMs, 50),
+    p95Ms: percentile(result.latenciesMs, 95),
+    peakRssMb: result.peakRssBytes / 1024 / 1024,
+  });
+}
+
+const byId = (id: string) => rows.find((row) => row.id === id);
+const ratio = (a: string, b: string) => {
+  const x = byId(a)?.imagesPerSecond;
+  const y = byId(b)?.imagesPerSecond;
+  return x && y ? x / y : undefined;
+};
+const targets = {
+  httpOverNaive: { value: ratio('http', 'naive'), target: '>= 1.0' },
+  processorOverNaive: { value: ratio('processor', 'naive'), target: '> 1.0' },
+  httpOverImageMagick: { value: ratio('http', 'magick'), target: '>= 4.0' },
+  peakRssMbAt50MP: { value: byId('big')?.peakRssMb, target: '< 512' },
+  uploadToDoneOverProcessing: { value: byId('latency')?.result.extra?.uploadToDoneOverProcessing, target: '<= 1.2' },
+  coldStartMs: { value: byId('coldstart') ? percentile(byId('coldstart')!.result.latenciesMs, 50) : undefined, target: '< 300' },
+};
+
+const machine = { cpus: cores, cpu: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, sharp: sharp.versions.sharp, libvips: sharp.versions.vips };
+const fmt = (n: number | undefined, digits = 2) => (n === undefined ? 'n/a' : n.toFixed(digits));
+console.log(`\nmachine: ${machine.cpus} cores (${machine.cpu}), ${machine.memoryGb} GiB, Node ${machine.node}, sharp ${machine.sharp}, libvips ${machine.libvips}\n`);
+console.log('| workload | images | images/s | p50 ms | p95 ms | peak RSS MB |\n|---|---:|---:|---:|---:|---:|');
+for (const row of rows) {
+  console.log(`| ${row.label} | ${row.result.images} | ${fmt(row.imagesPerSecond)} | ${fmt(row.p50Ms, 0)} | ${fmt(row.p95Ms, 0)} | ${fmt(row.peakRssMb, 0)} |`);
+}
+console.log('\n| target | measured | goal |\n|---|---:|---|');
+for (const [name, { value, target }] of Object.entries(targets)) console.log(`| ${name} | ${fmt(value)} | ${target} |`);
+
+await writeFile(join(HERE, 'results.json'), JSON.stringify({ date: new Date().toISOString(), machine, rows: rows.map(({ result, ...row }) => ({ ...row, latenciesMs: result.latenciesMs, extra: result.extra })), targets }, null, 2) + '\n');
+await writeFile(join(HERE, 'chart.svg'), chart(rows.filter((row) => row.imagesPerSecond > 0 && row.id !== 'latency')));
+console.log(`\nwrote ${join('bench', 'results.json')} and ${join('bench', 'chart.svg')}`);
+
+/** Horizontal bars of images per second, one per workload. */
+function chart(bars: Row[]): string {
+  const width = 760;
+  const barHeight = 26;
+  const labelWidth = 360;
+  const max = Math.max(...bars.map((bar) => bar.imagesPerSecond));
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const rowsSvg = bars
+    .map((bar, i) => {
+      const y = 40 + i * (barHeight + 8);
+      const w = ((width - labelWidth - 70) * bar.imagesPerSecond) / max;
+      return `<text x="${labelWidth - 8}" y="${y + 18}" text-anchor="end">${escape(bar.label)}</text><rect x="${labelWidth}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${bar.id.startsWith('naive') || bar.id === 'magick' || bar.id === 'jimp' ? '#9aa5b1' : '#1f6feb'}"/><text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 18}">${bar.imagesPerSecond.toFixed(2)}</text>`;
+    })
+    .join('');
+  const height = 50 + bars.length * (barHeight + 8);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13"><rect width="100%" height="100%" fill="#fff"/><text x="10" y="22" font-size="15" font-weight="bold">Images per second (higher is better), ${machine.cpus} cores</text>${rowsSvg}</svg>\n`;
+}

@@ -1,0 +1,241 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { loadConfig } from '../src/config/config.js';
+import { watermarkFontFile } from '../src/imaging/font.js';
+import { tuneSharp } from '../src/imaging/tuning.js';
+import { originalKey } from '../src/processing/keys.js';
+import { createProcessor } from '../src/processing/processor.js';
+import { createWorkQueue } from '../src/processing/work-queue.js';
+import { createFsStore } from '../src/storage/fs-store.js';
+
+const run = promisify(execFile);
+
+/** The default workload of SPEC section 4: three variants, a watermark on the two large ones. */
+export const VARIANTS = [
+  { name: 'thumbnail', width: 150, height: 150, fit: 'cover' as const },
+  { name: 'medium', width: 800, height: 800, fit: 'inside' as const },
+  { name: 'large', width: 1600, height: 1600, fit: 'inside' as const },
+];
+export const WATERMARK = '© Benchmark';
+
+export interface Measured {
+  images: number;
+  seconds: number;
+  /** Per image, from its start to its last output. */
+  latenciesMs: number[];
+  peakRssBytes: number;
+  extra?: Record<string, number>;
+}
+
+/** This process's peak resident set, as the kernel counted it. */
+export async function peakRss(pid: number | 'self' = 'self'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** Runs `work` on every input with `concurrency` in flight, timing each. */
+async function timed<T>(inputs: T[], concurrency: number, work: (input: T) => Promise<void>): Promise<Pick<Measured, 'images' | 'seconds' | 'latenciesMs'>> {
+  const queue = [...inputs];
+  const latenciesMs: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let input = queue.shift(); input !== undefined; input = queue.shift()) {
+        const t = performance.now();
+        await work(input);
+        latenciesMs.push(performance.now() - t);
+      }
+    }),
+  );
+  return { images: inputs.length, seconds: (performance.now() - started) / 1000, latenciesMs };
+}
+
+/** (a) sharp used directly, the naive way: one pipeline per variant, each decoding the original. */
+export async function naiveSharp(files: string[], concurrency: number): Promise<Measured> {
+  tuneSharp();
+  const result = await timed(files, concurrency, async (file) => {
+    const input = await readFile(file);
+    for (const variant of VARIANTS) {
+      let pipeline = sharp(input).autoOrient().resize(variant.width, variant.height, { fit: variant.fit, withoutEnlargement: true });
+      if (variant.width >= 300) {
+        const mark = await sharp({
+          text: { text: WATERMARK, font: `DejaVu Sans Bold ${Math.round(variant.width / 25)}`, fontfile: watermarkFontFile(), rgba: true, dpi: 72 },
+        })
+          .png()
+          .toBuffer();
+        pipeline = pipeline.composite([{ input: mark, gravity: 'southeast' }]);
+      }
+      await pipeline.jpeg({ quality: 80 }).toBuffer();
+    }
+  });
+  return { ...result, peakRssBytes: await peakRss() };
+}
+
+/** (b) the processor in-process, on the fs store, through its work queue. */
+export async function processor(files: string[], concurrency: number): Promise<Measured> {
+  tuneSharp();
+  const dir = await mkdtemp(join(tmpdir(), 'bench-processor-'));
+  try {
+    const config = loadConfig({ DATA_DIR: dir, WATERMARK_TEXT: WATERMARK, CONCURRENCY: String(concurrency) });
+    const input = createFsStore(dir, config.inputBucket);
+    const output = createFsStore(dir, config.outputBucket);
+    const ids = await Promise.all(files.map(async (file, i) => {
+      await input.put(originalKey(`bench-${i}`), await readFile(file));
+      return `bench-${i}`;
+    }));
+    const work = createProcessor({ input, output, config });
+    const latenciesMs: number[] = [];
+    const started = performance.now();
+    const queue = createWorkQueue(concurrency, async (id) => {
+      const t = performance.now();
+      const outcome = await work.process(id);
+      if (outcome.status !== 'done') throw new Error(`${id}: ${JSON.stringify(outcome)}`);
+      latenciesMs.push(performance.now() - t);
+    });
+    ids.forEach((id) => queue.enqueue(id));
+    await queue.idle();
+    return { images: ids.length, seconds: (performance.now() - started) / 1000, latenciesMs, peakRssBytes: await peakRss() };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts the built server in its own process; resolves with its URL and pid. */
+export function startServer(dataDir: string, concurrency: number): Promise<{ url: string; pid: number; stop: () => void }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../dist/runtime/local.mjs')], {
+    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', CONCURRENCY: String(concurrency), WATERMARK_TEXT: WATERMARK, LOG_LEVEL: 'warn', MALLOC_ARENA_MAX: '2' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      const url = /"url":"([^"]+)"/.exec(text)?.[1];
+      if (url) resolve({ url, pid: child.pid!, stop: () => child.kill('SIGTERM') });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
+  });
+}
+
+async function waitDone(url: string, id: string): Promise<Record<string, string>> {
+  for (;;) {
+    const image = (await (await fetch(`${url}/v1/images/${id}`)).json()) as Record<string, string>;
+    if (image.status === 'done') return image;
+    if (image.status === 'failed') throw new Error(`${id} failed: ${JSON.stringify(image.error)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** (c) the whole HTTP path: many clients upload at once; each image is timed from upload start to done. */
+export async function http(files: string[], concurrency: number, clients: number): Promise<Measured> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-http-'));
+  const server = await startServer(dir, concurrency);
+  try {
+    const bodies = await Promise.all(files.map((file) => readFile(file)));
+    const result = await timed(bodies, clients, async (body) => {
+      const response = await fetch(`${server.url}/v1/images`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg' } });
+      const { id } = (await response.json()) as { id: string };
+      await waitDone(server.url, id);
+    });
+    return { ...result, peakRssBytes: await peakRss(server.pid) };
+  } finally {
+    server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Upload complete to done for one photo on an idle server, against the processing time the manifest records. */
+export async function uploadToDone(file: string): Promise<Measured> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-latency-'));
+  const server = await startServer(dir, 2);
+  try {
+    const body = new Uint8Array(await readFile(file));
+    const ratios: number[] = [];
+    const latenciesMs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await fetch(`${server.url}/v1/images`, { method: 'POST', body, headers: { 'content-type': 'image/jpeg' } });
+      const uploaded = performance.now();
+      const { id } = (await response.json()) as { id: string };
+      await waitDone(server.url, id);
+      const total = performance.now() - uploaded;
+      const manifest = JSON.parse(await readFile(join(dir, 'image-processor-output-bucket', id, 'manifest.json'), 'utf8')) as { startedAt: string; completedAt: string };
+      const processing = Date.parse(manifest.completedAt) - Date.parse(manifest.startedAt);
+      latenciesMs.push(total);
+      ratios.push(total / processing);
+    }
+    return { images: 3, seconds: latenciesMs.reduce((a, b) => a + b, 0) / 1000, latenciesMs, peakRssBytes: await peakRss(server.pid), extra: { uploadToDoneOverProcessing: Math.min(...ratios) } };
+  } finally {
+    server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** (d) ImageMagick's `convert`, one process per variant, `concurrency` images at once. */
+export async function imagemagick(files: string[], concurrency: number): Promise<Measured> {
+  const out = await mkdtemp(join(tmpdir(), 'bench-magick-'));
+  let peak = 0;
+  try {
+    const result = await timed(files, concurrency, async (file) => {
+      for (const variant of VARIANTS) {
+        const geometry = `${variant.width}x${variant.height}`;
+        const args = [file, '-auto-orient', '-strip', '-resize', variant.fit === 'cover' ? `${geometry}^>` : `${geometry}>`];
+        if (variant.fit === 'cover') args.push('-gravity', 'center', '-extent', geometry);
+        if (variant.width >= 300) args.push('-gravity', 'southeast', '-font', watermarkFontFile(), '-pointsize', String(Math.round(variant.width / 25)), '-fill', 'rgba(255,255,255,0.5)', '-annotate', '+10+10', WATERMARK);
+        args.push('-quality', '80', join(out, `${variant.name}-${Math.random()}.jpg`));
+        const child = spawn('/usr/bin/convert', args);
+        const sampler = setInterval(() => void peakRss(child.pid!).then((rss) => (peak = Math.max(peak, rss)), () => undefined), 20);
+        await new Promise((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve(code) : reject(new Error(`convert exited ${code}`)))));
+        clearInterval(sampler);
+      }
+    });
+    return { ...result, peakRssBytes: peak };
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+export async function hasImageMagick(): Promise<boolean> {
+  try {
+    const { stdout } = await run('/usr/bin/convert', ['-version']);
+    return stdout.includes('ImageMagick');
+  } catch {
+    return false;
+  }
+}
+
+/** (d) jimp, pure JavaScript, the same three variants; the watermark is left out (jimp has no TrueType text). */
+export async function jimp(files: string[], concurrency: number): Promise<Measured> {
+  const { Jimp } = await import('jimp');
+  const result = await timed(files, concurrency, async (file) => {
+    const original = await Jimp.read(file);
+    for (const variant of VARIANTS) {
+      const image = original.clone();
+      if (variant.fit === 'cover') image.cover({ w: Math.min(variant.width, image.width), h: Math.min(variant.height, image.height) });
+      else image.scaleToFit({ w: Math.min(variant.width, image.width), h: Math.min(variant.height, image.height) });
+      await image.getBuffer('image/jpeg', { quality: 80 });
+    }
+  });
+  return { ...result, peakRssBytes: await peakRss() };
+}
+
+/** Import time of the processor Lambda bundle in a fresh process: a proxy for its cold start. */
+export async function coldStart(): Promise<Measured> {
+  const bundle = join(import.meta.dirname, '../dist/lambda/processor.mjs');
+  const script = `const t = performance.now(); await import(${JSON.stringify(bundle)}); console.log(performance.now() - t);`;
+  const latenciesMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, AWS_REGION: 'us-east-1', NODE_NO_WARNINGS: '1' } });
+    latenciesMs.push(Number(stdout.trim().split('\n').pop()));
+  }
+  return { images: 0, seconds: 0, latenciesMs, peakRssBytes: 0 };
+}
+
+export async function writeTemp(name: string, data: Buffer): Promise<string> {
+  const path = join(tmpdir(), name);
+  await writeFile(path, data);
+  return path;
+}
