@@ -107,16 +107,21 @@ export async function processor(files: string[], concurrency: number): Promise<M
 /** Starts the built server in its own process; resolves with its URL and pid. */
 export function startServer(dataDir: string, concurrency: number): Promise<{ url: string; pid: number; stop: () => void }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, '../dist/runtime/local.mjs')], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', CONCURRENCY: String(concurrency), WATERMARK_TEXT: WATERMARK, LOG_LEVEL: 'warn', MALLOC_ARENA_MAX: '2' },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', CONCURRENCY: String(concurrency), WATERMARK_TEXT: WATERMARK, LOG_LEVEL: 'info', MALLOC_ARENA_MAX: '2' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const listen = (chunk: Buffer) => {
       text += chunk.toString();
       const url = /"url":"([^"]+)"/.exec(text)?.[1];
-      if (url) resolve({ url, pid: child.pid!, stop: () => child.kill('SIGTERM') });
-    });
+      if (!url) return;
+      // From here on its request logs are read and dropped, so its stdout never blocks.
+      child.stdout!.off('data', listen);
+      child.stdout!.resume();
+      resolve({ url, pid: child.pid!, stop: () => child.kill('SIGTERM') });
+    };
+    child.stdout!.on('data', listen);
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
 }
@@ -126,7 +131,8 @@ async function waitDone(url: string, id: string): Promise<Record<string, string>
     const image = (await (await fetch(`${url}/v1/images/${id}`)).json()) as Record<string, string>;
     if (image.status === 'done') return image;
     if (image.status === 'failed') throw new Error(`${id} failed: ${JSON.stringify(image.error)}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // Ten polls a second per client: brisker than the web page, which backs off from 400 ms.
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 

@@ -29,7 +29,7 @@ export async function ingestOriginal(
   try {
     const info = await probeImage(file.path, limits);
     const name = cleanFilename(filename ?? file.filename);
-    await input.put(originalKey(id), createReadStream(file.path), {
+    const options = {
       contentType: MIME_TYPES[info.format],
       metadata: toObjectMetadata({
         ...(name ? { filename: name } : {}),
@@ -39,7 +39,9 @@ export async function ingestOriginal(
         width: info.width,
         height: info.height,
       }),
-    });
+    };
+    const key = originalKey(id);
+    await (input.putFile ? input.putFile(key, file.path, options) : input.put(key, createReadStream(file.path), options));
     return info;
   } finally {
     await file.discard();

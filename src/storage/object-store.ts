@@ -31,6 +31,8 @@ export interface PutOptions {
 export interface ObjectStore {
   readonly name: string;
   put(key: string, body: Buffer | Readable, options?: PutOptions): Promise<ObjectInfo>;
+  /** Stores a local file as `key`, moving it when the store can (the fs store on the same disk); the file is gone after. */
+  putFile?(key: string, path: string, options?: PutOptions): Promise<ObjectInfo>;
   get(key: string): Promise<StoredObject | undefined>;
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix`, in key order. */

@@ -89,3 +89,20 @@ describe('fs object store', () => {
     expect(now?.metadata).toEqual({});
   });
 });
+
+describe('fs object store, moving a local file in', () => {
+  it('takes a file by rename, with its metadata, and announces it', async () => {
+    const dir = await tempDirs();
+    const store = createFsStore(dir, 'bucket');
+    const seen: string[] = [];
+    store.onObjectCreated((key) => seen.push(key));
+    const spooled = join(dir, 'spooled-upload');
+    await writeFile(spooled, 'uploaded bytes');
+    const info = await store.putFile!('originals/x', spooled, { contentType: 'image/jpeg', metadata: { filename: 'x.jpg' } });
+    expect(info).toMatchObject({ size: 14, contentType: 'image/jpeg' });
+    expect((await getBuffer(store, 'originals/x'))?.toString()).toBe('uploaded bytes');
+    expect(await store.head('originals/x')).toMatchObject({ etag: info.etag, metadata: { filename: 'x.jpg' } });
+    expect(await readdir(dir)).not.toContain('spooled-upload');
+    expect(seen).toEqual(['originals/x']);
+  });
+});
