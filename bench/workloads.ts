@@ -107,7 +107,7 @@ export async function processor(files: string[], concurrency: number): Promise<M
 /** Starts the built server in its own process; resolves with its URL and pid. */
 export function startServer(dataDir: string, concurrency: number): Promise<{ url: string; pid: number; stop: () => void }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, '../dist/runtime/local.mjs')], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', CONCURRENCY: String(concurrency), WATERMARK_TEXT: WATERMARK, LOG_LEVEL: 'info', MALLOC_ARENA_MAX: '2' },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', CONCURRENCY: String(concurrency), WATERMARK_TEXT: WATERMARK, LOG_LEVEL: 'info', MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '8' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

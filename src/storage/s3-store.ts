@@ -11,8 +11,6 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ListedObject, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
 export interface S3Settings {
@@ -102,6 +100,8 @@ export function createS3Store(client: S3Client, bucket: string): S3Store {
         counted.on('data', (chunk: Buffer) => (size += chunk.length));
         body.on('error', (error) => counted.destroy(error));
         body.pipe(counted);
+        // Loaded on first use: the processor Lambda never streams or presigns, and its cold start should not pay for it.
+        const { Upload } = await import('@aws-sdk/lib-storage');
         const upload = new Upload({ client, params: { ...common, Body: counted }, partSize: MULTIPART_PART_BYTES, queueSize: 2 });
         etag = (await upload.done()).ETag;
       }
@@ -148,7 +148,8 @@ export function createS3Store(client: S3Client, bucket: string): S3Store {
       return () => listeners.delete(listener);
     },
 
-    presignGet(key, expiresIn, headers = {}) {
+    async presignGet(key, expiresIn, headers = {}) {
+      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
       const command = new GetObjectCommand({
         Bucket: bucket,
         Key: key,
@@ -176,6 +177,7 @@ export function createS3Store(client: S3Client, bucket: string): S3Store {
     },
 
     async presignPut(key, expiresIn, options) {
+      const { getSignedUrl } = await import('@aws-sdk/s3-request-presigner');
       const metadata = options.metadata ?? {};
       const command = new PutObjectCommand({
         Bucket: bucket,
