@@ -1,4 +1,4 @@
-import { PassThrough, Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -95,13 +95,17 @@ export function createS3Store(client: S3Client, bucket: string): S3Store {
         size = body.length;
         etag = (await client.send(new PutObjectCommand({ ...common, Body: body, ContentLength: body.length }))).ETag;
       } else {
-        // lib-storage sends small bodies in one PUT and large ones as a multipart upload, a part at a time.
-        const counted = new PassThrough();
-        counted.on('data', (chunk: Buffer) => (size += chunk.length));
-        body.on('error', (error) => counted.destroy(error));
-        body.pipe(counted);
         // Loaded on first use: the processor Lambda never streams or presigns, and its cold start should not pay for it.
         const { Upload } = await import('@aws-sdk/lib-storage');
+        // lib-storage sends small bodies in one PUT and large ones as a multipart upload, a part at a time.
+        const counted = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            size += chunk.length;
+            done(null, chunk);
+          },
+        });
+        body.on('error', (error) => counted.destroy(error));
+        body.pipe(counted);
         const upload = new Upload({ client, params: { ...common, Body: counted }, partSize: MULTIPART_PART_BYTES, queueSize: 2 });
         etag = (await upload.done()).ETag;
       }
