@@ -7,6 +7,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
+import { chart, COMPARED } from './chart.js';
 import { makePhoto } from './photos.js';
 import { hasImageMagick, type Measured } from './workloads.js';
 
@@ -107,23 +108,5 @@ console.log('\n| target | measured | goal |\n|---|---:|---|');
 for (const [name, { value, target }] of Object.entries(targets)) console.log(`| ${name} | ${fmt(value)} | ${target} |`);
 
 await writeFile(join(HERE, 'results.json'), JSON.stringify({ date: new Date().toISOString(), machine, rows: rows.map(({ result, ...row }) => ({ ...row, latenciesMs: result.latenciesMs, extra: result.extra })), targets }, null, 2) + '\n');
-await writeFile(join(HERE, 'chart.svg'), chart(rows.filter((row) => row.imagesPerSecond > 0 && row.id !== 'latency')));
+await writeFile(join(HERE, 'chart.svg'), chart(rows.filter((row) => COMPARED.includes(row.id)), machine.cpus));
 console.log(`\nwrote ${join('bench', 'results.json')} and ${join('bench', 'chart.svg')}`);
-
-/** Horizontal bars of images per second, one per workload. */
-function chart(bars: Row[]): string {
-  const width = 760;
-  const barHeight = 26;
-  const labelWidth = 360;
-  const max = Math.max(...bars.map((bar) => bar.imagesPerSecond));
-  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const rowsSvg = bars
-    .map((bar, i) => {
-      const y = 40 + i * (barHeight + 8);
-      const w = ((width - labelWidth - 70) * bar.imagesPerSecond) / max;
-      return `<text x="${labelWidth - 8}" y="${y + 18}" text-anchor="end">${escape(bar.label)}</text><rect x="${labelWidth}" y="${y}" width="${w.toFixed(1)}" height="${barHeight}" fill="${bar.id.startsWith('naive') || bar.id === 'magick' || bar.id === 'jimp' ? '#9aa5b1' : '#1f6feb'}"/><text x="${(labelWidth + w + 6).toFixed(1)}" y="${y + 18}">${bar.imagesPerSecond.toFixed(2)}</text>`;
-    })
-    .join('');
-  const height = 50 + bars.length * (barHeight + 8);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="13"><rect width="100%" height="100%" fill="#fff"/><text x="10" y="22" font-size="15" font-weight="bold">Images per second (higher is better), ${machine.cpus} cores</text>${rowsSvg}</svg>\n`;
-}
