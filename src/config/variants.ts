@@ -1,7 +1,13 @@
 export const OUTPUT_FORMATS = ['jpeg', 'webp', 'avif', 'png', 'gif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
-export const FITS = ['cover', 'inside'] as const;
+export const FITS = ['cover', 'inside', 'attention', 'entropy'] as const;
 export type Fit = (typeof FITS)[number];
+
+/**
+ * Fits that crop to fill the box: `cover` keeps the centre, `attention` the most salient region
+ * (skin, saturation, detail) and `entropy` the busiest one. `inside` fits within the box, uncropped.
+ */
+export const isCrop = (fit: Fit) => fit !== 'inside';
 
 export interface VariantSpec {
   name: string;
@@ -12,7 +18,7 @@ export interface VariantSpec {
   format?: OutputFormat;
 }
 
-export const VARIANT_FORM = 'name:WxH:fit[:format], comma-separated (e.g. thumbnail:150x150:cover)';
+export const VARIANT_FORM = 'name:WxH:fit[:format], comma-separated, fit one of cover, inside, attention, entropy (e.g. thumbnail:150x150:cover)';
 const NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const MAX_SIDE = 16384;
 

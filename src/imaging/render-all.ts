@@ -1,16 +1,16 @@
 import sharp from 'sharp';
-import type { VariantSpec } from '../config/variants.js';
+import { isCrop, type VariantSpec } from '../config/variants.js';
 import { blendInto } from './blend.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
 import type { ImageInfo } from './probe.js';
-import { encode, isAnimated, outputFormatFor, place, renderVariant, resizedSize, type RenderedVariant, type RenderOptions } from './render.js';
+import { encode, isAnimated, outputFormatFor, place, renderVariant, resizedSize, resizeFit, type RenderedVariant, type RenderOptions } from './render.js';
 import { renderWatermark, type Watermark } from './watermark.js';
 
 /** How far one variant needs the original scaled down (1 = full size) before its own resize and crop. */
 function scaleNeeded(info: ImageInfo, spec: VariantSpec): number {
   const x = spec.width / info.width;
   const y = spec.height / info.height;
-  return Math.min(1, spec.fit === 'cover' ? Math.max(x, y) : Math.min(x, y));
+  return Math.min(1, isCrop(spec.fit) ? Math.max(x, y) : Math.min(x, y));
 }
 
 /**
@@ -50,7 +50,7 @@ export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantS
     let variant = sharp(base.data, { raw });
     if (raw.width !== target.width || raw.height !== target.height) {
       // Exactly the size one pipeline from the original would give, not a rounding of a rounding.
-      variant = variant.resize(target.width, target.height, { fit: spec.fit === 'cover' ? 'cover' : 'fill' });
+      variant = variant.resize(target.width, target.height, isCrop(spec.fit) ? resizeFit(spec.fit) : { fit: 'fill' });
     }
     if (raw.channels === 4 && !ALPHA_OUTPUTS.has(format)) variant = variant.flatten({ background: '#ffffff' });
     if (timeout) variant = variant.timeout(timeout);

@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import type { OutputFormat, VariantSpec } from '../config/variants.js';
+import { isCrop, type Fit, type OutputFormat, type VariantSpec } from '../config/variants.js';
 import type { WatermarkPosition } from '../config/config.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
 import type { ImageInfo } from './probe.js';
@@ -55,7 +55,7 @@ export async function renderVariant(source: Buffer, info: ImageInfo, spec: Varia
     pages,
   })
     .autoOrient()
-    .resize(spec.width, spec.height, { fit: spec.fit, withoutEnlargement: true })
+    .resize(spec.width, spec.height, { ...resizeFit(spec.fit, animated), withoutEnlargement: true })
     .toColourspace('srgb');
   if (options.timeoutSeconds) image = image.timeout({ seconds: Math.max(1, Math.ceil(options.timeoutSeconds)) });
   if (info.hasAlpha && !ALPHA_OUTPUTS.has(format)) image = image.flatten({ background: '#ffffff' });
@@ -109,9 +109,16 @@ export function place(position: WatermarkPosition, frameWidth: number, frameHeig
   return { left, top };
 }
 
+/** sharp's resize options for a fit; smart crops judge one picture, so an animation is cropped in the centre. */
+export function resizeFit(fit: Fit, animated = false): { fit: 'cover' | 'inside'; position?: number } {
+  if (fit === 'inside') return { fit: 'inside' };
+  if (fit === 'cover' || animated) return { fit: 'cover' };
+  return { fit: 'cover', position: fit === 'attention' ? sharp.strategy.attention : sharp.strategy.entropy };
+}
+
 /** The size sharp will produce, computed up front so the watermark can be sized before the pipeline runs. */
 export function resizedSize(info: Pick<ImageInfo, 'width' | 'height'>, spec: VariantSpec): { width: number; height: number } {
-  if (spec.fit === 'cover') return { width: Math.min(info.width, spec.width), height: Math.min(info.height, spec.height) };
+  if (isCrop(spec.fit)) return { width: Math.min(info.width, spec.width), height: Math.min(info.height, spec.height) };
   const scale = Math.min(1, spec.width / info.width, spec.height / info.height);
   return { width: Math.max(1, Math.round(info.width * scale)), height: Math.max(1, Math.round(info.height * scale)) };
 }

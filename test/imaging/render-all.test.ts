@@ -64,3 +64,29 @@ describe('renderAll (decode once, derive every variant)', () => {
     expect(out.map((v) => v.pages)).toEqual([3, 3, 3]);
   });
 });
+
+describe('smart crop', () => {
+  it('keeps the striking part of the picture with attention, where cover keeps the centre', async () => {
+    // A grey field with one saturated red patch near the right edge.
+    const red = await sharp({ create: { width: 120, height: 120, channels: 3, background: '#e02020' } }).png().toBuffer();
+    const source = await sharp({ create: { width: 900, height: 300, channels: 3, background: '#808080' } })
+      .composite([{ input: red, left: 740, top: 90 }])
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    const info = await probeImage(source, { maxInputPixels: 1e8, allowSvg: false });
+    const crop = (fit: VariantSpec['fit']) => renderAll(source, info, [{ name: 't', width: 200, height: 200, fit }], options);
+    const redness = async (image: Buffer) => {
+      const { data } = await sharp(image).raw().toBuffer({ resolveWithObject: true });
+      let count = 0;
+      for (let i = 0; i < data.length; i += 3) if (data[i]! > 180 && data[i + 1]! < 80) count++;
+      return count;
+    };
+    const [centre] = await crop('cover');
+    const [attention] = await crop('attention');
+    const [entropy] = await crop('entropy');
+    expect([centre!.width, centre!.height, attention!.width, attention!.height]).toEqual([200, 200, 200, 200]);
+    expect(await redness(centre!.data)).toBe(0);
+    expect(await redness(attention!.data)).toBeGreaterThan(5000);
+    expect(await redness(entropy!.data)).toBeGreaterThan(5000);
+  });
+});
