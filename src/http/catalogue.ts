@@ -37,6 +37,7 @@ export async function toImageView(id: string, original: ObjectInfo, manifest: Ma
             }),
           )
         : [],
+    ...(current?.status === 'done' && current.placeholder ? { placeholder: current.placeholder } : {}),
     createdAt: current?.createdAt ?? original.lastModified.toISOString(),
     ...(current?.completedAt ? { completedAt: current.completedAt } : {}),
   };

@@ -51,6 +51,13 @@ export const Image = z
         url: z.string().openapi({ description: 'A signed link that works without the API key until it expires.' }),
       }),
     ),
+    placeholder: z
+      .object({
+        thumbhash: z.string().openapi({ description: 'ThumbHash of the image, base64.' }),
+        dominantColor: z.string().openapi({ example: '#4a7ab8' }),
+      })
+      .optional()
+      .openapi({ description: 'On done images: what to show while a preview loads.' }),
     createdAt: z.string(),
     completedAt: z.string().optional(),
   })

@@ -30,6 +30,8 @@ export interface Manifest {
   original: OriginalInfo;
   variants: ManifestVariant[];
   watermark: boolean;
+  /** On done images: what to show while a preview loads. */
+  placeholder?: { thumbhash: string; dominantColor: string };
   createdAt: string;
   startedAt?: string;
   completedAt?: string;

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import { AppError, isAppError } from '../errors.js';
+import { makePlaceholder } from '../imaging/placeholder.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
 import { renderAll } from '../imaging/render-all.js';
 import type { RenderedVariant } from '../imaging/render.js';
@@ -97,12 +98,16 @@ export function createProcessor({ input, output, config, now = () => new Date() 
       }),
     );
     await removeStaleOutputs(id, new Set(variants.map((v) => v.key)));
+    // From the smallest rendering: a few thousand pixels to decode, not the original's millions.
+    const smallest = rendered.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
+    const placeholder = await makePlaceholder(smallest.data);
 
     const done = await finish({
       ...base,
       status: 'done',
       original: { ...base.original, format: info.format, width: info.width, height: info.height },
       variants,
+      placeholder,
       completedAt: now().toISOString(),
     });
     if (!done) return { id, status: 'skipped', reason: 'deleted' };

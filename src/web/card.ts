@@ -1,4 +1,5 @@
 import type { ImageView } from './api.js';
+import { thumbHashToDataURL } from 'thumbhash';
 import { formatBytes, formatSize } from './format.js';
 
 export interface Card {
@@ -78,6 +79,8 @@ export function createCard(name: string, bytes: number): Card {
       const signature = image.variants.map((v) => `${v.name}:${v.bytes}`).join(',');
       if (signature === shownVariants) return;
       shownVariants = signature;
+      // The ThumbHash stands in for each preview until its bytes arrive.
+      const standIn = image.placeholder ? `url(${thumbHashToDataURL(Uint8Array.from(atob(image.placeholder.thumbhash), (c) => c.charCodeAt(0)))})` : '';
       variants.replaceChildren(
         ...image.variants.map((variant) => {
           const item = el('li', 'variant');
@@ -87,6 +90,8 @@ export function createCard(name: string, bytes: number): Card {
           preview.loading = 'lazy';
           preview.width = 72;
           preview.height = 72;
+          if (standIn) preview.style.backgroundImage = standIn;
+          if (image.placeholder) preview.style.backgroundColor = image.placeholder.dominantColor;
           const text = el('div');
           const link = el('a', undefined, `Download ${variant.name}`);
           link.href = variant.url;

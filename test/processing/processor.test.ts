@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { thumbHashToAverageRGBA, thumbHashToRGBA } from 'thumbhash';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { originalKey } from '../../src/processing/keys.js';
@@ -43,6 +44,23 @@ describe('processor', () => {
       expect(bytes?.length).toBe(variant.bytes);
       expect(await sharp(bytes!).metadata()).toMatchObject({ format: 'jpeg', width: variant.width, height: variant.height });
     }
+  });
+
+  it('records a placeholder on done: a ThumbHash that decodes to the picture, and its dominant colour', async () => {
+    const { input, output, processor } = await setup();
+    await input.put(originalKey('teal'), await solid(640, 480, '#208080'));
+    await processor.process('teal');
+    const placeholder = (await readManifest(output, 'teal'))?.placeholder;
+    expect(placeholder?.dominantColor).toMatch(/^#[0-9a-f]{6}$/);
+    // sharp's dominant colour comes from a 4096-bin histogram: the bin of #208080, give or take one.
+    const channel = (at: number) => parseInt(placeholder!.dominantColor.slice(at, at + 2), 16);
+    expect(Math.abs(channel(1) - 0x20)).toBeLessThanOrEqual(16);
+    expect(Math.abs(channel(3) - 0x80)).toBeLessThanOrEqual(16);
+    const decoded = thumbHashToRGBA(Buffer.from(placeholder!.thumbhash, 'base64'));
+    expect(decoded.w / decoded.h).toBeCloseTo(640 / 480, 0);
+    const average = thumbHashToAverageRGBA(Buffer.from(placeholder!.thumbhash, 'base64'));
+    expect(Math.abs(average.r * 255 - 0x20)).toBeLessThan(12);
+    expect(Math.abs(average.g * 255 - 0x80)).toBeLessThan(12);
   });
 
   it('does nothing on a repeated event for the same bytes', async () => {
