@@ -1,0 +1,110 @@
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { tuneSharp } from '../imaging/tuning.js';
+import { originalKey } from '../processing/keys.js';
+import { readManifest } from '../processing/manifest.js';
+import { createProcessor } from '../processing/processor.js';
+import { createFsStore } from '../storage/fs-store.js';
+import { getBuffer } from '../storage/object-store.js';
+
+const USAGE = `usage: image-processor process <files or folders...> --out <dir>
+
+Renders every image with the same processor and settings as the server (VARIANTS, OUTPUT_FORMAT,
+WATERMARK_TEXT, ... from the environment) into <dir>/<name>/<variant>.<ext>. Exits 1 when any
+file could not be processed, after naming each one and why.`;
+
+/** Every file under the given paths, folders walked recursively, hidden entries skipped. */
+async function collectFiles(paths: string[]): Promise<string[]> {
+  const files: string[] = [];
+  const visit = async (path: string) => {
+    if ((await stat(path)).isDirectory()) {
+      for (const entry of (await readdir(path)).sort()) if (!entry.startsWith('.')) await visit(join(path, entry));
+    } else {
+      files.push(path);
+    }
+  };
+  for (const path of paths) await visit(resolve(path));
+  return files;
+}
+
+/** A folder name per file: its name without extension, made unique, safe on any file system. */
+function outputNames(files: string[]): string[] {
+  const used = new Map<string, number>();
+  return files.map((file) => {
+    const stem = basename(file, extname(file)).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '') || 'image';
+    const seen = used.get(stem) ?? 0;
+    used.set(stem, seen + 1);
+    return seen === 0 ? stem : `${stem}-${seen + 1}`;
+  });
+}
+
+function progress(done: number, total: number, label: string) {
+  if (!process.stderr.isTTY) return;
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${label.slice(0, 40).padEnd(40)}`);
+  if (done === total) process.stderr.write('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const outIndex = rest.indexOf('--out');
+  const out = outIndex >= 0 ? rest[outIndex + 1] : undefined;
+  const paths = rest.filter((_, i) => i !== outIndex && i !== outIndex + 1);
+  if (command !== 'process' || !out || paths.length === 0) {
+    console.error(USAGE);
+    return 2;
+  }
+  const config = loadConfig();
+  tuneSharp();
+  const files = await collectFiles(paths);
+  const names = outputNames(files);
+  const work = await mkdtemp(join(tmpdir(), 'image-processor-cli-'));
+  const failures: string[] = [];
+  try {
+    const input = createFsStore(work, config.inputBucket);
+    const output = createFsStore(work, config.outputBucket);
+    const processor = createProcessor({ input, output, config });
+    let next = 0;
+    let done = 0;
+    const worker = async () => {
+      for (let i = next++; i < files.length; i = next++) {
+        const id = `cli-${i}`;
+        try {
+          await input.put(originalKey(id), createReadStream(files[i]!));
+          const outcome = await processor.process(id);
+          if (outcome.status === 'failed') {
+            failures.push(`${files[i]}: ${outcome.error.code}: ${outcome.error.message}`);
+          } else {
+            const manifest = await readManifest(output, id);
+            const folder = join(out, names[i]!);
+            await mkdir(folder, { recursive: true });
+            for (const variant of manifest?.variants ?? []) {
+              await writeFile(join(folder, variant.key.slice(`${id}/`.length)), (await getBuffer(output, variant.key))!);
+            }
+          }
+        } catch (error) {
+          failures.push(`${files[i]}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        progress(++done, files.length, basename(files[i]!));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(config.concurrency, files.length) }, worker));
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  console.log(`processed ${files.length - failures.length} of ${files.length} files into ${out}`);
+  for (const failure of failures) console.error(`failed: ${failure}`);
+  return failures.length > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(2);
+  },
+);
