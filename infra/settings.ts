@@ -16,6 +16,8 @@ export const PROCESSING_VARIABLES = [
   'MAX_ANIMATION_FRAMES',
   'PROCESS_TIMEOUT_MS',
   'RETENTION_DAYS',
+  'WEBHOOK_URL',
+  'WEBHOOK_SECRET',
 ] as const;
 
 export interface Settings {

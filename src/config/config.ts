@@ -74,6 +74,8 @@ const Env = z.object({
     .default([]),
   URL_SIGNING_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   SIGNED_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
+  WEBHOOK_URL: z.url({ error: 'expected an http(s) URL' }).optional(),
+  WEBHOOK_SECRET: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected fatal, error, warn, info, debug, trace or silent' }).default('info'),
 });
 
@@ -106,6 +108,8 @@ export interface Config {
   /** Unset means a random secret per process: signed links then end with the process. */
   urlSigningSecret?: string;
   signedUrlTtlSeconds: number;
+  /** Completion webhook: absent means none. */
+  webhook?: { url: string; secret?: string };
   logLevel: string;
 }
 
@@ -155,6 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKeys: e.API_KEYS,
     ...(e.URL_SIGNING_SECRET ? { urlSigningSecret: e.URL_SIGNING_SECRET } : {}),
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
+    ...(e.WEBHOOK_URL ? { webhook: { url: e.WEBHOOK_URL, ...(e.WEBHOOK_SECRET ? { secret: e.WEBHOOK_SECRET } : {}) } } : {}),
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -22,8 +22,8 @@ export interface ProcessorDeps {
 }
 
 export type ProcessOutcome =
-  | { id: string; status: 'done'; durationMs: number; variants: number; originalBytes: number; outputBytes: number }
-  | { id: string; status: 'failed'; durationMs: number; error: { code: string; message: string } }
+  | { id: string; status: 'done'; durationMs: number; variants: number; originalBytes: number; outputBytes: number; manifest: Manifest }
+  | { id: string; status: 'failed'; durationMs: number; error: { code: string; message: string }; manifest: Manifest }
   | { id: string; status: 'skipped'; reason: 'missing' | 'unchanged' | 'deleted' };
 
 export interface Processor {
@@ -69,8 +69,9 @@ export function createProcessor({ input, output, config, now = () => new Date() 
     // Direct uploads to S3 and other tools' files never passed the upload limit; never read a giant into memory.
     if (original.size > config.maxUploadBytes) {
       const error = { code: 'too_large', message: `The original is ${original.size} bytes, over the limit of ${config.maxUploadBytes}.` };
-      await finish({ ...base, status: 'failed', error, completedAt: now().toISOString() });
-      return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error };
+      const manifest: Manifest = { ...base, status: 'failed', error, completedAt: now().toISOString() };
+      if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
+      return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error, manifest };
     }
 
     const source = await getBuffer(input, originalKey(id));
@@ -82,10 +83,9 @@ export function createProcessor({ input, output, config, now = () => new Date() 
       ({ info, rendered } = await withDeadline(render(source, base.watermark), config.processTimeoutMs));
     } catch (error) {
       const failure = asImagingFailure(error);
-      if (!(await finish({ ...base, status: 'failed', error: failure, completedAt: now().toISOString() }))) {
-        return { id, status: 'skipped', reason: 'deleted' };
-      }
-      return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error: failure };
+      const manifest: Manifest = { ...base, status: 'failed', error: failure, completedAt: now().toISOString() };
+      if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
+      return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error: failure, manifest };
     }
 
     // Written side by side: each write waits mostly on its fsync, not on the CPU.
@@ -102,15 +102,15 @@ export function createProcessor({ input, output, config, now = () => new Date() 
     const smallest = rendered.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
     const placeholder = await makePlaceholder(smallest.data);
 
-    const done = await finish({
+    const manifest: Manifest = {
       ...base,
       status: 'done',
       original: { ...base.original, format: info.format, width: info.width, height: info.height },
       variants,
       placeholder,
       completedAt: now().toISOString(),
-    });
-    if (!done) return { id, status: 'skipped', reason: 'deleted' };
+    };
+    if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
     return {
       id,
       status: 'done',
@@ -118,6 +118,7 @@ export function createProcessor({ input, output, config, now = () => new Date() 
       variants: variants.length,
       originalBytes: original.size,
       outputBytes: variants.reduce((sum, variant) => sum + variant.bytes, 0),
+      manifest,
     };
   }
 

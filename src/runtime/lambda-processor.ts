@@ -6,6 +6,8 @@ import { tuneSharp } from '../imaging/tuning.js';
 import { idFromOriginalKey } from '../processing/keys.js';
 import { createProcessor } from '../processing/processor.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
+import { createWebhook } from '../processing/webhook.js';
+import { powertoolsLog } from './powertools-log.js';
 import { createdKeys } from './s3-event.js';
 
 // Built once per container: a bad configuration fails the cold start, loudly, instead of every image.
@@ -14,6 +16,7 @@ tuneSharp();
 const client = createS3Client(config.s3);
 const processor = createProcessor({ input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), config });
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'image-processor' });
+const webhook = config.webhook ? createWebhook({ ...config.webhook, logger: powertoolsLog(logger), attempts: 3 }) : undefined;
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ImageProcessor', serviceName: 'processor' });
 
 /**
@@ -23,6 +26,8 @@ const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPAC
  */
 export async function handler(event: S3Event, context?: Context): Promise<void> {
   if (context) logger.addContext(context);
+  // Lambda freezes when the handler returns: deliveries are awaited, after the work is done.
+  const deliveries: Promise<boolean>[] = [];
   try {
     for (const key of createdKeys(event)) {
       const id = idFromOriginalKey(key);
@@ -32,6 +37,7 @@ export async function handler(event: S3Event, context?: Context): Promise<void> 
       }
       logger.appendKeys({ imageId: id });
       const outcome = await processor.process(id);
+      if (outcome.status !== 'skipped' && webhook) deliveries.push(webhook(outcome.manifest));
       if (outcome.status === 'skipped') {
         logger.info('skipped', { reason: outcome.reason });
       } else if (outcome.status === 'done') {
@@ -49,5 +55,6 @@ export async function handler(event: S3Event, context?: Context): Promise<void> 
     }
   } finally {
     metrics.publishStoredMetrics();
+    await Promise.all(deliveries);
   }
 }

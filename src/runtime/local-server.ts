@@ -12,6 +12,7 @@ import { idFromOriginalKey } from '../processing/keys.js';
 import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
 import { sweepExpired } from '../processing/retention.js';
+import { createWebhook } from '../processing/webhook.js';
 import { createWorkQueue, type WorkQueue } from '../processing/work-queue.js';
 import { createFsStore, tempDir } from '../storage/fs-store.js';
 import type { ObjectCreatedSource, ObjectStore } from '../storage/object-store.js';
@@ -57,6 +58,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   const { input, output } = openBuckets(config);
   const processor = createProcessor({ input, output, config });
   const metrics = createMetrics(() => queue.depth);
+  const webhook = config.webhook ? createWebhook({ ...config.webhook, logger }) : undefined;
 
   const queue = createWorkQueue(config.concurrency, async (id) => {
     try {
@@ -66,6 +68,8 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
         logger.debug({ id, reason: outcome.reason }, 'skipped');
         return;
       }
+      // Fire and forget: a slow receiver must not hold a worker.
+      if (webhook) void webhook(outcome.manifest);
       metrics.processed.inc({ status: outcome.status });
       metrics.processingSeconds.observe(outcome.durationMs / 1000);
       if (outcome.status === 'failed') metrics.failed.inc({ code: outcome.error.code });
