@@ -63,6 +63,7 @@ const plan: Array<{ id: string; label: string; workload: string; args: unknown[]
   { id: 'big', label: '(b) processor, one 50 MP photo, CONCURRENCY=1', workload: 'processor', args: [[fifty], 1] },
   { id: 'latency', label: '(c) one 12 MP photo on an idle server', workload: 'uploadToDone', args: [twelve[0]] },
   { id: 'coldstart', label: 'import of dist/lambda/processor.mjs', workload: 'coldStart', args: [] },
+  { id: 'dedup', label: '(b) identical 12 MP re-upload (first, then again)', workload: 'dedup', args: [twelve[0]] },
 ];
 if (await hasImageMagick()) plan.push({ id: 'magick', label: `(d) ImageMagick convert, ${cores} in flight`, workload: 'imagemagick', args: [twelve.slice(0, 4), cores] });
 plan.push({ id: 'jimp', label: '(d) jimp, 1 in flight (no watermark)', workload: 'jimp', args: [twelve.slice(0, 2), 1] });
@@ -94,6 +95,7 @@ const targets = {
   httpOverImageMagick: { value: ratio('http', 'magick'), target: '>= 4.0' },
   peakRssMbAt50MP: { value: byId('big')?.peakRssMb, target: '< 512' },
   uploadToDoneOverProcessing: { value: byId('latency')?.result.extra?.uploadToDoneOverProcessing, target: '<= 1.2' },
+  dedupSpeedup: { value: byId('dedup')?.result.extra?.dedupSpeedup, target: '>= 3' },
   coldStartMs: { value: byId('coldstart') ? percentile(byId('coldstart')!.result.latenciesMs, 50) : undefined, target: '< 300' },
 };
 

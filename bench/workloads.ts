@@ -104,6 +104,29 @@ export async function processor(files: string[], concurrency: number): Promise<M
   }
 }
 
+/** An identical re-upload against the first: the second reuses the first's outputs. */
+export async function dedup(file: string): Promise<Measured> {
+  tuneSharp();
+  const dir = await mkdtemp(join(tmpdir(), 'bench-dedup-'));
+  try {
+    const config = loadConfig({ DATA_DIR: dir, WATERMARK_TEXT: WATERMARK });
+    const input = createFsStore(dir, config.inputBucket);
+    const output = createFsStore(dir, config.outputBucket);
+    const work = createProcessor({ input, output, config });
+    const bytes = await readFile(file);
+    const latenciesMs: number[] = [];
+    for (const id of ['first', 'again']) {
+      await input.put(originalKey(id), bytes);
+      const t = performance.now();
+      await work.process(id);
+      latenciesMs.push(performance.now() - t);
+    }
+    return { images: 2, seconds: 0, latenciesMs, peakRssBytes: await peakRss(), extra: { dedupSpeedup: latenciesMs[0]! / latenciesMs[1]! } };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** Starts the built server in its own process; resolves with its URL and pid. */
 export function startServer(dataDir: string, concurrency: number): Promise<{ url: string; pid: number; stop: () => void }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, '../dist/runtime/local.mjs')], {

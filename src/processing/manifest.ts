@@ -37,6 +37,8 @@ export interface Manifest {
   completedAt?: string;
   /** The ETag of the original this manifest describes; a new original means new work. */
   sourceEtag: string;
+  /** The bytes-and-settings hash of a done image (see dedup.ts), so an identical upload can reuse its outputs. */
+  fingerprint?: string;
 }
 
 export const isFinal = (status: ImageStatus) => status === 'done' || status === 'failed';

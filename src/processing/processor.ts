@@ -6,6 +6,7 @@ import { renderAll } from '../imaging/render-all.js';
 import type { RenderedVariant } from '../imaging/render.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
+import { findTwin, fingerprint, rememberTwin } from './dedup.js';
 import { isFinal, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { fromObjectMetadata } from './original-metadata.js';
 
@@ -77,6 +78,13 @@ export function createProcessor({ input, output, config, now = () => new Date() 
     const source = await getBuffer(input, originalKey(id));
     if (!source) return { id, status: 'skipped', reason: 'deleted' };
 
+    const print = fingerprint(source, config, base.watermark);
+    const reused = await reuseTwin(id, print, base);
+    if (reused) {
+      if (!(await finish(reused))) return { id, status: 'skipped', reason: 'deleted' };
+      return done(reused, original.size, started);
+    }
+
     let info: ImageInfo;
     let rendered: RenderedVariant[];
     try {
@@ -108,17 +116,56 @@ export function createProcessor({ input, output, config, now = () => new Date() 
       original: { ...base.original, format: info.format, width: info.width, height: info.height },
       variants,
       placeholder,
+      fingerprint: print,
       completedAt: now().toISOString(),
     };
     if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
+    await rememberTwin(input, print, id);
+    return done(manifest, original.size, started);
+  }
+
+  function done(manifest: Manifest, originalBytes: number, started: Date): ProcessOutcome {
     return {
-      id,
+      id: manifest.id,
       status: 'done',
       durationMs: now().getTime() - started.getTime(),
-      variants: variants.length,
-      originalBytes: original.size,
-      outputBytes: variants.reduce((sum, variant) => sum + variant.bytes, 0),
+      variants: manifest.variants.length,
+      originalBytes,
+      outputBytes: manifest.variants.reduce((sum, variant) => sum + variant.bytes, 0),
       manifest,
+    };
+  }
+
+  /**
+   * Identical bytes with identical settings: copy the outputs an earlier image already has instead of
+   * rendering them again. Copies, not shared references, so deleting either image leaves the other whole.
+   */
+  async function reuseTwin(id: string, print: string, base: Manifest): Promise<Manifest | undefined> {
+    const twinId = await findTwin(input, print);
+    if (!twinId || twinId === id) return undefined;
+    const twin = await readManifest(output, twinId);
+    if (twin?.status !== 'done' || twin.fingerprint !== print) return undefined;
+    const variants: ManifestVariant[] = [];
+    for (const variant of twin.variants) {
+      const bytes = await getBuffer(output, variant.key);
+      if (!bytes) return undefined;
+      const key = variantKey(id, variant.name, variant.format);
+      await output.put(key, bytes, { contentType: `image/${variant.format}` });
+      variants.push({ ...variant, key });
+    }
+    return {
+      ...base,
+      status: 'done',
+      original: {
+        bytes: base.original.bytes,
+        ...(twin.original.format ? { format: twin.original.format } : {}),
+        ...(twin.original.width ? { width: twin.original.width, height: twin.original.height } : {}),
+        ...(base.original.filename ? { filename: base.original.filename } : {}),
+      },
+      variants,
+      ...(twin.placeholder ? { placeholder: twin.placeholder } : {}),
+      fingerprint: print,
+      completedAt: now().toISOString(),
     };
   }
 

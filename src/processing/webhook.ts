@@ -14,7 +14,7 @@ export interface WebhookOptions {
 
 /** The manifest as the receiver gets it: the status record, without storage internals. */
 function payload(manifest: Manifest) {
-  const { sourceEtag: _etag, ...rest } = manifest;
+  const { sourceEtag: _etag, fingerprint: _print, ...rest } = manifest;
   return { ...rest, variants: manifest.variants.map(({ key: _key, ...variant }) => variant) };
 }
 

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { originalKey } from '../../src/processing/keys.js';
 import { readManifest } from '../../src/processing/manifest.js';
 import { toObjectMetadata } from '../../src/processing/original-metadata.js';
-import { createProcessor } from '../../src/processing/processor.js';
+import { createProcessor, removeOutputs } from '../../src/processing/processor.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { getBuffer } from '../../src/storage/object-store.js';
 import { noisy, pngHeaderOnly, solid } from '../helpers/images.js';
@@ -134,5 +134,33 @@ describe('processor', () => {
     expect((await readManifest(output, 'plain'))?.watermark).toBe(false);
     expect(await brightest('plain')).toBeLessThan(20);
     expect(await brightest('marked')).toBeGreaterThan(100);
+  });
+});
+
+describe('deduplication', () => {
+  it('reuses the outputs of identical bytes with identical settings, as copies that outlive the first image', async () => {
+    const { input, output, processor } = await setup({ WATERMARK_TEXT: 'DEDUP' });
+    const photo = await noisy(1600, 1200);
+    await input.put(originalKey('first'), photo, { metadata: toObjectMetadata({ filename: 'first.jpg' }) });
+    await input.put(originalKey('second'), photo, { metadata: toObjectMetadata({ filename: 'second.jpg' }) });
+    await input.put(originalKey('other-settings'), photo, { metadata: toObjectMetadata({ watermark: false }) });
+    await processor.process('first');
+    const second = await processor.process('second');
+    await processor.process('other-settings');
+
+    const [a, b, c] = await Promise.all(['first', 'second', 'other-settings'].map((id) => readManifest(output, id)));
+    expect(second.status).toBe('done');
+    expect(b).toMatchObject({ status: 'done', original: { filename: 'second.jpg', width: 1600, height: 1200 }, placeholder: a!.placeholder });
+    for (const [i, variant] of b!.variants.entries()) {
+      expect(variant.key.startsWith('second/')).toBe(true);
+      expect((await getBuffer(output, variant.key))!.equals((await getBuffer(output, a!.variants[i]!.key))!)).toBe(true);
+    }
+    // Other settings (no watermark here) mean other outputs.
+    expect(c!.variants[2]!.bytes).not.toBe(a!.variants[2]!.bytes);
+
+    // Deleting the first leaves the second whole.
+    await input.delete(originalKey('first'));
+    await removeOutputs(output, 'first');
+    for (const variant of b!.variants) expect((await getBuffer(output, variant.key))?.length).toBe(variant.bytes);
   });
 });

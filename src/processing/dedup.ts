@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import { getBuffer, type ObjectStore } from '../storage/object-store.js';
+import type { ProcessingConfig } from './processor.js';
+
+/** Beside the originals, where no image id can be: `dedup/<fingerprint>` names the image that has those outputs. */
+const DEDUP_PREFIX = 'dedup/';
+
+/**
+ * What decides an image's outputs: its bytes and every setting that shapes a variant. Two uploads
+ * with the same fingerprint would render the same files.
+ */
+export function fingerprint(source: Buffer, config: ProcessingConfig, watermark: boolean): string {
+  const settings = {
+    variants: config.variants,
+    outputFormat: config.outputFormat,
+    quality: config.quality,
+    watermark: watermark && config.watermark.text ? config.watermark : null,
+    maxAnimationFrames: config.maxAnimationFrames,
+    maxInputPixels: config.maxInputPixels,
+  };
+  return createHash('sha256').update(source).update(JSON.stringify(settings)).digest('hex');
+}
+
+export async function findTwin(input: ObjectStore, print: string): Promise<string | undefined> {
+  const record = await getBuffer(input, DEDUP_PREFIX + print);
+  return record ? (JSON.parse(record.toString('utf8')) as { id: string }).id : undefined;
+}
+
+export async function rememberTwin(input: ObjectStore, print: string, id: string): Promise<void> {
+  await input.put(DEDUP_PREFIX + print, Buffer.from(JSON.stringify({ id })), { contentType: 'application/json' });
+}
