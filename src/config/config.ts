@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { parseVariants, VARIANT_FORM, type OutputFormat, type VariantSpec } from './variants.js';
+import { OUTPUT_FORMATS, parseVariants, VARIANT_FORM, type OutputFormat, type VariantSpec } from './variants.js';
 
 export const WATERMARK_POSITIONS = [
   'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest', 'center',
@@ -41,6 +41,9 @@ const variants = z.string().transform((value, ctx): VariantSpec[] => {
 const Env = z.object({
   VARIANTS: variants.default(parseVariants('thumbnail:150x150:cover,medium:800x800:inside,large:1600x1600:inside')),
   OUTPUT_FORMAT: z.enum(['jpeg', 'webp', 'avif', 'png', 'auto'], { error: 'expected jpeg, webp, avif, png or auto' }).default('jpeg'),
+  OUTPUT_FORMATS: list
+    .refine((formats) => formats.every((f) => (OUTPUT_FORMATS as readonly string[]).includes(f)), { error: `expected a comma-separated list of ${OUTPUT_FORMATS.join(', ')}` })
+    .optional(),
   QUALITY: int(1, 100).default(80),
   WATERMARK_TEXT: z.string().max(200, { error: 'expected at most 200 characters' }).default(''),
   WATERMARK_POSITION: z.enum(WATERMARK_POSITIONS, { error: `expected one of ${WATERMARK_POSITIONS.join(', ')}` }).default('southeast'),
@@ -82,6 +85,8 @@ const Env = z.object({
 export interface Config {
   variants: VariantSpec[];
   outputFormat: OutputFormat | 'auto';
+  /** OUTPUT_FORMATS: every variant in each format; overrides OUTPUT_FORMAT. */
+  outputFormats?: OutputFormat[];
   quality: number;
   watermark: { text: string; position: WatermarkPosition; opacity: number; minWidth: number };
   maxUploadBytes: number;
@@ -131,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     variants: e.VARIANTS,
     outputFormat: e.OUTPUT_FORMAT,
+    ...(e.OUTPUT_FORMATS?.length ? { outputFormats: [...new Set(e.OUTPUT_FORMATS)] as OutputFormat[] } : {}),
     quality: e.QUALITY,
     watermark: { text: e.WATERMARK_TEXT, position: e.WATERMARK_POSITION, opacity: e.WATERMARK_OPACITY, minWidth: e.WATERMARK_MIN_WIDTH },
     maxUploadBytes: e.MAX_UPLOAD_BYTES,

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { OutputFormat } from '../config/variants.js';
 import { EXTENSIONS } from '../imaging/formats.js';
 import type { Manifest, ManifestVariant } from '../processing/manifest.js';
 import type { S3Store } from '../storage/s3-store.js';
@@ -19,6 +20,23 @@ export function variantHeaders(manifest: Pick<Manifest, 'id' | 'original'>, vari
   return { contentType: `image/${variant.format}`, contentDisposition: contentDisposition('inline', filename), cacheControl: DOWNLOAD_CACHE_CONTROL };
 }
 
+/** Formats in the order a browser that accepts them should get them: smallest files first. */
+const PREFERENCE: OutputFormat[] = ['avif', 'webp', 'jpeg', 'png', 'gif'];
+
+/**
+ * Picks the format of a variant to serve: the one asked for with `?format=`, else the best the
+ * `Accept` header allows (AVIF, then WebP, then the rest, which every browser takes).
+ */
+export function chooseFormat<T extends { format: OutputFormat }>(entries: T[], accept: string | undefined, asked?: OutputFormat): T | undefined {
+  if (asked) return entries.find((entry) => entry.format === asked);
+  const accepts = (format: OutputFormat) => (format === 'avif' || format === 'webp' ? (accept ?? '').includes(`image/${format}`) : true);
+  for (const format of PREFERENCE) {
+    const entry = entries.find((e) => e.format === format);
+    if (entry && accepts(format)) return entry;
+  }
+  return entries[0];
+}
+
 /** Gives the signed link of a variant, for the answer to one request. */
 export type VariantLink = (manifest: Manifest, variant: ManifestVariant) => Promise<string>;
 
@@ -29,6 +47,9 @@ export function variantLinker(c: Context, delivery: Delivery, ttlSeconds: number
   }
   const origin = new URL(c.req.url).origin;
   const expires = linkExpiry(nowSeconds, ttlSeconds);
-  return async (manifest, variant) =>
-    origin + delivery.signer.sign('GET', `/v1/images/${manifest.id}/variants/${variant.name}`, {}, expires);
+  return async (manifest, variant) => {
+    // With several formats of one variant, each link names its own; with one, the link stays plain.
+    const several = manifest.variants.filter((v) => v.name === variant.name).length > 1;
+    return origin + delivery.signer.sign('GET', `/v1/images/${manifest.id}/variants/${variant.name}`, several ? { format: variant.format } : {}, expires);
+  };
 }

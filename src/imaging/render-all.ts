@@ -3,7 +3,7 @@ import { isCrop, type VariantSpec } from '../config/variants.js';
 import { blendInto } from './blend.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
 import type { ImageInfo } from './probe.js';
-import { encode, isAnimated, outputFormatFor, place, renderVariant, resizedSize, resizeFit, type RenderedVariant, type RenderOptions } from './render.js';
+import { encode, isAnimated, outputFormatsFor, place, renderVariant, resizedSize, resizeFit, type RenderedVariant, type RenderOptions } from './render.js';
 import { renderWatermark, type Watermark } from './watermark.js';
 
 /** How far one variant needs the original scaled down (1 = full size) before its own resize and crop. */
@@ -20,10 +20,10 @@ function scaleNeeded(info: ImageInfo, spec: VariantSpec): number {
  * own rectangle only. An animation that an output format keeps goes variant by variant, frames and all.
  */
 export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantSpec[], options: RenderOptions): Promise<RenderedVariant[]> {
-  const keepsAnimation = isAnimated(info) && specs.some((spec) => ANIMATED_OUTPUTS.has(outputFormatFor(spec, info, options.outputFormat)));
+  const keepsAnimation = isAnimated(info) && specs.some((spec) => outputFormatsFor(spec, info, options).some((f) => ANIMATED_OUTPUTS.has(f)));
   if (keepsAnimation) {
     const out: RenderedVariant[] = [];
-    for (const spec of specs) out.push(await renderVariant(source, info, spec, options));
+    for (const spec of specs) for (const format of outputFormatsFor(spec, info, options)) out.push(await renderVariant(source, info, spec, options, format));
     return out;
   }
 
@@ -45,29 +45,35 @@ export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantS
 
   const rendered: RenderedVariant[] = [];
   for (const spec of specs) {
-    const format = outputFormatFor(spec, info, options.outputFormat);
+    const formats = outputFormatsFor(spec, info, options);
     const target = resizedSize(info, spec);
     let variant = sharp(base.data, { raw });
     if (raw.width !== target.width || raw.height !== target.height) {
       // Exactly the size one pipeline from the original would give, not a rounding of a rounding.
       variant = variant.resize(target.width, target.height, isCrop(spec.fit) ? resizeFit(spec.fit) : { fit: 'fill' });
     }
-    if (raw.channels === 4 && !ALPHA_OUTPUTS.has(format)) variant = variant.flatten({ background: '#ffffff' });
     if (timeout) variant = variant.timeout(timeout);
 
     const mark = options.watermark;
-    if (mark && mark.text && target.width >= mark.minWidth) {
+    if ((mark && mark.text && target.width >= mark.minWidth) || formats.length > 1) {
+      // Resized once to raw pixels, marked over its own rectangle, then encoded in each format.
       const pixels = await variant.raw().toBuffer({ resolveWithObject: true });
-      const stamp = await markFor(pixels.info.width);
-      // A mark that cannot fit (a thin strip of an image) is left out rather than cropped.
-      if (stamp.width <= pixels.info.width && stamp.height <= pixels.info.height) {
-        const at = place(mark.position, pixels.info.width, pixels.info.height, stamp.width, stamp.height);
-        blendInto(pixels.data, pixels.info.width, pixels.info.channels, stamp, at.left, at.top);
+      if (mark && mark.text && target.width >= mark.minWidth) {
+        const stamp = await markFor(pixels.info.width);
+        // A mark that cannot fit (a thin strip of an image) is left out rather than cropped.
+        if (stamp.width <= pixels.info.width && stamp.height <= pixels.info.height) {
+          const at = place(mark.position, pixels.info.width, pixels.info.height, stamp.width, stamp.height);
+          blendInto(pixels.data, pixels.info.width, pixels.info.channels, stamp, at.left, at.top);
+        }
       }
       variant = sharp(pixels.data, { raw: { width: pixels.info.width, height: pixels.info.height, channels: pixels.info.channels } });
     }
-    const { data, info: out } = await encode(variant, format, options.quality).toBuffer({ resolveWithObject: true });
-    rendered.push({ data, format, width: out.width, height: out.height, pages: 1 });
+    for (const format of formats) {
+      let output = formats.length > 1 ? variant.clone() : variant;
+      if (raw.channels === 4 && !ALPHA_OUTPUTS.has(format)) output = output.flatten({ background: '#ffffff' });
+      const { data, info: out } = await encode(output, format, options.quality).toBuffer({ resolveWithObject: true });
+      rendered.push({ name: spec.name, data, format, width: out.width, height: out.height, pages: 1 });
+    }
   }
   return rendered;
 }

@@ -8,6 +8,8 @@ import { renderWatermark, type Watermark } from './watermark.js';
 export interface RenderOptions {
   /** OUTPUT_FORMAT; a variant's own format wins over it. */
   outputFormat: OutputFormat | 'auto';
+  /** OUTPUT_FORMATS: every variant in each of these (a variant's own format still wins). */
+  outputFormats?: OutputFormat[];
   quality: number;
   maxInputPixels: number;
   maxAnimationFrames: number;
@@ -18,6 +20,8 @@ export interface RenderOptions {
 }
 
 export interface RenderedVariant {
+  /** The variant it renders (VARIANTS' name). */
+  name: string;
   data: Buffer;
   format: OutputFormat;
   width: number;
@@ -34,6 +38,12 @@ export function outputFormatFor(spec: VariantSpec, info: ImageInfo, configured: 
   return info.hasAlpha ? 'png' : 'jpeg';
 }
 
+/** Every format a variant is rendered in: its own, else OUTPUT_FORMATS, else the one of `outputFormatFor`. */
+export function outputFormatsFor(spec: VariantSpec, info: ImageInfo, options: Pick<RenderOptions, 'outputFormat' | 'outputFormats'>): OutputFormat[] {
+  if (!spec.format && options.outputFormats?.length) return options.outputFormats;
+  return [outputFormatFor(spec, info, options.outputFormat)];
+}
+
 export const isAnimated = (info: ImageInfo) => info.pages > 1 && (info.format === 'gif' || info.format === 'webp');
 
 /**
@@ -41,8 +51,13 @@ export const isAnimated = (info: ImageInfo) => info.pages > 1 && (info.format ==
  * (through an embedded ICC profile or from CMYK), every metadata block dropped, never enlarged,
  * alpha kept or flattened onto white, animation kept when the output format can hold it.
  */
-export async function renderVariant(source: Buffer, info: ImageInfo, spec: VariantSpec, options: RenderOptions): Promise<RenderedVariant> {
-  const format = outputFormatFor(spec, info, options.outputFormat);
+export async function renderVariant(
+  source: Buffer,
+  info: ImageInfo,
+  spec: VariantSpec,
+  options: RenderOptions,
+  format: OutputFormat = outputFormatFor(spec, info, options.outputFormat),
+): Promise<RenderedVariant> {
   const animated = isAnimated(info) && ANIMATED_OUTPUTS.has(format);
   const framePixels = info.width * info.height;
   // Keep as many frames as both the frame cap and the pixel budget allow.
@@ -77,7 +92,7 @@ export async function renderVariant(source: Buffer, info: ImageInfo, spec: Varia
   if (!info.hasAlpha && stamp) image = image.removeAlpha();
 
   const { data, info: out } = await encode(image, format, options.quality, timing).toBuffer({ resolveWithObject: true });
-  return { data, format, width: out.width, height: out.pageHeight ?? out.height / pages, pages };
+  return { name: spec.name, data, format, width: out.width, height: out.pageHeight ?? out.height / pages, pages };
 }
 
 export interface Animation {

@@ -13,6 +13,7 @@ export function fingerprint(source: Buffer, config: ProcessingConfig, watermark:
   const settings = {
     variants: config.variants,
     outputFormat: config.outputFormat,
+    outputFormats: config.outputFormats ?? null,
     quality: config.quality,
     watermark: watermark && config.watermark.text ? config.watermark : null,
     maxAnimationFrames: config.maxAnimationFrames,

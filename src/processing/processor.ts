@@ -12,7 +12,7 @@ import { fromObjectMetadata } from './original-metadata.js';
 
 export type ProcessingConfig = Pick<
   Config,
-  'variants' | 'outputFormat' | 'quality' | 'watermark' | 'maxInputPixels' | 'allowSvg' | 'maxAnimationFrames' | 'processTimeoutMs' | 'maxUploadBytes'
+  'variants' | 'outputFormat' | 'outputFormats' | 'quality' | 'watermark' | 'maxInputPixels' | 'allowSvg' | 'maxAnimationFrames' | 'processTimeoutMs' | 'maxUploadBytes'
 >;
 
 export interface ProcessorDeps {
@@ -98,11 +98,10 @@ export function createProcessor({ input, output, config, now = () => new Date() 
 
     // Written side by side: each write waits mostly on its fsync, not on the CPU.
     const variants: ManifestVariant[] = await Promise.all(
-      config.variants.map(async (spec, index) => {
-        const variant = rendered[index]!;
-        const key = variantKey(id, spec.name, variant.format);
+      rendered.map(async (variant) => {
+        const key = variantKey(id, variant.name, variant.format);
         await output.put(key, variant.data, { contentType: `image/${variant.format}` });
-        return { name: spec.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key };
+        return { name: variant.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key };
       }),
     );
     await removeStaleOutputs(id, new Set(variants.map((v) => v.key)));
@@ -183,6 +182,7 @@ export function createProcessor({ input, output, config, now = () => new Date() 
     const info = await probeImage(source, config);
     const rendered = await renderAll(source, info, config.variants, {
       outputFormat: config.outputFormat,
+      ...(config.outputFormats ? { outputFormats: config.outputFormats } : {}),
       quality: config.quality,
       maxInputPixels: config.maxInputPixels,
       maxAnimationFrames: config.maxAnimationFrames,

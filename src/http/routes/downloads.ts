@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { OUTPUT_FORMATS } from '../../config/variants.js';
 import { AppError } from '../../errors.js';
 import { originalKey } from '../../processing/keys.js';
 import { readManifest } from '../../processing/manifest.js';
@@ -8,7 +9,7 @@ import { fromObjectMetadata } from '../../processing/original-metadata.js';
 import type { ObjectInfo, StoredObject } from '../../storage/object-store.js';
 import { findOriginal, notFound } from '../catalogue.js';
 import type { AppDeps, AppEnv } from '../context.js';
-import { DOWNLOAD_CACHE_CONTROL, variantHeaders } from '../delivery.js';
+import { chooseFormat, DOWNLOAD_CACHE_CONTROL, variantHeaders } from '../delivery.js';
 import { contentDisposition } from '../filenames.js';
 import { IdParams, problemResponse, VariantParams } from '../schemas.js';
 
@@ -26,7 +27,11 @@ const downloadVariant = createRoute({
   method: 'get',
   path: '/v1/images/{id}/variants/{name}',
   summary: 'Download one processed variant',
-  request: { params: VariantParams, query: signedQuery },
+  description: 'With OUTPUT_FORMATS, the format follows `Accept` (AVIF, then WebP, then JPEG), or `?format=`.',
+  request: {
+    params: VariantParams,
+    query: signedQuery.extend({ format: z.enum(OUTPUT_FORMATS).optional().openapi({ description: 'One format of the variant, instead of choosing by Accept.' }) }),
+  },
   responses: {
     200: binary('The variant (served locally).'),
     302: { description: 'On AWS: a redirect to a presigned S3 URL that answers with the same headers.' },
@@ -78,15 +83,21 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
 
   app.openapi(downloadVariant, async (c) => {
     const { id, name } = c.req.valid('param');
+    const { format } = c.req.valid('query');
     await authorize(c, id);
     const manifest = await readManifest(output, id);
-    const variant = manifest?.status === 'done' ? manifest.variants.find((v) => v.name === name) : undefined;
-    if (!manifest || !variant) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}" (yet).`);
+    const entries = manifest?.status === 'done' ? manifest.variants.filter((v) => v.name === name) : [];
+    const variant = chooseFormat(entries, c.req.header('accept'), format);
+    if (!manifest || !variant) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}"${format ? ` in ${format}` : ''} (yet).`);
+    // The same URL answers with different bytes for different Accept headers: caches must know.
+    if (entries.length > 1 && !format) c.header('vary', 'Accept');
     const headers = variantHeaders(manifest, variant);
     if (delivery.kind === 's3') return c.redirect(await delivery.output.presignGet(variant.key, ttl, headers), 302);
     const object = await output.get(variant.key);
     if (!object) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}" (yet).`);
-    return send(c, object, headers.contentType, headers.contentDisposition);
+    const response = send(c, object, headers.contentType, headers.contentDisposition);
+    if (entries.length > 1 && !format) response.headers.set('vary', 'Accept');
+    return response;
   });
 
   app.openapi(downloadOriginal, async (c) => {
