@@ -19,6 +19,29 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, t
   return node;
 }
 
+/** A button that copies a `<picture>` for the variant's formats: the browser picks the best it supports. */
+function copyPicture(group: ImageView['variants'], alt: string): HTMLButtonElement {
+  const order = ['avif', 'webp', 'png', 'gif', 'jpeg'];
+  const sorted = [...group].sort((a, b) => order.indexOf(a.format) - order.indexOf(b.format));
+  const fallback = sorted.at(-1)!;
+  const attr = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const snippet = [
+    '<picture>',
+    ...sorted.slice(0, -1).map((v) => `  <source type="image/${v.format}" srcset="${attr(v.url)}">`),
+    `  <img src="${attr(fallback.url)}" width="${fallback.width}" height="${fallback.height}" alt="${attr(alt)}">`,
+    '</picture>',
+  ].join('\n');
+  const button = el('button', 'copy', `Copy <picture> for ${fallback.name}`);
+  button.type = 'button';
+  button.addEventListener('click', () => {
+    void navigator.clipboard.writeText(snippet).then(
+      () => (button.textContent = 'Copied'),
+      () => (button.textContent = 'Copy failed: select it in the page source instead'),
+    );
+  });
+  return button;
+}
+
 let serial = 0;
 
 /**
@@ -81,23 +104,31 @@ export function createCard(name: string, bytes: number): Card {
       shownVariants = signature;
       // The ThumbHash stands in for each preview until its bytes arrive.
       const standIn = image.placeholder ? `url(${thumbHashToDataURL(Uint8Array.from(atob(image.placeholder.thumbhash), (c) => c.charCodeAt(0)))})` : '';
+      // One row per variant; with several formats, a link per format and a <picture> snippet to copy.
+      const groups = new Map<string, ImageView['variants']>();
+      for (const variant of image.variants) groups.set(variant.name, [...(groups.get(variant.name) ?? []), variant]);
       variants.replaceChildren(
-        ...image.variants.map((variant) => {
+        ...[...groups.values()].map((group) => {
+          const first = group[0]!;
           const item = el('li', 'variant');
           const preview = el('img');
-          preview.src = variant.url;
-          preview.alt = `${variant.name} of ${heading.textContent}`;
+          preview.src = (group.find((v) => v.format === 'jpeg') ?? first).url;
+          preview.alt = `${first.name} of ${heading.textContent}`;
           preview.loading = 'lazy';
           preview.width = 72;
           preview.height = 72;
           if (standIn) preview.style.backgroundImage = standIn;
           if (image.placeholder) preview.style.backgroundColor = image.placeholder.dominantColor;
           const text = el('div');
-          const link = el('a', undefined, `Download ${variant.name}`);
-          link.href = variant.url;
-          link.download = '';
-          const size = el('span', 'size', `${formatSize(variant.width, variant.height)} · ${variant.format.toUpperCase()} · ${formatBytes(variant.bytes)}`);
-          text.append(link, size);
+          for (const variant of group) {
+            const link = el('a', 'download', group.length > 1 ? `Download ${variant.name} (${variant.format.toUpperCase()})` : `Download ${variant.name}`);
+            link.href = variant.url;
+            link.download = '';
+            text.append(link);
+          }
+          const formats = group.map((v) => `${v.format.toUpperCase()} ${formatBytes(v.bytes)}`).join(', ');
+          text.append(el('span', 'size', `${formatSize(first.width, first.height)} · ${formats}`));
+          if (group.length > 1) text.append(copyPicture(group, preview.alt));
           item.append(preview, text);
           return item;
         }),
