@@ -18,8 +18,9 @@ await build({
   outdir: 'dist/lambda',
   target: 'node20',
   minify: true,
-  // sharp is native: it comes from the Lambda asset's node_modules (linux-arm64), or this machine's.
-  external: ['sharp'],
+  // sharp is native, libheif is 8 MB of WebAssembly needed only for HEIC: both come from the Lambda
+  // asset's node_modules (or this machine's), not from the bundle every cold start parses.
+  external: ['sharp', 'libheif-js', 'bmp-js'],
   // Bundled CommonJS dependencies call require(); an ES module has none unless we make one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });

@@ -5,7 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 
 const out = 'build/lambda-asset';
-const sharpVersion = JSON.parse(await readFile('node_modules/sharp/package.json', 'utf8')).version;
+const version = async (name) => JSON.parse(await readFile(`node_modules/${name}/package.json`, 'utf8')).version;
+const sharpVersion = await version('sharp');
+// The decoders the bundles leave out (see scripts/build.mjs), platform-independent JavaScript and WebAssembly.
+const portable = { 'libheif-js': await version('libheif-js'), 'bmp-js': await version('bmp-js') };
 
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
@@ -17,7 +20,7 @@ for (const cpu of ['arm64', 'x64']) {
   const dir = `build/sharp-${cpu}`;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  await writeFile(`${dir}/package.json`, JSON.stringify({ private: true, dependencies: { sharp: sharpVersion } }));
+  await writeFile(`${dir}/package.json`, JSON.stringify({ private: true, dependencies: { sharp: sharpVersion, ...portable } }));
   execFileSync('npm', ['install', '--os=linux', `--cpu=${cpu}`, '--libc=glibc', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock'], {
     cwd: dir,
     stdio: 'inherit',

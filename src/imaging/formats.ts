@@ -1,7 +1,7 @@
 import type { OutputFormat } from '../config/variants.js';
 
 /** Formats we recognise by their bytes, named as sharp names them. */
-export type InputFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'avif' | 'heif' | 'tiff' | 'svg';
+export type InputFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'avif' | 'heif' | 'tiff' | 'svg' | 'bmp';
 
 /** How many leading bytes `sniffFormat` needs. */
 export const SNIFF_BYTES = 512;
@@ -19,6 +19,8 @@ export function sniffFormat(head: Buffer): InputFormat | undefined {
   if (ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 12) === 'WEBP') return 'webp';
   if (startsWith(head, [0x49, 0x49, 0x2a, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
   if (ascii(head, 4, 8) === 'ftyp') return isoBrand(head);
+  // BM, then a header size that one of the BMP versions uses.
+  if (ascii(head, 0, 2) === 'BM' && head.length >= 18 && [12, 40, 52, 56, 108, 124].includes(head.readUInt32LE(14))) return 'bmp';
   if (looksLikeSvg(head)) return 'svg';
   return undefined;
 }
@@ -51,6 +53,7 @@ export const MIME_TYPES: Record<InputFormat | OutputFormat, string> = {
   heif: 'image/heif',
   tiff: 'image/tiff',
   svg: 'image/svg+xml',
+  bmp: 'image/bmp',
 };
 
 export const EXTENSIONS: Record<OutputFormat, string> = {

@@ -10,7 +10,7 @@ export interface ProbeLimits {
 
 /** What the header says about an image, with width and height as displayed (EXIF orientation applied). */
 export interface ImageInfo {
-  format: Exclude<InputFormat, 'heif'>;
+  format: InputFormat;
   width: number;
   height: number;
   /** Frames in an animation or pages in a TIFF; 1 for a still image. */
@@ -18,7 +18,7 @@ export interface ImageInfo {
   hasAlpha: boolean;
 }
 
-const SUPPORTED = 'JPEG, PNG, WebP, GIF, AVIF or TIFF';
+const SUPPORTED = 'JPEG, PNG, WebP, GIF, AVIF, HEIC, TIFF or BMP';
 
 async function readHead(input: string | Buffer): Promise<Buffer> {
   if (Buffer.isBuffer(input)) return input.subarray(0, SNIFF_BYTES);
@@ -42,32 +42,52 @@ export async function probeImage(input: string | Buffer, limits: ProbeLimits): P
     throw new AppError(415, 'unsupported_format', 'SVG uploads are turned off on this server (ALLOW_SVG).');
   }
 
+  if (sniffed === 'bmp') return checkPixels(bmpHeader(await readBmpHeader(input)), limits);
+
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
     throw new AppError(422, 'decode_failed', `The ${sniffed.toUpperCase()} header cannot be read: ${(error as Error).message}`);
   }
-  // sharp calls AVIF "heif"; the compression tells AV1 (decodable) from HEVC (not in this build).
-  const format = sniffed === 'heif' || sniffed === 'avif' ? (meta.compression === 'av1' ? 'avif' : undefined) : sniffed;
-  if (!format) throw new AppError(415, 'unsupported_format', `HEIC/HEVC images are not supported; send ${SUPPORTED}.`);
+  // sharp calls AVIF "heif"; the compression tells AV1 (sharp decodes it) from HEVC (decoded by libheif, see foreign.ts).
+  const format = sniffed === 'heif' || sniffed === 'avif' ? (meta.compression === 'av1' ? 'avif' : 'heif') : sniffed;
 
   const width = meta.width ?? 0;
   const frameHeight = meta.pageHeight ?? meta.height ?? 0;
-  if (width < 1 || frameHeight < 1) throw new AppError(422, 'decode_failed', 'The image header gives no dimensions.');
-  if (width * frameHeight > limits.maxInputPixels) {
-    throw new AppError(
-      422,
-      'too_many_pixels',
-      `The image is ${width}x${frameHeight} = ${width * frameHeight} pixels, over the limit of ${limits.maxInputPixels}.`,
-    );
+  // HEIC rotates with its own boxes, which libheif applies; EXIF orientation there is informational.
+  const rotated = format !== 'heif' && (meta.orientation ?? 1) >= 5;
+  return checkPixels(
+    {
+      format,
+      width: rotated ? frameHeight : width,
+      height: rotated ? width : frameHeight,
+      pages: format === 'heif' ? 1 : (meta.pages ?? 1),
+      hasAlpha: meta.hasAlpha ?? false,
+    },
+    limits,
+  );
+}
+
+function checkPixels(info: ImageInfo, limits: ProbeLimits): ImageInfo {
+  if (info.width < 1 || info.height < 1) throw new AppError(422, 'decode_failed', 'The image header gives no dimensions.');
+  const pixels = info.width * info.height;
+  if (pixels > limits.maxInputPixels) {
+    throw new AppError(422, 'too_many_pixels', `The image is ${info.width}x${info.height} = ${pixels} pixels, over the limit of ${limits.maxInputPixels}.`);
   }
-  const rotated = (meta.orientation ?? 1) >= 5;
-  return {
-    format,
-    width: rotated ? frameHeight : width,
-    height: rotated ? width : frameHeight,
-    pages: meta.pages ?? 1,
-    hasAlpha: meta.hasAlpha ?? false,
-  };
+  return info;
+}
+
+async function readBmpHeader(input: string | Buffer): Promise<Buffer> {
+  if (Buffer.isBuffer(input)) return input.subarray(0, 30);
+  return readHead(input);
+}
+
+/** BMP's header, read by hand: sharp's libvips has no BMP loader. Height is negative for top-down rows. */
+function bmpHeader(head: Buffer): ImageInfo {
+  if (head.length < 26) throw new AppError(422, 'decode_failed', 'The BMP header is cut short.');
+  const core = head.readUInt32LE(14) === 12;
+  const width = core ? head.readUInt16LE(18) : head.readInt32LE(18);
+  const height = Math.abs(core ? head.readInt16LE(20) : head.readInt32LE(22));
+  return { format: 'bmp', width, height, pages: 1, hasAlpha: false };
 }

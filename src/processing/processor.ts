@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.js';
 import { AppError, isAppError } from '../errors.js';
+import { decodeForeign, FOREIGN_FORMATS } from '../imaging/foreign.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
 import { renderAll } from '../imaging/render-all.js';
@@ -180,7 +181,9 @@ export function createProcessor({ input, output, config, now = () => new Date() 
 
   async function render(source: Buffer, watermark: boolean) {
     const info = await probeImage(source, config);
-    const rendered = await renderAll(source, info, config.variants, {
+    // HEIC and BMP become lossless PNG first; the variants come from that like from any upload.
+    const pixels = FOREIGN_FORMATS.has(info.format) ? await decodeForeign(source, info.format) : source;
+    const rendered = await renderAll(pixels, info, config.variants, {
       outputFormat: config.outputFormat,
       ...(config.outputFormats ? { outputFormats: config.outputFormats } : {}),
       quality: config.quality,

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -93,6 +93,19 @@ describe.each(['fs', 's3'] as const)('HTTP API on %s storage', (storage) => {
       expect(download.headers.get('content-type')).toBe('image/png');
       expect(download.headers.get('content-disposition')).toMatch(/^attachment; filename="diagram.png"/);
       expect(Buffer.from(await download.arrayBuffer()).equals(original)).toBe(true);
+    });
+
+    it.each([
+      ['scene.heic', 'heif', 320, 240],
+      ['scene.bmp', 'bmp', 160, 120],
+    ])('processes %s like any other upload', async (name, format, width, height) => {
+      const bytes = await readFile(join(import.meta.dirname, '../fixtures', name));
+      const response = await upload(bytes, 'application/octet-stream');
+      expect(response.status).toBe(202);
+      const image = await server.settled(((await response.json()) as { id: string }).id);
+      expect(image).toMatchObject({ status: 'done', original: { format, width, height } });
+      const thumbnail = Buffer.from(await (await fetch(image.variants[0].url)).arrayBuffer());
+      expect(await sharp(thumbnail).metadata()).toMatchObject({ format: 'jpeg', width: Math.min(150, width), height: Math.min(150, height) });
     });
 
     it('takes the first frame of an animated GIF for JPEG variants', async () => {

@@ -51,7 +51,8 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
   const now = () => deps.now?.() ?? new Date();
   const allowedTypes = new Set([
     'application/octet-stream',
-    ...(['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff'] as const).map((format) => MIME_TYPES[format]),
+    ...(['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff', 'heif', 'bmp'] as const).map((format) => MIME_TYPES[format]),
+    'image/heic',
     ...(config.allowSvg ? [MIME_TYPES.svg] : []),
   ]);
 
