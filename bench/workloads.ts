@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -261,10 +261,4 @@ export async function coldStart(): Promise<Measured> {
     latenciesMs.push(Number(stdout.trim().split('\n').pop()));
   }
   return { images: 0, seconds: 0, latenciesMs, peakRssBytes: 0 };
-}
-
-export async function writeTemp(name: string, data: Buffer): Promise<string> {
-  const path = join(tmpdir(), name);
-  await writeFile(path, data);
-  return path;
 }

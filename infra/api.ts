@@ -40,15 +40,13 @@ export class Api extends Construct {
     const { settings, input, output } = props;
     const retention = logRetention(settings.logRetentionDays);
 
-    const basics = lambdaBasics(settings);
     this.function = new LambdaFunction(this, 'Function', {
-      ...basics,
+      ...lambdaBasics(settings, { input, output }, 'api'),
       description: 'The image API and web page.',
       handler: 'api.handler',
       memorySize: 1024,
       // API Gateway gives up after 29 seconds.
       timeout: Duration.seconds(29),
-      environment: { ...basics.environment, INPUT_BUCKET: input.bucketName, OUTPUT_BUCKET: output.bucketName, POWERTOOLS_SERVICE_NAME: 'api' },
       logGroup: new LogGroup(this, 'Logs', { retention }),
     });
     // Uploads (and presigned PUTs) and deletes of originals; reading and deleting outputs.

@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
 import { Architecture, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Settings } from './settings.js';
 
-/** What both functions share: the runtime, the architecture, one asset, and the environment that finds the font. */
-export function lambdaBasics(settings: Settings) {
+/**
+ * What both functions share: the runtime, the architecture, one asset, the two buckets, and the
+ * environment that finds the font. `service` names the function in Powertools' logs and metrics.
+ */
+export function lambdaBasics(settings: Settings, buckets: { input: Bucket; output: Bucket }, service: string) {
   if (!existsSync(settings.assetDir)) {
     throw new Error(`The Lambda asset ${settings.assetDir} is missing: run \`npm run stage\` (or \`npm run synth\`, which does it).`);
   }
@@ -20,6 +24,9 @@ export function lambdaBasics(settings: Settings) {
       // glibc's per-thread arenas fragment libvips' memory; two keep a 512 MB function well inside its limit.
       MALLOC_ARENA_MAX: '2',
       POWERTOOLS_METRICS_NAMESPACE: 'ImageProcessor',
+      POWERTOOLS_SERVICE_NAME: service,
+      INPUT_BUCKET: buckets.input.bucketName,
+      OUTPUT_BUCKET: buckets.output.bucketName,
       ...settings.processing,
     },
   };

@@ -32,14 +32,12 @@ export class Processor extends Construct {
     });
 
     this.logGroup = new LogGroup(this, 'Logs', { retention: logRetention(settings.logRetentionDays) });
-    const basics = lambdaBasics(settings);
     this.function = new LambdaFunction(this, 'Function', {
-      ...basics,
+      ...lambdaBasics(settings, { input, output }, 'processor'),
       description: 'Renders the variants of each new original and writes its manifest.',
       handler: 'processor.handler',
       memorySize: 512,
       timeout: PROCESSOR_TIMEOUT,
-      environment: { ...basics.environment, INPUT_BUCKET: input.bucketName, OUTPUT_BUCKET: output.bucketName, POWERTOOLS_SERVICE_NAME: 'processor' },
       logGroup: this.logGroup,
       retryAttempts: 2,
       deadLetterQueueEnabled: true,

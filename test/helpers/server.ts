@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import { startLocalServer, type LocalServer } from '../../src/runtime/local-server.js';
@@ -13,7 +14,9 @@ export interface TestServer extends LocalServer {
 /** The real local server on a free loopback port, with its data in `dataDir`. */
 export async function startTestServer(dataDir: string, env: Record<string, string> = {}, apiKey?: string): Promise<TestServer> {
   const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', ...env });
-  const server = await startLocalServer(config, { logger: pino({ level: process.env.TEST_LOG ?? 'silent' }) });
+  // The page as the test run's global setup built it, so the open routes are the real ones.
+  const webRoot = join(import.meta.dirname, '../../dist/web');
+  const server = await startLocalServer(config, { logger: pino({ level: process.env.TEST_LOG ?? 'silent' }), webRoot });
   const api = (path: string, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
     if (apiKey && !headers.has('x-api-key')) headers.set('x-api-key', apiKey);
