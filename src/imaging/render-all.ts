@@ -4,7 +4,7 @@ import { blendInto } from './blend.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
 import type { ImageInfo } from './probe.js';
 import { encode, isAnimated, outputFormatsFor, place, renderVariant, resizedSize, resizeFit, type RenderedVariant, type RenderOptions } from './render.js';
-import { renderWatermark, type Watermark } from './watermark.js';
+import { watermarkFor } from './watermark.js';
 
 /** How far one variant needs the original scaled down (1 = full size) before its own resize and crop. */
 function scaleNeeded(info: ImageInfo, spec: VariantSpec): number {
@@ -36,13 +36,6 @@ export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantS
   const base = await decode.raw().toBuffer({ resolveWithObject: true });
   const raw = { width: base.info.width, height: base.info.height, channels: base.info.channels };
 
-  const marks = new Map<number, Promise<Watermark>>();
-  const markFor = (width: number) => {
-    const mark = options.watermark!;
-    if (!marks.has(width)) marks.set(width, renderWatermark(mark.text, width, mark.opacity));
-    return marks.get(width)!;
-  };
-
   const rendered: RenderedVariant[] = [];
   for (const spec of specs) {
     const formats = outputFormatsFor(spec, info, options);
@@ -59,7 +52,7 @@ export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantS
       // Resized once to raw pixels, marked over its own rectangle, then encoded in each format.
       const pixels = await variant.raw().toBuffer({ resolveWithObject: true });
       if (mark && mark.text && target.width >= mark.minWidth) {
-        const stamp = await markFor(pixels.info.width);
+        const stamp = await watermarkFor(mark.text, pixels.info.width, mark.opacity);
         // A mark that cannot fit (a thin strip of an image) is left out rather than cropped.
         if (stamp.width <= pixels.info.width && stamp.height <= pixels.info.height) {
           const at = place(mark.position, pixels.info.width, pixels.info.height, stamp.width, stamp.height);

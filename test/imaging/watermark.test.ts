@@ -7,7 +7,7 @@ import sharp, { type OutputInfo } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { probeImage } from '../../src/imaging/probe.js';
 import { renderVariant, type RenderOptions } from '../../src/imaging/render.js';
-import { renderWatermark } from '../../src/imaging/watermark.js';
+import { renderWatermark, watermarkFor } from '../../src/imaging/watermark.js';
 import { animatedGif, solid } from '../helpers/images.js';
 
 const run = promisify(execFile);
@@ -120,5 +120,20 @@ describe('watermark placement', () => {
   it('shows markup characters as typed', async () => {
     const plain = await renderWatermark('a<b>&c', 600, 1);
     expect(plain.width).toBeGreaterThan(0);
+  });
+});
+
+describe('watermarkFor', () => {
+  it('renders a mark once per text, width and opacity, and forgets the oldest beyond a few dozen', async () => {
+    const first = watermarkFor('© cache test', 640, 0.5);
+    expect(watermarkFor('© cache test', 640, 0.5)).toBe(first);
+    expect(watermarkFor('© cache test', 641, 0.5)).not.toBe(first);
+    expect(watermarkFor('© cache test', 640, 0.4)).not.toBe(first);
+    // The cached mark is the rendered one, not an approximation of it.
+    const [cached, fresh] = await Promise.all([first, renderWatermark('© cache test', 640, 0.5)]);
+    expect(cached.width).toBe(fresh.width);
+    expect(cached.data.equals(fresh.data)).toBe(true);
+    for (let width = 700; width < 740; width++) void watermarkFor('© cache test', width, 0.5);
+    expect(watermarkFor('© cache test', 640, 0.5)).not.toBe(first);
   });
 });
