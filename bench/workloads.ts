@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config/config.js';
 import { watermarkFontFile } from '../src/imaging/font.js';
 import { tuneSharp } from '../src/imaging/tuning.js';
 import { originalKey } from '../src/processing/keys.js';
+import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../src/processing/gate.js';
 import { createProcessor } from '../src/processing/processor.js';
 import { createWorkQueue } from '../src/processing/work-queue.js';
 import { createFsStore } from '../src/storage/fs-store.js';
@@ -87,10 +88,11 @@ export async function processor(files: string[], concurrency: number): Promise<M
       await input.put(originalKey(`bench-${i}`), await readFile(file));
       return `bench-${i}`;
     }));
-    const work = createProcessor({ input, output, config });
+    // Wired as the server wires it: `concurrency` renders at once, more images in flight around them.
+    const work = createProcessor({ input, output, config, renderGate: createGate(concurrency) });
     const latenciesMs: number[] = [];
     const started = performance.now();
-    const queue = createWorkQueue(concurrency, async (id) => {
+    const queue = createWorkQueue(concurrency * IN_FLIGHT_PER_RENDER_SLOT, async (id) => {
       const t = performance.now();
       const outcome = await work.process(id);
       if (outcome.status !== 'done') throw new Error(`${id}: ${JSON.stringify(outcome)}`);

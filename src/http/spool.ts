@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
+import { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
+import type { Context } from 'hono';
 import { AppError } from '../errors.js';
 
 export interface SpooledFile {
@@ -61,18 +63,12 @@ function idleTimeout(ms: number): Transform {
  * at `limit` bytes or after `idleMs` without data. A raw body is the file; a multipart body's
  * `file` field is. Whatever goes wrong, the temporary file is gone.
  */
-export async function spoolBody(
-  body: ReadableStream<Uint8Array> | null,
-  contentType: string,
-  dir: string,
-  limit: number,
-  idleMs: number,
-): Promise<SpooledFile> {
+export async function spoolBody(c: Context, contentType: string, dir: string, limit: number, idleMs: number): Promise<SpooledFile> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `upload-${randomUUID()}`);
   const discard = () => rm(path, { force: true });
-  if (!body) throw new AppError(400, 'empty_body', 'The request has no body.');
-  const raw = Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+  const raw = requestBody(c);
+  if (!raw) throw new AppError(400, 'empty_body', 'The request has no body.');
   const source = raw.pipe(idleTimeout(idleMs));
   raw.on('error', (error) => source.destroy(error));
   try {
@@ -82,11 +78,26 @@ export async function spoolBody(
     if (spooled.bytes === 0) throw new AppError(400, 'empty_body', 'The uploaded file is empty.');
     return { path, ...spooled, discard };
   } catch (error) {
-    raw.destroy();
+    // The socket's own stream stays whole, so the error response can still be written on it;
+    // Node discards the rest of the body and the response closes the connection.
+    if (raw instanceof IncomingMessage) raw.unpipe();
+    else raw.destroy();
     source.destroy();
     await discard();
     throw error;
   }
+}
+
+/**
+ * The request body as a Node stream. On Node's own server that is the socket's stream itself: going
+ * through a web ReadableStream and back costs about 30 ms of CPU per 5 MB upload. Elsewhere (Lambda,
+ * tests calling app.request) it is the standard body.
+ */
+function requestBody(c: Context): Readable | null {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (incoming instanceof IncomingMessage) return incoming;
+  const body = c.req.raw.body;
+  return body ? Readable.fromWeb(body as WebReadableStream<Uint8Array>) : null;
 }
 
 async function spoolRaw(source: Readable, path: string, limit: number): Promise<{ bytes: number }> {

@@ -8,6 +8,7 @@ import type { RenderedVariant } from '../imaging/render.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
 import { findTwin, fingerprint, rememberTwin } from './dedup.js';
+import type { Gate } from './gate.js';
 import { isFinal, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { fromObjectMetadata } from './original-metadata.js';
 
@@ -21,6 +22,12 @@ export interface ProcessorDeps {
   output: ObjectStore;
   config: ProcessingConfig;
   now?: () => Date;
+  /**
+   * Bounds the CPU-bound part (decode, resize, encode) across every image in flight, so a runner can
+   * keep more images going than there are cores: their reads, writes and fsyncs then overlap
+   * another image's rendering instead of leaving a core idle. Without it, renders are not bounded.
+   */
+  renderGate?: Gate;
 }
 
 export type ProcessOutcome =
@@ -40,7 +47,7 @@ export interface Processor {
  * the manifest. Imaging failures end as a failed manifest with a stable code; storage errors are
  * thrown, so the caller (a queue, or Lambda) can retry.
  */
-export function createProcessor({ input, output, config, now = () => new Date() }: ProcessorDeps): Processor {
+export function createProcessor({ input, output, config, now = () => new Date(), renderGate }: ProcessorDeps): Processor {
   async function process(id: string): Promise<ProcessOutcome> {
     const started = now();
     const original = await input.head(originalKey(id));
@@ -89,7 +96,8 @@ export function createProcessor({ input, output, config, now = () => new Date() 
     let info: ImageInfo;
     let rendered: RenderedVariant[];
     try {
-      ({ info, rendered } = await withDeadline(render(source, base.watermark), config.processTimeoutMs));
+      const work = () => withDeadline(render(source, base.watermark), config.processTimeoutMs);
+      ({ info, rendered } = await (renderGate ? renderGate.run(work) : work()));
     } catch (error) {
       const failure = asImagingFailure(error);
       const manifest: Manifest = { ...base, status: 'failed', error: failure, completedAt: now().toISOString() };

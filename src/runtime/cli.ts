@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../config/config.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { originalKey } from '../processing/keys.js';
 import { readManifest } from '../processing/manifest.js';
+import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { createProcessor } from '../processing/processor.js';
 import { createFsStore } from '../storage/fs-store.js';
 import { getBuffer } from '../storage/object-store.js';
@@ -67,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const input = createFsStore(work, config.inputBucket);
     const output = createFsStore(work, config.outputBucket);
-    const processor = createProcessor({ input, output, config });
+    const processor = createProcessor({ input, output, config, renderGate: createGate(config.concurrency) });
     let next = 0;
     let done = 0;
     const worker = async () => {
@@ -92,7 +93,7 @@ export async function main(argv: string[]): Promise<number> {
         progress(++done, files.length, basename(files[i]!));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(config.concurrency, files.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(config.concurrency * IN_FLIGHT_PER_RENDER_SLOT, files.length) }, worker));
   } finally {
     await rm(work, { recursive: true, force: true });
   }

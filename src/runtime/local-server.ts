@@ -9,6 +9,7 @@ import { createMetrics } from '../http/metrics.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { idFromOriginalKey } from '../processing/keys.js';
+import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
 import { sweepExpired } from '../processing/retention.js';
@@ -56,11 +57,11 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   await rm(tempDir(config.dataDir), { recursive: true, force: true });
 
   const { input, output } = openBuckets(config);
-  const processor = createProcessor({ input, output, config });
+  const processor = createProcessor({ input, output, config, renderGate: createGate(config.concurrency) });
   const metrics = createMetrics(() => queue.depth);
   const webhook = config.webhook ? createWebhook({ ...config.webhook, logger }) : undefined;
 
-  const queue = createWorkQueue(config.concurrency, async (id) => {
+  const queue = createWorkQueue(config.concurrency * IN_FLIGHT_PER_RENDER_SLOT, async (id) => {
     try {
       // Storage hiccups are retried with back-off; imaging failures never throw, so never repeat.
       const outcome = await withRetry(() => processor.process(id), 3, 200);

@@ -110,7 +110,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     checkDeclaredLength(c, config.maxUploadBytes, multipart ? MULTIPART_OVERHEAD : 0);
     const upload = async () => {
       const id = newId();
-      const file = await spoolBody(c.req.raw.body, contentType, deps.spoolDir, config.maxUploadBytes, config.uploadIdleTimeoutMs);
+      const file = await spoolBody(c, contentType, deps.spoolDir, config.maxUploadBytes, config.uploadIdleTimeoutMs);
       await ingestOriginal(input, config, {
         id,
         file,

@@ -104,7 +104,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     if (await input.head(originalKey(id))) throw new AppError(409, 'already_uploaded', 'This upload URL was already used.');
     const limit = Math.min(Number(url.searchParams.get('size')), config.maxUploadBytes);
     checkDeclaredLength(c, limit);
-    const file = await spoolBody(c.req.raw.body, 'application/octet-stream', deps.spoolDir, limit, config.uploadIdleTimeoutMs);
+    const file = await spoolBody(c, 'application/octet-stream', deps.spoolDir, limit, config.uploadIdleTimeoutMs);
     const watermark = url.searchParams.get('watermark');
     const filename = url.searchParams.get('filename');
     const owner = url.searchParams.get('owner');

@@ -1,0 +1,32 @@
+/** A counting semaphore: at most `slots` callers run `work` at once, the rest wait in arrival order. */
+export interface Gate {
+  run<T>(work: () => Promise<T>): Promise<T>;
+}
+
+export function createGate(slots: number): Gate {
+  let free = slots;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+  return {
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      if (free > 0) free--;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await work();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/**
+ * Images a runner keeps in flight per render slot. Past the render, an image still has a few fsync'd
+ * writes (variants, manifest, dedup record) and, before it, a read and a manifest write: with two
+ * per slot, those waits overlap another image's rendering and the cores stay busy.
+ */
+export const IN_FLIGHT_PER_RENDER_SLOT = 2;
