@@ -57,11 +57,10 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     };
   }
 
-  /** Makes a finished temporary file the object: fsync, metadata, rename into place, fsync the folder. */
+  /** Makes a finished, fsync'd temporary file the object: metadata, rename into place, fsync the folder. */
   async function commit(key: string, temporary: string, etag: string, options: PutOptions): Promise<ObjectInfo> {
     const target = objectPath(key);
     await mkdir(tmp, { recursive: true });
-    await fsyncPath(temporary);
     const { size, mtimeMs } = await stat(temporary);
     const sidecar: Sidecar = {
       etag,
@@ -95,13 +94,26 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       const temporary = join(tmp, randomUUID());
       try {
         const md5 = createHash('md5');
-        const measure = new Transform({
-          transform(chunk: Buffer, _encoding, done) {
-            md5.update(chunk);
-            done(null, chunk);
-          },
-        });
-        await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, measure, createWriteStream(temporary, { flags: 'wx' }));
+        if (Buffer.isBuffer(body)) {
+          // A rendered variant or a manifest: one write and one fsync on the same handle.
+          md5.update(body);
+          const handle = await open(temporary, 'wx');
+          try {
+            await handle.writeFile(body);
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        } else {
+          const measure = new Transform({
+            transform(chunk: Buffer, _encoding, done) {
+              md5.update(chunk);
+              done(null, chunk);
+            },
+          });
+          await pipeline(body, measure, createWriteStream(temporary, { flags: 'wx' }));
+          await fsyncPath(temporary);
+        }
         return await commit(key, temporary, `"${md5.digest('hex')}"`, options);
       } finally {
         await rm(temporary, { force: true });
@@ -111,6 +123,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     async putFile(key: string, path: string, options: PutOptions = {}): Promise<ObjectInfo> {
       objectPath(key);
       // Moved, not copied: an upload spooled under DATA_DIR is on this disk already.
+      await fsyncPath(path);
       return commit(key, path, `"${randomUUID().replace(/-/g, '')}"`, options);
     },
 
@@ -127,6 +140,15 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     },
 
     head,
+
+    async read(key: string): Promise<Buffer | undefined> {
+      try {
+        return await readFile(objectPath(key));
+      } catch (error) {
+        if (isMissing(error) || ['ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return undefined;
+        throw error;
+      }
+    },
 
     async *list(prefix: string): AsyncIterable<ListedObject> {
       const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';

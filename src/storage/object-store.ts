@@ -34,6 +34,8 @@ export interface ObjectStore {
   /** Stores a local file as `key`, moving it when the store can (the fs store on the same disk); the file is gone after. */
   putFile?(key: string, path: string, options?: PutOptions): Promise<ObjectInfo>;
   get(key: string): Promise<StoredObject | undefined>;
+  /** The whole object in one buffer, where the store can do that better than through a stream (a local file). */
+  read?(key: string): Promise<Buffer | undefined>;
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<ListedObject>;
@@ -55,6 +57,7 @@ export async function readAll(body: Readable): Promise<Buffer> {
 /** Reads a whole object; a read cut off half-way is tried again, since a read changes nothing. */
 export function getBuffer(store: ObjectStore, key: string): Promise<Buffer | undefined> {
   return withRetry(async () => {
+    if (store.read) return store.read(key);
     const object = await store.get(key);
     return object ? readAll(object.body) : undefined;
   });

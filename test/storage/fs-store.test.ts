@@ -28,6 +28,16 @@ describe('fs object store', () => {
     expect(await store.get('a/b.txt')).toBeUndefined();
   });
 
+  it('reads a whole object in one buffer, and nothing for a missing key or a folder', async () => {
+    const store = createFsStore(await tempDirs(), 'bucket');
+    const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));
+    await store.put('p/q.bin', Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]));
+    expect((await store.read!('p/q.bin'))?.equals(bytes)).toBe(true);
+    expect(await store.read!('p/missing.bin')).toBeUndefined();
+    expect(await store.read!('p')).toBeUndefined();
+    expect(await store.read!('p/q.bin/deeper')).toBeUndefined();
+  });
+
   it('announces each new object', async () => {
     const store = createFsStore(await tempDirs(), 'bucket');
     const seen: string[] = [];
