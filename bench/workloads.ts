@@ -134,7 +134,7 @@ export function startServer(dataDir: string, concurrency: number): Promise<{ url
   // BENCH_SERVER_ARGS passes node flags to the server, e.g. --cpu-prof to profile it.
   const nodeArgs = process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '../dist/runtime/local.mjs')], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', CONCURRENCY: String(concurrency), WATERMARK_TEXT: WATERMARK, LOG_LEVEL: 'info', MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '8' },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', CONCURRENCY: String(concurrency), WATERMARK_TEXT: WATERMARK, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '8' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
