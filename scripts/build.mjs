@@ -18,6 +18,13 @@ await build({
   outdir: 'dist/lambda',
   target: 'node20',
   minify: true,
+  // What the handlers import on demand (the SDK's multipart upload and presigner, for instance)
+  // becomes a chunk of its own, parsed on first use instead of at every cold start.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  // The ES module builds of the dependencies (the SDK ships both): they tree-shake, and a lazily
+  // imported chunk keeps its named exports.
+  mainFields: ['module', 'main'],
   // sharp is native, libheif is 8 MB of WebAssembly needed only for HEIC: both come from the Lambda
   // asset's node_modules (or this machine's), not from the bundle every cold start parses.
   external: ['sharp', 'libheif-js', 'bmp-js'],

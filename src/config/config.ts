@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { OUTPUT_FORMATS, parseVariants, VARIANT_FORM, type OutputFormat, type VariantSpec } from './variants.js';
 
 export const WATERMARK_POSITIONS = [
