@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
+import { createFileCache } from './file-cache.js';
 import type { ListedObject, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
 /** What S3 would keep beside an object; stored in a sidecar file under `.meta/`. */
@@ -30,13 +31,15 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
   const metaRoot = resolve(dataDir, '.meta', bucket);
   const tmp = tempDir(dataDir);
   const listeners = new Set<(key: string) => void>();
+  const files = createFileCache();
 
   const objectPath = (key: string) => safeJoin(root, key);
   const sidecarPath = (key: string) => `${safeJoin(metaRoot, key)}.json`;
 
   async function readSidecar(key: string): Promise<Sidecar | undefined> {
     try {
-      return JSON.parse(await readFile(sidecarPath(key), 'utf8')) as Sidecar;
+      const bytes = await files.read(sidecarPath(key));
+      return bytes ? (JSON.parse(bytes.toString('utf8')) as Sidecar) : undefined;
     } catch {
       return undefined;
     }
@@ -141,13 +144,8 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
 
     head,
 
-    async read(key: string): Promise<Buffer | undefined> {
-      try {
-        return await readFile(objectPath(key));
-      } catch (error) {
-        if (isMissing(error) || ['ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return undefined;
-        throw error;
-      }
+    read(key: string): Promise<Buffer | undefined> {
+      return files.read(objectPath(key));
     },
 
     async *list(prefix: string): AsyncIterable<ListedObject> {
@@ -167,6 +165,8 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       const target = objectPath(key);
       await rm(target, { force: true });
       await rm(sidecarPath(key), { force: true });
+      files.forget(target);
+      files.forget(sidecarPath(key));
       await removeEmptyParents(dirname(target), root);
       await removeEmptyParents(dirname(sidecarPath(key)), metaRoot);
     },

@@ -1,0 +1,60 @@
+import { readFile, stat } from 'node:fs/promises';
+
+/** Reads small files through a memory cache that a changed file (another inode, size or mtime) misses. */
+export interface FileCache {
+  /** The file's bytes, or undefined when there is no such file. The buffer is shared: never modify it. */
+  read(path: string): Promise<Buffer | undefined>;
+  forget(path: string): void;
+}
+
+interface Entry {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  data: Buffer;
+}
+
+/**
+ * Status polls and listings read the same sidecars and manifests over and over; a stat costs a
+ * fifth of a read (one trip to the thread pool instead of open, fstat, read and close). Files over
+ * `maxFileBytes` are read but not kept; past `maxEntries` the least recently used go.
+ */
+export function createFileCache(maxEntries = 4096, maxFileBytes = 64 * 1024): FileCache {
+  const entries = new Map<string, Entry>();
+  return {
+    async read(path) {
+      let stats;
+      try {
+        stats = await stat(path);
+      } catch (error) {
+        if (isAbsent(error)) return undefined;
+        throw error;
+      }
+      if (!stats.isFile()) return undefined;
+      const cached = entries.get(path);
+      entries.delete(path);
+      if (cached && cached.ino === stats.ino && cached.size === stats.size && cached.mtimeMs === stats.mtimeMs) {
+        entries.set(path, cached);
+        return cached.data;
+      }
+      let data;
+      try {
+        data = await readFile(path);
+      } catch (error) {
+        if (isAbsent(error)) return undefined;
+        throw error;
+      }
+      // Kept under the stats seen before the read: if the file changed in between, the next stat misses.
+      if (data.length <= maxFileBytes) {
+        entries.set(path, { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, data });
+        if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+      }
+      return data;
+    },
+    forget(path) {
+      entries.delete(path);
+    },
+  };
+}
+
+const isAbsent = (error: unknown) => ['ENOENT', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException)?.code ?? '');
