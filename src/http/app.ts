@@ -35,8 +35,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     const status = c.res.status;
     deps.metrics.requests.inc({ method: c.req.method, status: String(status) });
     const id = /^\/v1\/(?:images|uploads)\/([^/]+)/.exec(c.req.path)?.[1] ?? c.res.headers.get('location')?.split('/').pop();
+    // Reads that went well are status polls and downloads, many a second per client: debug, so the
+    // info log keeps what changes something and what fails (and a log line costs a fifth of a poll).
+    const quiet = (c.req.method === 'GET' || c.req.method === 'HEAD') && status < 400;
     // The path only: query strings carry signatures, which never go to the log.
-    deps.logger.info(
+    deps.logger[quiet ? 'debug' : 'info'](
       { method: c.req.method, path: c.req.path, status, durationMs: Math.round(performance.now() - started), ...(id ? { id } : {}) },
       'request',
     );

@@ -27,7 +27,7 @@ beforeAll(async () => {
     },
   });
   // The page as `npm run build` made it (the test run's global setup builds it).
-  server = await startLocalServer(config, { logger: pino({ level: 'info' }, sink), webRoot: join(import.meta.dirname, '../../dist/web') });
+  server = await startLocalServer(config, { logger: pino({ level: 'debug' }, sink), webRoot: join(import.meta.dirname, '../../dist/web') });
 });
 afterAll(async () => {
   await server.close();
@@ -122,5 +122,21 @@ describe('logs', () => {
     const text = logLines.join('');
     expect(text).toContain(id);
     for (const secret of [ALICE, BOB, 'wrong-key-guess', signed.searchParams.get('sig')!]) expect(text).not.toContain(secret);
+  });
+
+  it('keeps successful reads (status polls, downloads) at debug, and changes and failures at info', async () => {
+    const id = await uploadAs(ALICE);
+    await settle(ALICE, id);
+    await (await as('wrong-key-guess', `/v1/images/${id}`)).arrayBuffer();
+    const requests = logLines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { level: number; msg: string; id?: string; method?: string; status?: number })
+      .filter((entry) => entry.msg === 'request' && entry.id === id);
+    const levelOf = (method: string, status: number) => requests.find((entry) => entry.method === method && entry.status === status)?.level;
+    expect(levelOf('POST', 202)).toBe(30);
+    expect(levelOf('GET', 200)).toBe(20);
+    expect(levelOf('GET', 401)).toBe(30);
   });
 });
