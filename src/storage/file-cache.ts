@@ -17,10 +17,17 @@ interface Entry {
 /**
  * Status polls and listings read the same sidecars and manifests over and over; a stat costs a
  * fifth of a read (one trip to the thread pool instead of open, fstat, read and close). Files over
- * `maxFileBytes` are read but not kept; past `maxEntries` the least recently used go.
+ * `maxFileBytes` are read but not kept; past `maxBytes` in all the least recently used go.
  */
-export function createFileCache(maxEntries = 4096, maxFileBytes = 64 * 1024): FileCache {
+export function createFileCache(maxBytes = 16 * 1024 * 1024, maxFileBytes = 64 * 1024): FileCache {
   const entries = new Map<string, Entry>();
+  let bytes = 0;
+  const drop = (path: string) => {
+    const entry = entries.get(path);
+    if (!entry) return;
+    entries.delete(path);
+    bytes -= entry.data.length;
+  };
   return {
     async read(path) {
       let stats;
@@ -32,11 +39,13 @@ export function createFileCache(maxEntries = 4096, maxFileBytes = 64 * 1024): Fi
       }
       if (!stats.isFile()) return undefined;
       const cached = entries.get(path);
-      entries.delete(path);
       if (cached && cached.ino === stats.ino && cached.size === stats.size && cached.mtimeMs === stats.mtimeMs) {
+        // Map keeps insertion order: re-inserted, it is the most recently used.
+        entries.delete(path);
         entries.set(path, cached);
         return cached.data;
       }
+      drop(path);
       let data;
       try {
         data = await readFile(path);
@@ -46,14 +55,14 @@ export function createFileCache(maxEntries = 4096, maxFileBytes = 64 * 1024): Fi
       }
       // Kept under the stats seen before the read: if the file changed in between, the next stat misses.
       if (data.length <= maxFileBytes) {
+        drop(path);
         entries.set(path, { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, data });
-        if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+        bytes += data.length;
+        while (bytes > maxBytes) drop(entries.keys().next().value!);
       }
       return data;
     },
-    forget(path) {
-      entries.delete(path);
-    },
+    forget: drop,
   };
 }
 

@@ -31,7 +31,8 @@ describe('createFileCache', () => {
 
   it('keeps only small files, and only the most recently used', async () => {
     const dir = await tempDirs();
-    const cache = createFileCache(2, 10);
+    // Room for two files of five bytes; nothing over ten bytes is kept.
+    const cache = createFileCache(10, 10);
     const big = join(dir, 'big');
     await writeFile(big, 'x'.repeat(11));
     expect(await cache.read(big)).not.toBe(await cache.read(big));
