@@ -1,7 +1,7 @@
 /** The workloads that run the same 12 MP photos, and so belong on one chart. */
-export const COMPARED = ['naive', 'processor', 'http', 'magick', 'jimp'];
+export const COMPARED = ['naive', 'processor', 'http', 'naiveClean', 'httpClean', 'magick', 'jimp'];
 
-const BASELINES = new Set(['naive', 'magick', 'jimp']);
+const BASELINES = new Set(['naive', 'naiveClean', 'magick', 'jimp']);
 
 /** Horizontal bars of images per second, ours in blue, the others in grey. */
 export function chart(bars: Array<{ id: string; label: string; imagesPerSecond: number }>, cores: number): string {
