@@ -77,7 +77,7 @@ const plan: Array<{ id: string; label: string; workload: string; args: unknown[]
   { id: 'coldstart', label: 'import of dist/lambda/processor.mjs', workload: 'coldStart', args: [] },
   { id: 'dedup', label: '(b) identical 12 MP re-upload (first, then again)', workload: 'dedup', args: [twelve[0]] },
 ];
-if (await hasImageMagick()) plan.push({ id: 'magick', label: `(d) ImageMagick convert, ${cores} in flight`, workload: 'imagemagick', args: [twelve.slice(0, 4), cores] });
+if (await hasImageMagick()) plan.push({ id: 'magick', label: `(d) ImageMagick convert, ${cores} in flight`, workload: 'imagemagick', args: [twelve, cores] });
 plan.push({ id: 'jimp', label: '(d) jimp, 1 in flight (no watermark)', workload: 'jimp', args: [twelve.slice(0, 2), 1] });
 
 // The throughput workloads run ROUNDS times, interleaved (a, b, c, a, b, c, ...) so that a slow

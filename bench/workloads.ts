@@ -153,13 +153,13 @@ export function startServer(dataDir: string, concurrency: number): Promise<{ url
   });
 }
 
-async function waitDone(url: string, id: string): Promise<Record<string, string>> {
+/** Polls an image until it is done; every 100 ms by default, brisker than the web page, which backs off from 400 ms. */
+async function waitDone(url: string, id: string, everyMs = 100): Promise<Record<string, string>> {
   for (;;) {
     const image = (await (await fetch(`${url}/v1/images/${id}`)).json()) as Record<string, string>;
     if (image.status === 'done') return image;
     if (image.status === 'failed') throw new Error(`${id} failed: ${JSON.stringify(image.error)}`);
-    // Ten polls a second per client: brisker than the web page, which backs off from 400 ms.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
 
@@ -193,7 +193,8 @@ export async function uploadToDone(files: string[]): Promise<Measured> {
       const response = await fetch(`${server.url}/v1/images`, { method: 'POST', body, headers: { 'content-type': 'image/jpeg' } });
       const uploaded = performance.now();
       const { id } = (await response.json()) as { id: string };
-      await waitDone(server.url, id);
+      // Polled every 5 ms: what is measured is the server's delay, not the client's polling interval.
+      await waitDone(server.url, id, 5);
       const total = performance.now() - uploaded;
       const manifest = JSON.parse(await readFile(join(dir, 'image-processor-output-bucket', id, 'manifest.json'), 'utf8')) as { startedAt: string; completedAt: string };
       const processing = Date.parse(manifest.completedAt) - Date.parse(manifest.startedAt);
