@@ -36,8 +36,8 @@ export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantS
   const base = await decode.raw().toBuffer({ resolveWithObject: true });
   const raw = { width: base.info.width, height: base.info.height, channels: base.info.channels };
 
-  const rendered: RenderedVariant[] = [];
-  for (const spec of specs) {
+  async function renderOne(spec: VariantSpec): Promise<RenderedVariant[]> {
+    const rendered: RenderedVariant[] = [];
     const formats = outputFormatsFor(spec, info, options);
     const target = resizedSize(info, spec);
     let variant = sharp(base.data, { raw });
@@ -67,6 +67,10 @@ export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantS
       const { data, info: out } = await encode(output, format, options.quality).toBuffer({ resolveWithObject: true });
       rendered.push({ name: spec.name, data, format, width: out.width, height: out.height, pages: 1 });
     }
+    return rendered;
   }
-  return rendered;
+
+  // Side by side: each variant reads the shared pixels and makes its own, so on an idle server the
+  // encodes of one image spread over the cores instead of queueing on one.
+  return (await Promise.all(specs.map(renderOne))).flat();
 }

@@ -81,6 +81,16 @@ export function watermarkFor(text: string, imageWidth: number, opacity: number):
   return mark;
 }
 
+/**
+ * Renders ahead of the first upload the marks that landscape images of each variant will carry:
+ * the first rendering in a process also starts fontconfig and Pango (about 40 ms), which would
+ * otherwise land on the first image.
+ */
+export async function prepareWatermarks(mark: { text: string; opacity: number; minWidth: number }, widths: number[]): Promise<void> {
+  if (!mark.text) return;
+  await Promise.all(widths.filter((width) => width >= mark.minWidth).map((width) => watermarkFor(mark.text, width, mark.opacity)));
+}
+
 /** Pango reads its text as markup: the user's text must show as typed, never as tags. */
 function escapeMarkup(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -8,6 +8,7 @@ import { createApp } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
+import { prepareWatermarks } from '../imaging/watermark.js';
 import { idFromOriginalKey } from '../processing/keys.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { createProcessor } from '../processing/processor.js';
@@ -109,6 +110,10 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+
+  void prepareWatermarks(config.watermark, config.variants.map((variant) => variant.width)).catch((error: unknown) => {
+    logger.warn({ err: error }, 'could not render the watermark ahead');
+  });
 
   const recovered = findUnfinished(input, output).then(
     (ids) => {

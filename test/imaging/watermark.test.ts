@@ -7,7 +7,7 @@ import sharp, { type OutputInfo } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { probeImage } from '../../src/imaging/probe.js';
 import { renderVariant, type RenderOptions } from '../../src/imaging/render.js';
-import { renderWatermark, watermarkFor } from '../../src/imaging/watermark.js';
+import { prepareWatermarks, renderWatermark, watermarkFor } from '../../src/imaging/watermark.js';
 import { animatedGif, solid } from '../helpers/images.js';
 
 const run = promisify(execFile);
@@ -135,5 +135,20 @@ describe('watermarkFor', () => {
     expect(cached.data.equals(fresh.data)).toBe(true);
     for (let width = 700; width < 740; width++) void watermarkFor('© cache test', width, 0.5);
     expect(watermarkFor('© cache test', 640, 0.5)).not.toBe(first);
+  });
+});
+
+describe('prepareWatermarks', () => {
+  /** Whether a promise has settled already: its callback is queued before one made after it. */
+  const settled = (promise: Promise<unknown>) => Promise.race([promise.then(() => true), Promise.resolve().then(() => false)]);
+
+  it('renders the marks of the variants wide enough to carry one, before any image needs them', async () => {
+    const mark = { text: '© prepared', opacity: 0.5, minWidth: 300 };
+    await prepareWatermarks(mark, [150, 800, 1600]);
+    expect(await settled(watermarkFor(mark.text, 800, mark.opacity))).toBe(true);
+    expect(await settled(watermarkFor(mark.text, 1600, mark.opacity))).toBe(true);
+    expect(await settled(watermarkFor(mark.text, 150, mark.opacity))).toBe(false);
+    // No text, no mark: nothing to prepare (Pango would refuse an empty text).
+    await expect(prepareWatermarks({ ...mark, text: '' }, [800])).resolves.toBeUndefined();
   });
 });
