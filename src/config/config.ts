@@ -64,7 +64,7 @@ const Env = z.object({
   MAX_ANIMATION_FRAMES: int(1, 10_000).default(100),
   PROCESS_TIMEOUT_MS: int(100, 3_600_000).default(60_000),
   CORS_ORIGINS: list.default([]),
-  MAX_CONCURRENT_UPLOADS: int(1, 10_000).default(16),
+  MAX_CONCURRENT_UPLOADS: int(1, 10_000).default(64),
   MAX_QUEUE_DEPTH: int(1, 1_000_000).default(1000),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
   UPLOAD_IDLE_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
