@@ -48,7 +48,7 @@ interface Row {
   p50Ms: number;
   p95Ms: number;
   peakRssMb: number;
-  /** Images per second of every run of this workload, fastest last. */
+  /** Images per second of every run of this workload, fastest first. */
   runsImagesPerSecond: number[];
 }
 
