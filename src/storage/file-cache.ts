@@ -30,14 +30,8 @@ export function createFileCache(maxBytes = 16 * 1024 * 1024, maxFileBytes = 64 *
   };
   return {
     async read(path) {
-      let stats;
-      try {
-        stats = await stat(path);
-      } catch (error) {
-        if (isAbsent(error)) return undefined;
-        throw error;
-      }
-      if (!stats.isFile()) return undefined;
+      const stats = await orAbsent(stat(path));
+      if (!stats?.isFile()) return undefined;
       const cached = entries.get(path);
       if (cached && cached.ino === stats.ino && cached.size === stats.size && cached.mtimeMs === stats.mtimeMs) {
         // Map keeps insertion order: re-inserted, it is the most recently used.
@@ -46,13 +40,8 @@ export function createFileCache(maxBytes = 16 * 1024 * 1024, maxFileBytes = 64 *
         return cached.data;
       }
       drop(path);
-      let data;
-      try {
-        data = await readFile(path);
-      } catch (error) {
-        if (isAbsent(error)) return undefined;
-        throw error;
-      }
+      const data = await orAbsent(readFile(path));
+      if (!data) return undefined;
       // Kept under the stats seen before the read: if the file changed in between, the next stat misses.
       if (data.length <= maxFileBytes) {
         drop(path);
@@ -64,6 +53,16 @@ export function createFileCache(maxBytes = 16 * 1024 * 1024, maxFileBytes = 64 *
     },
     forget: drop,
   };
+}
+
+/** The result, or undefined when the file (or a folder on its path) is not there. */
+async function orAbsent<T>(work: Promise<T>): Promise<T | undefined> {
+  try {
+    return await work;
+  } catch (error) {
+    if (isAbsent(error)) return undefined;
+    throw error;
+  }
 }
 
 const isAbsent = (error: unknown) => ['ENOENT', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException)?.code ?? '');

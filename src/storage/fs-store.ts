@@ -100,13 +100,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
         if (Buffer.isBuffer(body)) {
           // A rendered variant or a manifest: one write and one fsync on the same handle.
           md5.update(body);
-          const handle = await open(temporary, 'wx');
-          try {
-            await handle.writeFile(body);
-            await handle.sync();
-          } finally {
-            await handle.close();
-          }
+          await writeSynced(temporary, body);
         } else {
           const measure = new Transform({
             transform(chunk: Buffer, _encoding, done) {
@@ -218,16 +212,21 @@ async function statFile(path: string) {
   }
 }
 
+/** Creates `path` (never overwriting) with `data`, fsync'd before the handle closes. */
+async function writeSynced(path: string, data: Buffer | string): Promise<void> {
+  const handle = await open(path, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 async function writeFileAtomic(path: string, text: string, tmp: string): Promise<void> {
   const temporary = join(tmp, randomUUID());
   try {
-    const handle = await open(temporary, 'wx');
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeSynced(temporary, text);
     await mkdir(dirname(path), { recursive: true });
     await rename(temporary, path);
     await fsyncPath(dirname(path));
