@@ -34,7 +34,10 @@ export interface ObjectStore {
   /** Stores a local file as `key`, moving it when the store can (the fs store on the same disk); the file is gone after. */
   putFile?(key: string, path: string, options?: PutOptions): Promise<ObjectInfo>;
   get(key: string): Promise<StoredObject | undefined>;
-  /** The whole object in one buffer, where the store can do that better than through a stream (a local file). */
+  /**
+   * The whole object in one buffer, where the store can do that better than through a stream (a
+   * local file). The buffer may be shared with other readers: read it, never write to it.
+   */
   read?(key: string): Promise<Buffer | undefined>;
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix`, in key order. */
@@ -54,7 +57,10 @@ export async function readAll(body: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Reads a whole object; a read cut off half-way is tried again, since a read changes nothing. */
+/**
+ * Reads a whole object; a read cut off half-way is tried again, since a read changes nothing. The
+ * buffer may be shared (see `read`): callers only read it.
+ */
 export function getBuffer(store: ObjectStore, key: string): Promise<Buffer | undefined> {
   return withRetry(async () => {
     if (store.read) return store.read(key);
