@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import sharp from 'sharp';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { startLocalServer } from './local-server.js';
 
@@ -29,6 +31,10 @@ async function main() {
     { url: server.url, dataDir: config.dataDir, concurrency: config.concurrency, auth: config.apiKeys.length > 0 ? 'api-key' : 'off' },
     config.apiKeys.length > 0 ? `listening on ${server.url}` : `listening on ${server.url}; auth is off (set API_KEYS to turn it on)`,
   );
+  // sharp gives libvips one thread per image on glibc unless MALLOC_ARENA_MAX is set (npm start sets it).
+  if (sharp.concurrency() === 1 && availableParallelism() > 1) {
+    logger.warn({ cores: availableParallelism() }, 'sharp uses one thread per image: start with MALLOC_ARENA_MAX=2 (as npm start does) to use every core');
+  }
   const stop = async () => {
     logger.info('stopping');
     await server.close();
