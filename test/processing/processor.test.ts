@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { originalKey } from '../../src/processing/keys.js';
 import { readManifest } from '../../src/processing/manifest.js';
 import { toObjectMetadata } from '../../src/processing/original-metadata.js';
+import { createGate, type Gate } from '../../src/processing/gate.js';
 import { createProcessor, removeOutputs } from '../../src/processing/processor.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { getBuffer } from '../../src/storage/object-store.js';
@@ -24,6 +25,30 @@ async function setup(env: Record<string, string> = {}) {
 }
 
 describe('processor', () => {
+  it('renders no more images at once than its render gate lets through, and finishes them all', async () => {
+    const { input, output, config } = await setup();
+    const gate = createGate(1);
+    let rendering = 0;
+    let most = 0;
+    const counting: Gate = {
+      run: (work) =>
+        gate.run(async () => {
+          most = Math.max(most, ++rendering);
+          try {
+            return await work();
+          } finally {
+            rendering--;
+          }
+        }),
+    };
+    const processor = createProcessor({ input, output, config, renderGate: counting });
+    const ids = ['g1', 'g2', 'g3'];
+    for (const [i, id] of ids.entries()) await input.put(originalKey(id), await solid(900 + i, 600, '#336699'));
+    const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['done', 'done', 'done']);
+    expect(most).toBe(1);
+  });
+
   it('renders every variant, then writes a done manifest describing them', async () => {
     const { input, output, processor } = await setup();
     await input.put(originalKey('img1'), await noisy(2400, 1800), { metadata: toObjectMetadata({ filename: 'cat.jpg' }) });
