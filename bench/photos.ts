@@ -15,7 +15,7 @@ function random(seed: number) {
 /**
  * A photo-like JPEG of `width` x `height`, the same bytes for the same arguments: a graded sky, a
  * few hundred soft shapes, grain. Nothing is downloaded; the larger photos are the same scene drawn
- * bigger. `grain` is the noise's standard deviation: the default makes a high-ISO shot (5 MB per
+ * bigger. `grain` is the noise's standard deviation: the default makes a high-ISO shot (3.5 MB per
  * 12 MP, where decoding dominates), a small one a clean daylight shot.
  */
 export async function makePhoto(width: number, height: number, seed = 1, { grain = 60, progressive = false } = {}): Promise<Buffer> {
