@@ -4,7 +4,7 @@ import { blendInto } from './blend.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
 import type { ImageInfo } from './probe.js';
 import { encode, isAnimated, outputFormatsFor, place, renderVariant, resizedSize, resizeFit, type RenderedVariant, type RenderOptions } from './render.js';
-import { watermarkFor } from './watermark.js';
+import { carriesMark, watermarkFor } from './watermark.js';
 
 /** How far one variant needs the original scaled down (1 = full size) before its own resize and crop. */
 function scaleNeeded(info: ImageInfo, spec: VariantSpec): number {
@@ -48,10 +48,11 @@ export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantS
     if (timeout) variant = variant.timeout(timeout);
 
     const mark = options.watermark;
-    if ((mark && mark.text && target.width >= mark.minWidth) || formats.length > 1) {
+    const marked = carriesMark(mark, target.width);
+    if (marked || formats.length > 1) {
       // Resized once to raw pixels, marked over its own rectangle, then encoded in each format.
       const pixels = await variant.raw().toBuffer({ resolveWithObject: true });
-      if (mark && mark.text && target.width >= mark.minWidth) {
+      if (marked) {
         const stamp = await watermarkFor(mark.text, pixels.info.width, mark.opacity);
         // A mark that cannot fit (a thin strip of an image) is left out rather than cropped.
         if (stamp.width <= pixels.info.width && stamp.height <= pixels.info.height) {

@@ -3,7 +3,7 @@ import { isCrop, type Fit, type OutputFormat, type VariantSpec } from '../config
 import type { WatermarkPosition } from '../config/config.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
 import type { ImageInfo } from './probe.js';
-import { watermarkFor, type Watermark } from './watermark.js';
+import { carriesMark, watermarkFor, type Watermark } from './watermark.js';
 
 export interface RenderOptions {
   /** OUTPUT_FORMAT; a variant's own format wins over it. */
@@ -77,7 +77,7 @@ export async function renderVariant(
 
   const size = resizedSize(info, spec);
   const mark = options.watermark;
-  const stamp = mark && mark.text && size.width >= mark.minWidth ? await watermarkFor(mark.text, size.width, mark.opacity) : undefined;
+  const stamp = carriesMark(mark, size.width) ? await watermarkFor(mark.text, size.width, mark.opacity) : undefined;
   // A mark that cannot fit (a thin strip of an image) is left out rather than cropped.
   const fits = stamp && stamp.width <= size.width && stamp.height <= size.height;
   let timing: Animation | undefined;

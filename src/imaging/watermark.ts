@@ -1,6 +1,13 @@
 import sharp from 'sharp';
 import { watermarkFontFile, WATERMARK_FONT_NAME } from './font.js';
 
+/** What the configuration says of the mark (WATERMARK_*). */
+export interface WatermarkSettings {
+  text: string;
+  opacity: number;
+  minWidth: number;
+}
+
 export interface Watermark {
   /** Raw RGBA pixels of the mark, padded by its margin so gravity placement keeps it off the edge. */
   data: Buffer;
@@ -67,7 +74,7 @@ const marks = new Map<string, Promise<Watermark>>();
  * The few most recent widths are kept (portrait and landscape photos give a handful per variant).
  */
 export function watermarkFor(text: string, imageWidth: number, opacity: number): Promise<Watermark> {
-  const key = JSON.stringify([text, imageWidth, opacity, watermarkFontFile()]);
+  const key = JSON.stringify([text, imageWidth, opacity]);
   let mark = marks.get(key);
   if (mark) {
     // Map keeps insertion order: re-inserting makes this the newest, so the oldest goes first.
@@ -86,9 +93,13 @@ export function watermarkFor(text: string, imageWidth: number, opacity: number):
  * the first rendering in a process also starts fontconfig and Pango (about 40 ms), which would
  * otherwise land on the first image.
  */
-export async function prepareWatermarks(mark: { text: string; opacity: number; minWidth: number }, widths: number[]): Promise<void> {
-  if (!mark.text) return;
-  await Promise.all(widths.filter((width) => width >= mark.minWidth).map((width) => watermarkFor(mark.text, width, mark.opacity)));
+export async function prepareWatermarks(mark: WatermarkSettings, widths: number[]): Promise<void> {
+  await Promise.all(widths.filter((width) => carriesMark(mark, width)).map((width) => watermarkFor(mark.text, width, mark.opacity)));
+}
+
+/** Whether a variant `width` pixels wide gets the mark: there is a text, and room for it. */
+export function carriesMark(mark: WatermarkSettings | undefined, width: number): mark is WatermarkSettings {
+  return !!mark && mark.text !== '' && width >= mark.minWidth;
 }
 
 /** Pango reads its text as markup: the user's text must show as typed, never as tags. */

@@ -1,8 +1,12 @@
-/** A counting semaphore: at most `slots` callers run `work` at once, the rest wait in arrival order. */
+/** Runs work under some bound on how much runs at once. */
 export interface Gate {
   run<T>(work: () => Promise<T>): Promise<T>;
 }
 
+/** A gate that lets everyone through at once. */
+export const UNBOUNDED: Gate = { run: (work) => work() };
+
+/** A counting semaphore: at most `slots` callers run `work` at once, the rest wait in arrival order. */
 export function createGate(slots: number): Gate {
   let free = slots;
   const waiting: Array<() => void> = [];

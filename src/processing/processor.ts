@@ -8,7 +8,7 @@ import type { RenderedVariant } from '../imaging/render.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
 import { findTwin, fingerprint, rememberTwin } from './dedup.js';
-import type { Gate } from './gate.js';
+import { UNBOUNDED, type Gate } from './gate.js';
 import { isFinal, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { fromObjectMetadata } from './original-metadata.js';
 
@@ -25,7 +25,7 @@ export interface ProcessorDeps {
   /**
    * Bounds the CPU-bound part (decode, resize, encode) across every image in flight, so a runner can
    * keep more images going than there are cores: their reads, writes and fsyncs then overlap
-   * another image's rendering instead of leaving a core idle. Without it, renders are not bounded.
+   * another image's rendering instead of leaving a core idle. By default renders are not bounded.
    */
   renderGate?: Gate;
 }
@@ -47,7 +47,7 @@ export interface Processor {
  * the manifest. Imaging failures end as a failed manifest with a stable code; storage errors are
  * thrown, so the caller (a queue, or Lambda) can retry.
  */
-export function createProcessor({ input, output, config, now = () => new Date(), renderGate }: ProcessorDeps): Processor {
+export function createProcessor({ input, output, config, now = () => new Date(), renderGate = UNBOUNDED }: ProcessorDeps): Processor {
   async function process(id: string): Promise<ProcessOutcome> {
     const started = now();
     const original = await input.head(originalKey(id));
@@ -97,7 +97,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     let rendered: RenderedVariant[];
     try {
       const work = () => withDeadline(render(source, base.watermark), config.processTimeoutMs);
-      ({ info, rendered } = await (renderGate ? renderGate.run(work) : work()));
+      ({ info, rendered } = await renderGate.run(work));
     } catch (error) {
       const failure = asImagingFailure(error);
       const manifest: Manifest = { ...base, status: 'failed', error: failure, completedAt: now().toISOString() };

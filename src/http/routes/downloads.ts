@@ -90,13 +90,15 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
     const variant = chooseFormat(entries, c.req.header('accept'), format);
     if (!manifest || !variant) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}"${format ? ` in ${format}` : ''} (yet).`);
     // The same URL answers with different bytes for different Accept headers: caches must know.
-    if (entries.length > 1 && !format) c.header('vary', 'Accept');
+    const variesByAccept = entries.length > 1 && !format;
+    if (variesByAccept) c.header('vary', 'Accept');
     const headers = variantHeaders(manifest, variant);
     if (delivery.kind === 's3') return c.redirect(await delivery.output.presignGet(variant.key, ttl, headers), 302);
     const object = await output.get(variant.key);
     if (!object) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}" (yet).`);
     const response = send(c, object, headers.contentType, headers.contentDisposition);
-    if (entries.length > 1 && !format) response.headers.set('vary', 'Accept');
+    // A Response of our own does not carry the context's headers.
+    if (variesByAccept) response.headers.set('vary', 'Accept');
     return response;
   });
 
