@@ -154,6 +154,13 @@ export function startServer(dataDir: string, concurrency: number): Promise<{ url
   });
 }
 
+/** POST /v1/images as a client would; `uploaded` is when the server had acknowledged the whole upload. */
+async function upload(url: string, body: Buffer): Promise<{ id: string; uploaded: number }> {
+  const response = await fetch(`${url}/v1/images`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg' } });
+  const uploaded = performance.now();
+  return { id: ((await response.json()) as { id: string }).id, uploaded };
+}
+
 /** Polls an image until it is done; every 100 ms by default, brisker than the web page, which backs off from 400 ms. */
 async function waitDone(url: string, id: string, everyMs = 100): Promise<Record<string, string>> {
   for (;;) {
@@ -171,8 +178,7 @@ export async function http(files: string[], concurrency: number, clients: number
   try {
     const bodies = await Promise.all(files.map((file) => readFile(file)));
     const result = await timed(bodies, clients, async (body) => {
-      const response = await fetch(`${server.url}/v1/images`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg' } });
-      const { id } = (await response.json()) as { id: string };
+      const { id } = await upload(server.url, body);
       await waitDone(server.url, id);
     });
     return { ...result, peakRssBytes: await peakRss(server.pid) };
@@ -190,10 +196,7 @@ export async function uploadToDone(files: string[]): Promise<Measured> {
     const ratios: number[] = [];
     const latenciesMs: number[] = [];
     for (const file of files) {
-      const body = new Uint8Array(await readFile(file));
-      const response = await fetch(`${server.url}/v1/images`, { method: 'POST', body, headers: { 'content-type': 'image/jpeg' } });
-      const uploaded = performance.now();
-      const { id } = (await response.json()) as { id: string };
+      const { id, uploaded } = await upload(server.url, await readFile(file));
       // Polled every 5 ms: what is measured is the server's delay, not the client's polling interval.
       await waitDone(server.url, id, 5);
       const total = performance.now() - uploaded;

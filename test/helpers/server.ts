@@ -7,6 +7,8 @@ export interface TestServer extends LocalServer {
   dataDir: string;
   /** fetch against the server, with the API key when one is set. */
   api(path: string, init?: RequestInit): Promise<Response>;
+  /** Uploads raw image bytes as POST /v1/images does; resolves with the new image's id. */
+  upload(bytes: Buffer): Promise<string>;
   /** Polls an image until it is done or failed. */
   settled(id: string): Promise<Record<string, any>>;
 }
@@ -22,6 +24,12 @@ export async function startTestServer(dataDir: string, env: Record<string, strin
     if (apiKey && !headers.has('x-api-key')) headers.set('x-api-key', apiKey);
     return fetch(server.url + path, { ...init, headers });
   };
+  async function upload(bytes: Buffer) {
+    const response = await api('/v1/images', { method: 'POST', body: new Uint8Array(bytes), headers: { 'content-type': 'image/jpeg' } });
+    const body = (await response.json()) as { id: string };
+    if (response.status !== 202) throw new Error(`POST /v1/images answered ${response.status}: ${JSON.stringify(body)}`);
+    return body.id;
+  }
   async function settled(id: string) {
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -33,5 +41,5 @@ export async function startTestServer(dataDir: string, env: Record<string, strin
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
-  return { ...server, dataDir, api, settled };
+  return { ...server, dataDir, api, upload, settled };
 }

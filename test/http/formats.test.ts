@@ -14,8 +14,7 @@ let image: Record<string, any>;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'imgproc-formats-'));
   server = await startTestServer(dataDir, { OUTPUT_FORMATS: 'avif,webp,jpeg', VARIANTS: 'thumbnail:150x150:cover,medium:800x800:inside,icon:32x32:cover:png' });
-  const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await noisy(640, 480)), headers: { 'content-type': 'image/jpeg' } });
-  image = await server.settled(((await response.json()) as { id: string }).id);
+  image = await server.settled(await server.upload(await noisy(640, 480)));
 });
 afterAll(async () => {
   await server.close();

@@ -149,8 +149,7 @@ describe('retries and replays', () => {
     const dataDir = await tempDirs();
     const server = await startTestServer(dataDir);
     try {
-      const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(500, 400, '#224488')), headers: { 'content-type': 'image/jpeg' } });
-      const { id } = (await response.json()) as { id: string };
+      const id = await server.upload(await solid(500, 400, '#224488'));
       const first = await server.settled(id);
       await new Promise((resolve) => setTimeout(resolve, 20));
       const again = await server.api(`/v1/images/${id}/reprocess`, { method: 'POST' });

@@ -60,8 +60,7 @@ describe('restart and events', () => {
     const dataDir = await tempDirs();
     const server = await startTestServer(dataDir);
     try {
-      const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(800, 600, '#0a0b0c')), headers: { 'content-type': 'image/jpeg' } });
-      const { id } = (await response.json()) as { id: string };
+      const id = await server.upload(await solid(800, 600, '#0a0b0c'));
       // The same event twice more, at once, as S3 may deliver it.
       server.queue.enqueue(id);
       server.queue.enqueue(id);
@@ -81,8 +80,7 @@ describe('restart and events', () => {
   it('does not process a finished image again after a restart', async () => {
     const dataDir = await tempDirs();
     let server = await startTestServer(dataDir);
-    const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(300, 300, '#777777')), headers: { 'content-type': 'image/jpeg' } });
-    const { id } = (await response.json()) as { id: string };
+    const id = await server.upload(await solid(300, 300, '#777777'));
     const first = await server.settled(id);
     await server.close();
     server = await startTestServer(dataDir);

@@ -37,8 +37,7 @@ describe('completion webhook', () => {
     const hook = await receiver([500, 200]);
     const server = await startTestServer(await tempDirs(), { WEBHOOK_URL: hook.url, WEBHOOK_SECRET: SECRET });
     try {
-      const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(400, 300, '#336699')), headers: { 'content-type': 'image/jpeg' } });
-      const { id } = (await response.json()) as { id: string };
+      const id = await server.upload(await solid(400, 300, '#336699'));
       await until(() => hook.deliveries.length >= 2);
       expect(hook.deliveries.map((d) => d.status)).toEqual([500, 200]);
       const delivered = hook.deliveries[1]!;
@@ -57,8 +56,7 @@ describe('completion webhook', () => {
     servers.pop()!.close();
     const server = await startTestServer(await tempDirs(), { WEBHOOK_URL: hook.url });
     try {
-      const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array((await solid(400, 300, '#000000')).subarray(0, 400)), headers: { 'content-type': 'image/jpeg' } });
-      const { id } = (await response.json()) as { id: string };
+      const id = await server.upload((await solid(400, 300, '#000000')).subarray(0, 400));
       // Done (here: failed) at once, while the deliveries are still being retried.
       expect((await server.settled(id)).status).toBe('failed');
     } finally {
