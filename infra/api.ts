@@ -1,4 +1,4 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   EndpointType,
@@ -14,6 +14,9 @@ import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { IDEMPOTENCY_PREFIX } from '../src/http/idempotency.js';
+import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
+import { allowListing, allowObjects } from './bucket-access.js';
 import { lambdaBasics, logRetention } from './lambda-code.js';
 import type { Settings } from './settings.js';
 
@@ -40,8 +43,11 @@ export class Api extends Construct {
     const { settings, input, output } = props;
     const retention = logRetention(settings.logRetentionDays);
 
+    const basics = lambdaBasics(settings, { input, output }, 'api');
     this.function = new LambdaFunction(this, 'Function', {
-      ...lambdaBasics(settings, { input, output }, 'api'),
+      ...basics,
+      // The input bucket has transfer acceleration on: presigned uploads go through its endpoint.
+      environment: { ...basics.environment, S3_ACCELERATE: 'true' },
       description: 'The image API and web page.',
       handler: 'api.handler',
       memorySize: 1024,
@@ -49,12 +55,16 @@ export class Api extends Construct {
       timeout: Duration.seconds(29),
       logGroup: new LogGroup(this, 'Logs', { retention }),
     });
-    // Uploads (and presigned PUTs) and deletes of originals; reading and deleting outputs.
-    input.grantReadWrite(this.function);
-    output.grantRead(this.function);
-    output.grantDelete(this.function);
+    // Uploads (and presigned PUTs), reprocess copies and deletes of originals, its idempotency
+    // records; reading (and presigning reads of) outputs and deleting them. It never writes outputs.
+    allowListing(this.function, input);
+    allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
+    allowObjects(this.function, input, `${IDEMPOTENCY_PREFIX}*`, ['s3:GetObject', 's3:PutObject']);
+    allowListing(this.function, output);
+    allowObjects(this.function, output, '*', ['s3:GetObject', 's3:DeleteObject']);
 
     this.restApi = new RestApi(this, 'RestApi', {
+      restApiName: `${Stack.of(this).stackName}-api`,
       description: 'Serverless Image Processor API v1',
       endpointTypes: [EndpointType.REGIONAL],
       // Images go through as bytes; the Lambda integration decodes and encodes base64.
@@ -75,7 +85,8 @@ export class Api extends Construct {
     this.restApi.root.addMethod('GET', integration, open);
     this.restApi.root.addResource('healthz').addMethod('GET', integration, open);
     this.restApi.root.addResource('assets').addResource('{file}').addMethod('GET', integration, open);
-    this.restApi.root.addProxy({ defaultIntegration: integration, anyMethod: true, defaultMethodOptions: { apiKeyRequired: true } });
+    // A plain {proxy+} resource: addProxy() would also put a MOCK ANY on / that answers 500.
+    this.restApi.root.addResource('{proxy+}').addMethod('ANY', integration, { apiKeyRequired: true });
 
     this.restApi.addGatewayResponse('InvalidApiKey', {
       type: ResponseType.INVALID_API_KEY,

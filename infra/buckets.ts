@@ -1,7 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, StorageClass, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { IDEMPOTENCY_PREFIX, IDEMPOTENCY_WINDOW_MS } from '../src/http/idempotency.js';
+import { DEDUP_PREFIX } from '../src/processing/dedup.js';
 import type { Settings } from './settings.js';
+
+/** How long a dedup record is kept: an identical re-upload comes soon or rarely at all. */
+export const DEDUP_RECORD_DAYS = 30;
 
 /**
  * The input and output buckets: private, TLS only, encrypted, with request metrics, server access
@@ -30,6 +35,12 @@ export class Buckets extends Construct {
     const retention: LifecycleRule[] = settings.retentionDays > 0 ? [{ id: 'Retention', expiration: Duration.days(settings.retentionDays) }] : [];
     const abortUploads: LifecycleRule = { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) };
 
+    // The API's idempotency records answer retries for 24 hours; the processor's dedup records are a cache.
+    const records: LifecycleRule[] = [
+      { id: 'IdempotencyRecords', prefix: IDEMPOTENCY_PREFIX, expiration: Duration.days(Math.ceil(IDEMPOTENCY_WINDOW_MS / 86_400_000) + 1) },
+      { id: 'DedupRecords', prefix: DEDUP_PREFIX, expiration: Duration.days(DEDUP_RECORD_DAYS) },
+    ];
+
     this.input = new Bucket(this, 'Input', {
       ...secure,
       // The page PUTs originals straight here through presigned URLs.
@@ -43,7 +54,7 @@ export class Buckets extends Construct {
         },
       ],
       transferAcceleration: true,
-      lifecycleRules: [abortUploads, ...retention],
+      lifecycleRules: [abortUploads, ...records, ...retention],
       metrics: [{ id: 'EntireBucket' }],
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'input/',

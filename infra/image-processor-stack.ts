@@ -2,6 +2,7 @@ import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Api } from './api.js';
 import { Buckets } from './buckets.js';
+import { Failures } from './failures.js';
 import { Monitoring } from './monitoring.js';
 import { acknowledgeFindings } from './nag-acknowledgements.js';
 import { PROCESSOR_TIMEOUT, Processor } from './processor.js';
@@ -13,18 +14,22 @@ export class ImageProcessorStack extends Stack {
     super(scope, id, props);
     const buckets = new Buckets(this, 'Buckets', settings);
     const processor = new Processor(this, 'Processor', { settings, input: buckets.input, output: buckets.output });
+    const failures = new Failures(this, 'Failures', { settings, input: buckets.input, output: buckets.output, queue: processor.failureQueue });
     const api = new Api(this, 'Api', { settings, input: buckets.input, output: buckets.output });
     const monitoring = new Monitoring(this, 'Monitoring', {
       processor: processor.function,
       processorLogs: processor.logGroup,
       processorTimeout: PROCESSOR_TIMEOUT,
       deadLetterQueue: processor.deadLetterQueue,
+      failureDeadLetterQueue: processor.failureDeadLetterQueue,
       api: api.restApi,
       apiFunction: api.function,
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+      overuseImagesPerHour: settings.overuseImagesPerHour,
+      overuseApiRequestsPerHour: settings.overuseApiRequestsPerHour,
     });
 
-    acknowledgeFindings(this, buckets, [processor.function, api.function], api.restApi);
+    acknowledgeFindings(this, [processor.function, failures.function, api.function], api.restApi);
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'SPEC section 5 fixes Node.js 22 for both functions; the code must also run on the Node 20 of the build machines.',

@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Architecture, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
 import type { Settings } from './settings.js';
 
+/** Where this stack's metrics go, apart from any other stack's in the same account and region. */
+export const metricsNamespace = (scope: Construct) => `ImageProcessor/${Stack.of(scope).stackName}`;
+
 /**
- * What both functions share: the runtime, the architecture, one asset, the two buckets, and the
+ * What every function shares: the runtime, the architecture, one asset, the two buckets, and the
  * environment that finds the font. `service` names the function in Powertools' logs and metrics.
  */
 export function lambdaBasics(settings: Settings, buckets: { input: Bucket; output: Bucket }, service: string) {
@@ -23,13 +29,18 @@ export function lambdaBasics(settings: Settings, buckets: { input: Bucket; outpu
       FONTCONFIG_PATH: '/var/task/fonts',
       // glibc's per-thread arenas fragment libvips' memory; two keep a 512 MB function well inside its limit.
       MALLOC_ARENA_MAX: '2',
-      POWERTOOLS_METRICS_NAMESPACE: 'ImageProcessor',
+      POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(buckets.input),
       POWERTOOLS_SERVICE_NAME: service,
       INPUT_BUCKET: buckets.input.bucketName,
       OUTPUT_BUCKET: buckets.output.bucketName,
       ...settings.processing,
     },
   };
+}
+
+/** An SQS queue as every one of ours is: encrypted, TLS only, messages kept 14 days. */
+export function secureQueue(scope: Construct, id: string, props: QueueProps = {}): Queue {
+  return new Queue(scope, id, { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14), ...props });
 }
 
 export const logRetention = (days: number): RetentionDays => {

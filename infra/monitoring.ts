@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import {
   Alarm,
@@ -11,33 +11,35 @@ import {
   type IMetric,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { metricsNamespace } from './lambda-code.js';
 
-export const NAMESPACE = 'ImageProcessor';
 const PERIOD = Duration.minutes(5);
-
-/** What the processor reports through Powertools Metrics (EMF), by the `service` dimension it adds. */
-const appMetric = (metricName: string, statistic = 'Sum', label?: string) =>
-  new Metric({ namespace: NAMESPACE, metricName, dimensionsMap: { service: 'processor' }, statistic, period: PERIOD, ...(label ? { label } : {}) });
+const HOUR = Duration.hours(1);
 
 export interface MonitoringProps {
   processor: LambdaFunction;
   processorLogs: LogGroup;
   processorTimeout: Duration;
   deadLetterQueue: Queue;
+  failureDeadLetterQueue: Queue;
   api: RestApi;
   apiFunction: LambdaFunction;
   alarmEmail?: string;
+  overuseImagesPerHour: number;
+  overuseApiRequestsPerHour: number;
 }
 
 /**
  * Alarms to one SNS topic (errors, throttles, duration near the timeout, timeouts and out-of-memory
- * from the logs, dead letters, API 5xx) and a dashboard of what the service does.
+ * from the logs, dead letters, API 5xx, overuse) and a dashboard of what the service does. Names
+ * and metrics carry the stack's name, so two stacks in one account keep apart.
  */
 export class Monitoring extends Construct {
   readonly topic: Topic;
@@ -47,27 +49,48 @@ export class Monitoring extends Construct {
     super(scope, id);
     this.topic = new Topic(this, 'Alarms', { displayName: 'Image processor alarms', enforceSSL: true });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const stack = Stack.of(this);
+    const namespace = metricsNamespace(this);
+    // enforceSSL's policy replaces SNS's default one, which let CloudWatch publish: say so again,
+    // for this account's alarms of this stack only.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisStacksAlarms',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${stack.stackName}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        },
+      }),
+    );
+    /** What the processor reports through Powertools Metrics (EMF), by the `service` dimension it adds. */
+    const appMetric = (metricName: string, statistic = 'Sum', label?: string) =>
+      new Metric({ namespace, metricName, dimensionsMap: { service: 'processor' }, statistic, period: PERIOD, ...(label ? { label } : {}) });
 
     const logCount = (name: string, pattern: string[]) => {
       new MetricFilter(this, `${name}Filter`, {
         logGroup: props.processorLogs,
         filterPattern: FilterPattern.anyTerm(...pattern),
-        metricNamespace: NAMESPACE,
+        metricNamespace: namespace,
         metricName: name,
         metricValue: '1',
         defaultValue: 0,
       });
-      return new Metric({ namespace: NAMESPACE, metricName: name, statistic: 'Sum', period: PERIOD });
+      return new Metric({ namespace, metricName: name, statistic: 'Sum', period: PERIOD });
     };
     const timeouts = logCount('ProcessorTimeouts', ['Task timed out']);
     const outOfMemory = logCount('ProcessorOutOfMemory', ['Runtime.OutOfMemory', 'signal: killed', 'JavaScript heap out of memory']);
 
-    const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
+    const alarm = (name: string, metric: IMetric, threshold: number, description: string, comparisonOperator = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD) => {
       const created = new Alarm(this, name, {
+        // The topic's policy admits this stack's alarms by this prefix.
+        alarmName: `${stack.stackName}-${name}`,
         metric,
         threshold,
         evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparisonOperator,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
@@ -86,6 +109,21 @@ export class Monitoring extends Construct {
     alarm('ProcessorTimedOut', timeouts, 1, 'A processor run hit the Lambda timeout ("Task timed out").');
     alarm('ProcessorOutOfMemory', outOfMemory, 1, 'A processor run ran out of memory.');
     alarm('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 1, 'Events that failed every retry are waiting in the dead-letter queue.');
+    alarm('FailureDeadLetters', props.failureDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 1, 'The failure handler could not mark some images failed; they may show as processing.');
+    alarm(
+      'OveruseImages',
+      props.processor.metricInvocations({ period: HOUR, statistic: 'Sum' }),
+      props.overuseImagesPerHour,
+      `More than ${props.overuseImagesPerHour} processor runs in an hour (-c overuseImagesPerHour=).`,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    alarm(
+      'OveruseApiRequests',
+      props.api.metricCount({ period: HOUR, statistic: 'Sum' }),
+      props.overuseApiRequestsPerHour,
+      `More than ${props.overuseApiRequestsPerHour} API requests in an hour (-c overuseApiRequestsPerHour=).`,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
     alarm('Api5xx', props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }), 1, 'The API answered with a 5xx.');
 
     new Dashboard(this, 'Dashboard', {

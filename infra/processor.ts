@@ -1,34 +1,43 @@
 import { Duration } from 'aws-cdk-lib';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { S3EventSourceV2 } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { EventType } from 'aws-cdk-lib/aws-s3';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { lambdaBasics, logRetention } from './lambda-code.js';
+import { DEDUP_PREFIX } from '../src/processing/dedup.js';
+import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
+import { allowListing, allowObjects } from './bucket-access.js';
+import { lambdaBasics, logRetention, secureQueue } from './lambda-code.js';
 import type { Settings } from './settings.js';
 
 export const PROCESSOR_TIMEOUT = Duration.minutes(5);
 
 /**
  * The processor Lambda, invoked by S3 for every object created under `originals/`. Failed
- * invocations are retried twice, then land in the dead-letter queue. IAM: read the input bucket,
- * read and write the output bucket, nothing more.
+ * invocations are retried twice; then the S3 event lands in the dead-letter queue (for redrive) and
+ * an invocation record in the failure queue (for the failure handler, which marks the image failed).
+ * IAM: read originals, read and write its dedup records, read and write the output bucket.
  */
 export class Processor extends Construct {
   readonly function: LambdaFunction;
   readonly deadLetterQueue: Queue;
+  readonly failureQueue: Queue;
+  readonly failureDeadLetterQueue: Queue;
   readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: { settings: Settings; input: Bucket; output: Bucket }) {
     super(scope, id);
     const { settings, input, output } = props;
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.deadLetterQueue = secureQueue(this, 'DeadLetterQueue');
+    this.failureDeadLetterQueue = secureQueue(this, 'FailureDeadLetterQueue');
+    this.failureQueue = secureQueue(this, 'FailureQueue', {
+      // The failure handler's own retries; what it cannot record after five tries is kept aside.
+      visibilityTimeout: Duration.minutes(3),
+      deadLetterQueue: { queue: this.failureDeadLetterQueue, maxReceiveCount: 5 },
     });
 
     this.logGroup = new LogGroup(this, 'Logs', { retention: logRetention(settings.logRetentionDays) });
@@ -36,16 +45,20 @@ export class Processor extends Construct {
       ...lambdaBasics(settings, { input, output }, 'processor'),
       description: 'Renders the variants of each new original and writes its manifest.',
       handler: 'processor.handler',
-      memorySize: 512,
+      memorySize: settings.processorMemoryMb,
       timeout: PROCESSOR_TIMEOUT,
       logGroup: this.logGroup,
       retryAttempts: 2,
       deadLetterQueueEnabled: true,
       deadLetterQueue: this.deadLetterQueue,
+      onFailure: new SqsDestination(this.failureQueue),
     });
 
-    input.grantRead(this.function);
-    output.grantReadWrite(this.function);
-    this.function.addEventSource(new S3EventSourceV2(input, { events: [EventType.OBJECT_CREATED], filters: [{ prefix: 'originals/' }] }));
+    allowListing(this.function, input);
+    allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject']);
+    allowObjects(this.function, input, `${DEDUP_PREFIX}*`, ['s3:GetObject', 's3:PutObject']);
+    allowListing(this.function, output);
+    allowObjects(this.function, output, '*', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
+    this.function.addEventSource(new S3EventSourceV2(input, { events: [EventType.OBJECT_CREATED], filters: [{ prefix: ORIGINALS_PREFIX }] }));
   }
 }

@@ -17,7 +17,6 @@ export const PROCESSING_VARIABLES = [
   'PROCESS_TIMEOUT_MS',
   'RETENTION_DAYS',
   'WEBHOOK_URL',
-  'WEBHOOK_SECRET',
 ] as const;
 
 export interface Settings {
@@ -32,6 +31,13 @@ export interface Settings {
   apiRateLimit: number;
   apiBurstLimit: number;
   apiQuotaPerDay: number;
+  /** The processor's memory: what its largest image needs (see docs/PERFORMANCE.md). */
+  processorMemoryMb: number;
+  /** Overuse alarms: more processor runs, or more API requests, in one hour than these. */
+  overuseImagesPerHour: number;
+  overuseApiRequestsPerHour: number;
+  /** The name of an SSM SecureString holding WEBHOOK_SECRET, read by the functions at run time. */
+  webhookSecretParameter?: string;
   /** The Lambda asset: bundles, page, font and the Lambda-platform sharp (`npm run stage`). */
   assetDir: string;
 }
@@ -45,6 +51,9 @@ export const DEFAULTS = {
   apiRateLimit: 20,
   apiBurstLimit: 40,
   apiQuotaPerDay: 10_000,
+  processorMemoryMb: 512,
+  overuseImagesPerHour: 1000,
+  overuseApiRequestsPerHour: 10_000,
   assetDir: 'build/lambda-asset',
 } as const;
 
@@ -57,16 +66,23 @@ export function readSettings(node: Node): Settings {
     const value = node.tryGetContext(name) as unknown;
     return value === undefined || value === null ? undefined : String(value);
   };
+  if (context('WEBHOOK_SECRET') !== undefined) {
+    throw new Error('context WEBHOOK_SECRET would travel in clear in the template: put it in an SSM SecureString and pass its name as -c webhookSecretParameter=');
+  }
   const processing = Object.fromEntries(PROCESSING_VARIABLES.map((name) => [name, context(name) ?? ''])) as Settings['processing'];
   const config = loadConfig(processing);
-  const number = (name: keyof typeof DEFAULTS, min: number) => {
+  const number = (name: keyof typeof DEFAULTS, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const value = Number(context(name) ?? DEFAULTS[name]);
-    if (!Number.isInteger(value) || value < min) throw new Error(`context ${name} must be a whole number of at least ${min}`);
+    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`context ${name} must be a whole number from ${min} to ${max}`);
     return value;
   };
   const architecture = context('architecture') ?? DEFAULTS.architecture;
   if (architecture !== 'arm64' && architecture !== 'x86_64') throw new Error('context architecture must be arm64 or x86_64');
   const alarmEmail = context('alarmEmail');
+  const webhookSecretParameter = context('webhookSecretParameter');
+  if (webhookSecretParameter !== undefined && !/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/.test(webhookSecretParameter)) {
+    throw new Error('context webhookSecretParameter must be an SSM parameter name such as /image-processor/webhook-secret');
+  }
   return {
     processing,
     retentionDays: config.retentionDays,
@@ -78,6 +94,11 @@ export function readSettings(node: Node): Settings {
     apiRateLimit: number('apiRateLimit', 1),
     apiBurstLimit: number('apiBurstLimit', 1),
     apiQuotaPerDay: number('apiQuotaPerDay', 1),
+    // Up to Lambda's largest; below 512 MB a phone photo does not fit.
+    processorMemoryMb: number('processorMemoryMb', 512, 10_240),
+    overuseImagesPerHour: number('overuseImagesPerHour', 1),
+    overuseApiRequestsPerHour: number('overuseApiRequestsPerHour', 1),
+    ...(webhookSecretParameter ? { webhookSecretParameter } : {}),
     assetDir: context('assetDir') ?? DEFAULTS.assetDir,
   };
 }

@@ -1,5 +1,5 @@
 // Bundles the entry points with esbuild: the local server (dependencies left in node_modules), the
-// two Lambda handlers (self-contained but for sharp, with the page and the font beside them), and
+// three Lambda handlers (self-contained but for sharp, with the page and the font beside them), and
 // the web page. Fast enough (about a second) that `npm start` runs it every time.
 import { copyFile, cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -14,7 +14,7 @@ await buildWeb('dist/web');
 
 await build({
   ...node,
-  entryPoints: { processor: 'src/runtime/lambda-processor.ts', api: 'src/runtime/lambda-api.ts' },
+  entryPoints: { processor: 'src/runtime/lambda-processor.ts', api: 'src/runtime/lambda-api.ts', failures: 'src/runtime/lambda-failures.ts' },
   outdir: 'dist/lambda',
   target: 'node20',
   minify: true,

@@ -50,6 +50,7 @@ const Env = z.object({
   WATERMARK_OPACITY: fraction.default(0.5),
   WATERMARK_MIN_WIDTH: int(0, 100_000).default(300),
   MAX_UPLOAD_BYTES: int(1, 5 * 1024 * MiB).default(50 * MiB),
+  MAX_POST_BYTES: int(1, 5 * 1024 * MiB).optional(),
   MAX_INPUT_PIXELS: int(1, 2 ** 32).default(100_000_000),
   CONCURRENCY: int(1, 256).default(availableParallelism()),
   RETENTION_DAYS: int(0, 36_500).default(0),
@@ -59,6 +60,7 @@ const Env = z.object({
   OUTPUT_BUCKET: bucketName.default('image-processor-output-bucket'),
   S3_ENDPOINT: z.url({ error: 'expected a URL such as http://127.0.0.1:9000' }).optional(),
   S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_ACCELERATE: bool.default(false),
   AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region such as eu-west-1' }).optional(),
   ALLOW_SVG: bool.default(false),
   MAX_ANIMATION_FRAMES: int(1, 10_000).default(100),
@@ -90,12 +92,15 @@ export interface Config {
   quality: number;
   watermark: { text: string; position: WatermarkPosition; opacity: number; minWidth: number };
   maxUploadBytes: number;
+  /** The largest body `POST /v1/images` takes (at most maxUploadBytes); larger files go through `POST /v1/uploads`. */
+  maxPostBytes: number;
   maxInputPixels: number;
   concurrency: number;
   retentionDays: number;
   storage: 'fs' | 's3';
   dataDir: string;
-  s3: { endpoint?: string; forcePathStyle: boolean; region?: string };
+  /** `accelerate`: presigned uploads through the bucket's transfer-acceleration endpoint (AWS only). */
+  s3: { endpoint?: string; forcePathStyle: boolean; region?: string; accelerate: boolean };
   inputBucket: string;
   outputBucket: string;
   allowSvg: boolean;
@@ -140,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     quality: e.QUALITY,
     watermark: { text: e.WATERMARK_TEXT, position: e.WATERMARK_POSITION, opacity: e.WATERMARK_OPACITY, minWidth: e.WATERMARK_MIN_WIDTH },
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    maxPostBytes: Math.min(e.MAX_POST_BYTES ?? e.MAX_UPLOAD_BYTES, e.MAX_UPLOAD_BYTES),
     maxInputPixels: e.MAX_INPUT_PIXELS,
     concurrency: e.CONCURRENCY,
     retentionDays: e.RETENTION_DAYS,
@@ -148,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     s3: {
       ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      accelerate: e.S3_ACCELERATE,
       ...(e.AWS_REGION ? { region: e.AWS_REGION } : {}),
     },
     inputBucket: e.INPUT_BUCKET,

@@ -8,6 +8,7 @@ import type { Delivery } from './delivery.js';
 export type AppConfig = Pick<
   Config,
   | 'maxUploadBytes'
+  | 'maxPostBytes'
   | 'maxInputPixels'
   | 'allowSvg'
   | 'apiKeys'

@@ -3,7 +3,7 @@ import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import type { ProcessingConfig } from './processor.js';
 
 /** Beside the originals, where no image id can be: `dedup/<fingerprint>` names the image that has those outputs. */
-const DEDUP_PREFIX = 'dedup/';
+export const DEDUP_PREFIX = 'dedup/';
 
 /**
  * What decides an image's outputs: its bytes and every setting that shapes a variant. Two uploads

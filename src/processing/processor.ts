@@ -10,6 +10,7 @@ import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
 import { findTwin, fingerprint, rememberTwin } from './dedup.js';
 import { UNBOUNDED, type Gate } from './gate.js';
 import { isFinal, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
+import { markFailed as markFailedManifest } from './mark-failed.js';
 import { fromObjectMetadata } from './original-metadata.js';
 
 export type ProcessingConfig = Pick<
@@ -210,21 +211,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
   }
 
   async function markFailed(id: string, code: string, message: string) {
-    const original = await input.head(originalKey(id));
-    if (!original) return;
-    const previous = await readManifest(output, id);
-    const meta = fromObjectMetadata(original.metadata);
-    await writeManifest(output, {
-      id,
-      status: 'failed',
-      error: { code, message },
-      original: { bytes: original.size, ...(meta.filename ? { filename: meta.filename } : {}) },
-      variants: [],
-      watermark: meta.watermark ?? config.watermark.text !== '',
-      createdAt: previous?.createdAt ?? original.lastModified.toISOString(),
-      completedAt: now().toISOString(),
-      sourceEtag: original.etag,
-    });
+    await markFailedManifest({ input, output, watermarkByDefault: config.watermark.text !== '', now }, id, { code, message });
   }
 
   return { process, markFailed };

@@ -8,12 +8,21 @@ import { loadConfig } from '../config/config.js';
 import { createApp } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { originalKey } from '../processing/keys.js';
-import { createS3Client, createS3Store } from '../storage/s3-store.js';
+import { createPresignClient, createS3Client, createS3Store } from '../storage/s3-store.js';
 import { powertoolsLog } from './powertools-log.js';
 
-const config = loadConfig();
+/**
+ * The largest raw body `POST /v1/images` can take through API Gateway: the body arrives base64
+ * encoded in the event (4/3 of it), and with 64 KiB for the rest of the event that must fit in
+ * Lambda's 6,291,456-byte synchronous request. Larger files go through `POST /v1/uploads`.
+ */
+export const LAMBDA_POST_LIMIT = 4_669_440;
+
+const loaded = loadConfig();
+const config = { ...loaded, maxPostBytes: Math.min(loaded.maxPostBytes, LAMBDA_POST_LIMIT) };
 const client = createS3Client(config.s3);
-const input = createS3Store(client, config.inputBucket);
+// Only the input bucket has transfer acceleration: direct uploads (and original downloads) use it.
+const input = createS3Store(client, config.inputBucket, createPresignClient(config.s3));
 const output = createS3Store(client, config.outputBucket);
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'image-processor-api' });
 

@@ -17,6 +17,8 @@ export interface S3Settings {
   region?: string;
   endpoint?: string;
   forcePathStyle?: boolean;
+  /** The bucket has transfer acceleration on (AWS only). */
+  accelerate?: boolean;
 }
 
 /**
@@ -34,6 +36,21 @@ export function createS3Client(settings: S3Settings = {}): S3Client {
   });
 }
 
+/**
+ * The client that signs the URLs browsers use: through the transfer-acceleration endpoint
+ * (`<bucket>.s3-accelerate.amazonaws.com`) when the bucket has it on, which a custom endpoint
+ * (MinIO, s3rver) never has. Signing is local: no request is made.
+ */
+export function createPresignClient(settings: S3Settings = {}): S3Client {
+  if (!settings.accelerate || settings.endpoint) return createS3Client(settings);
+  return new S3Client({
+    ...(settings.region ? { region: settings.region } : {}),
+    useAccelerateEndpoint: true,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
 export interface PresignedGet {
   contentType?: string;
   contentDisposition?: string;
@@ -43,8 +60,11 @@ export interface PresignedGet {
 export interface S3Store extends ObjectStore, ObjectCreatedSource {
   /** A URL that GETs `key` without credentials until `expiresIn` seconds pass, with these response headers. */
   presignGet(key: string, expiresIn: number, headers?: PresignedGet): Promise<string>;
-  /** A URL to PUT `key` directly; the client must send exactly the returned headers. */
-  presignPut(key: string, expiresIn: number, options: PutOptions): Promise<{ url: string; headers: Record<string, string> }>;
+  /**
+   * A URL to PUT `key` directly, for a body of exactly `size` bytes (the length is signed, so S3
+   * refuses any other); the client must send exactly the returned headers.
+   */
+  presignPut(key: string, expiresIn: number, options: PutOptions & { size: number }): Promise<{ url: string; headers: Record<string, string> }>;
   /** Copies an object onto itself, unchanged, so S3 announces it again (ObjectCreated:Copy). */
   retrigger(key: string): Promise<void>;
 }
@@ -66,8 +86,11 @@ function describe(key: string, out: HeadObjectCommandOutput | GetObjectCommandOu
   };
 }
 
-/** A bucket on S3 or any S3-compatible server. Announces the objects it writes itself, like the fs store. */
-export function createS3Store(client: S3Client, bucket: string): S3Store {
+/**
+ * A bucket on S3 or any S3-compatible server. Announces the objects it writes itself, like the fs
+ * store. URLs for browsers are signed by `presigner` (see createPresignClient).
+ */
+export function createS3Store(client: S3Client, bucket: string, presigner: S3Client = client): S3Store {
   const listeners = new Set<(key: string) => void>();
 
   async function head(key: string): Promise<ObjectInfo | undefined> {
@@ -161,7 +184,7 @@ export function createS3Store(client: S3Client, bucket: string): S3Store {
         ...(headers.contentDisposition ? { ResponseContentDisposition: headers.contentDisposition } : {}),
         ...(headers.cacheControl ? { ResponseCacheControl: headers.cacheControl } : {}),
       });
-      return getSignedUrl(client, command, { expiresIn });
+      return getSignedUrl(presigner, command, { expiresIn });
     },
 
     async retrigger(key) {
@@ -187,6 +210,7 @@ export function createS3Store(client: S3Client, bucket: string): S3Store {
         Bucket: bucket,
         Key: key,
         ...(options.contentType ? { ContentType: options.contentType } : {}),
+        ContentLength: options.size,
         Metadata: metadata,
       });
       // Metadata and type are signed headers, so the client must send them exactly; nothing else is added.
@@ -194,9 +218,10 @@ export function createS3Store(client: S3Client, bucket: string): S3Store {
         ...(options.contentType ? { 'Content-Type': options.contentType } : {}),
         ...Object.fromEntries(Object.entries(metadata).map(([name, value]) => [`x-amz-meta-${name}`, value])),
       };
-      const url = await getSignedUrl(client, command, {
+      // The length is signed too, but not handed back: every HTTP client sends it, and a browser may not set it.
+      const url = await getSignedUrl(presigner, command, {
         expiresIn,
-        signableHeaders: new Set(Object.keys(headers).map((name) => name.toLowerCase())),
+        signableHeaders: new Set(['content-length', ...Object.keys(headers).map((name) => name.toLowerCase())]),
         unhoistableHeaders: new Set(Object.keys(headers).filter((name) => name.startsWith('x-amz-meta-'))),
       });
       return { url, headers };

@@ -2,19 +2,26 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from '../helpers/collect.js';
 import { getBuffer } from '../../src/storage/object-store.js';
-import { createS3Client, createS3Store, type S3Store } from '../../src/storage/s3-store.js';
+import { createPresignClient, createS3Client, createS3Store, type S3Store } from '../../src/storage/s3-store.js';
+import { ANY_SIGNED, startIamS3, type IamS3 } from '../helpers/aws/iam-s3.js';
 import { startS3rver, type S3Server } from '../helpers/s3rver.js';
 
 let s3: S3Server;
+let gate: IamS3;
 let store: S3Store;
 
 beforeAll(async () => {
   s3 = await startS3rver(['test-bucket']);
-  store = createS3Store(createS3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' }), 'test-bucket');
+  // s3rver takes any SigV4 signature; the gate checks them as S3 does.
+  gate = await startIamS3(s3.endpoint, undefined, { store: ANY_SIGNED });
+  store = createS3Store(createS3Client({ endpoint: gate.endpoints.store, forcePathStyle: true, region: 'us-east-1' }), 'test-bucket');
 });
-afterAll(() => s3.close());
+afterAll(async () => {
+  await gate.close();
+  await s3.close();
+});
 
-describe('S3 object store (against s3rver)', () => {
+describe('S3 object store (against s3rver, signatures checked)', () => {
   it('stores, reads, heads, lists and deletes objects with their metadata', async () => {
     const seen: string[] = [];
     store.onObjectCreated((key) => seen.push(key));
@@ -45,12 +52,31 @@ describe('S3 object store (against s3rver)', () => {
   });
 
   it('presigns a PUT without a checksum of an empty body, which a browser upload could never match', async () => {
-    const { url, headers } = await store.presignPut('originals/direct', 300, { contentType: 'image/jpeg', metadata: { filename: 'a.jpg', watermark: 'false' } });
+    const { url, headers } = await store.presignPut('originals/direct', 300, { contentType: 'image/jpeg', metadata: { filename: 'a.jpg', watermark: 'false' }, size: 9 });
     expect(url).not.toMatch(/x-amz-checksum|x-amz-sdk-checksum-algorithm/i);
     expect(headers).toEqual({ 'Content-Type': 'image/jpeg', 'x-amz-meta-filename': 'a.jpg', 'x-amz-meta-watermark': 'false' });
     const put = await fetch(url, { method: 'PUT', body: 'the bytes', headers });
     expect(put.status).toBe(200);
     expect(await store.head('originals/direct')).toMatchObject({ size: 9, contentType: 'image/jpeg', metadata: { filename: 'a.jpg', watermark: 'false' } });
+  });
+
+  it('signs the declared length into a presigned PUT, so a longer body is refused', async () => {
+    const { url, headers } = await store.presignPut('originals/exact', 300, { contentType: 'image/jpeg', size: 9 });
+    expect(new URL(url).searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-length');
+    const longer = await fetch(url, { method: 'PUT', body: 'the bytes and more', headers });
+    expect(longer.status).toBe(403);
+    expect(await store.head('originals/exact')).toBeUndefined();
+  });
+
+  it('presigns through the transfer-acceleration endpoint when the bucket has it, and never for a custom endpoint', async () => {
+    const aws = createS3Store(createS3Client({ region: 'eu-west-1' }), 'photos-in', createPresignClient({ region: 'eu-west-1', accelerate: true }));
+    const put = new URL((await aws.presignPut('originals/x', 300, { contentType: 'image/jpeg', size: 5 })).url);
+    expect(put.host).toBe('photos-in.s3-accelerate.amazonaws.com');
+    expect(put.pathname).toBe('/originals/x');
+    const plain = createS3Store(createS3Client({ region: 'eu-west-1' }), 'photos-in', createPresignClient({ region: 'eu-west-1' }));
+    expect(new URL(await plain.presignGet('originals/x', 300)).host).toBe('photos-in.s3.eu-west-1.amazonaws.com');
+    const custom = createPresignClient({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, accelerate: true });
+    expect(new URL(await createS3Store(custom, 'photos-in', custom).presignGet('k', 60)).host).toBe('127.0.0.1:9000');
   });
 
   it('presigns a GET that answers with the requested headers', async () => {

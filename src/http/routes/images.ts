@@ -1,12 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { AppError } from '../../errors.js';
+import { AppError, isAppError } from '../../errors.js';
 import { manifestKey, newId, originalKey } from '../../processing/keys.js';
 import { readManifest } from '../../processing/manifest.js';
 import { removeOutputs } from '../../processing/processor.js';
 import { describeImage, findOriginal, listImages, notFound, visibleTo } from '../catalogue.js';
 import { createIdempotency } from '../idempotency.js';
-import type { AppDeps, AppEnv } from '../context.js';
+import type { AppConfig, AppDeps, AppEnv } from '../context.js';
 import { ingestOriginal } from '../ingest.js';
 import { variantLinker } from '../delivery.js';
 import { spoolBody } from '../spool.js';
@@ -89,12 +89,25 @@ const deleteRoute = createRoute({
 const variantLinks = (c: Context, deps: AppDeps) =>
   variantLinker(c, deps.delivery, deps.config.signedUrlTtlSeconds, deps.now?.() ?? new Date());
 
+const tooLarge = (limit: number) => new AppError(413, 'too_large', `The upload is larger than the limit of ${limit} bytes.`);
+
 /** Refuses a declared body over the limit (plus any framing `overhead`) before reading a byte of it. */
-export function checkDeclaredLength(c: Context, limit: number, overhead = 0): void {
+export function checkDeclaredLength(c: Context, limit: number, overhead = 0, refusal = tooLarge(limit)): void {
   const declared = Number(c.req.header('content-length'));
-  if (Number.isFinite(declared) && declared > limit + overhead) {
-    throw new AppError(413, 'too_large', `The upload is larger than the limit of ${limit} bytes.`);
-  }
+  if (Number.isFinite(declared) && declared > limit + overhead) throw refusal;
+}
+
+/**
+ * The 413 of `POST /v1/images` when it takes less than a direct upload does (on Lambda, whose
+ * request payload limit allows about 4.45 MiB): it names the way that takes the rest.
+ */
+function postTooLarge(config: AppConfig): AppError {
+  if (config.maxPostBytes >= config.maxUploadBytes) return tooLarge(config.maxPostBytes);
+  return new AppError(
+    413,
+    'too_large',
+    `POST /v1/images takes at most ${config.maxPostBytes} bytes here; for files up to ${config.maxUploadBytes} bytes ask POST /v1/uploads for a direct upload URL.`,
+  );
 }
 
 export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
@@ -107,10 +120,13 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     const owner = c.get('owner');
     const contentType = c.req.header('content-type') ?? 'application/octet-stream';
     const multipart = /^multipart\/form-data/i.test(contentType);
-    checkDeclaredLength(c, config.maxUploadBytes, multipart ? MULTIPART_OVERHEAD : 0);
+    const refusal = postTooLarge(config);
+    checkDeclaredLength(c, config.maxPostBytes, multipart ? MULTIPART_OVERHEAD : 0, refusal);
     const upload = async () => {
       const id = newId();
-      const file = await spoolBody(c, contentType, deps.spoolDir, config.maxUploadBytes, config.uploadIdleTimeoutMs);
+      const file = await spoolBody(c, contentType, deps.spoolDir, config.maxPostBytes, config.uploadIdleTimeoutMs).catch((error: unknown) => {
+        throw isAppError(error) && error.code === 'too_large' ? refusal : error;
+      });
       await ingestOriginal(input, config, {
         id,
         file,

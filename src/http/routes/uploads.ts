@@ -77,7 +77,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
         ...(request.watermark !== undefined ? { watermark: request.watermark } : {}),
         ...(owner ? { owner } : {}),
       });
-      target = await delivery.input.presignPut(originalKey(id), UPLOAD_URL_TTL_SECONDS, { contentType, metadata });
+      target = await delivery.input.presignPut(originalKey(id), UPLOAD_URL_TTL_SECONDS, { contentType, metadata, size: request.size });
     } else {
       const params: Record<string, string> = { size: String(request.size), type: contentType };
       if (filename) params.filename = filename;

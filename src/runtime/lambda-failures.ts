@@ -1,0 +1,52 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { loadConfig } from '../config/config.js';
+import { idFromOriginalKey } from '../processing/keys.js';
+import { markFailed } from '../processing/mark-failed.js';
+import { createWebhook } from '../processing/webhook.js';
+import { createS3Client, createS3Store } from '../storage/s3-store.js';
+import { failureOf, type FailureRecord } from './failure-record.js';
+import { powertoolsLog } from './powertools-log.js';
+import { createdKeys } from './s3-event.js';
+
+const config = loadConfig();
+const client = createS3Client(config.s3);
+const deps = { input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), watermarkByDefault: config.watermark.text !== '' };
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'image-processor-failures' });
+const webhook = config.webhook ? createWebhook({ ...config.webhook, logger: powertoolsLog(logger), attempts: 3 }) : undefined;
+const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ImageProcessor', serviceName: 'processor' });
+
+/**
+ * The failure handler: each SQS message is the processor's on-failure invocation record (every
+ * attempt was killed, timed out or threw). Each image it names is marked `failed` with a code, so
+ * the page and the webhook see an end. A record for an image that already ended changes nothing; a
+ * message whose manifest cannot be written is handed back to SQS to try again.
+ */
+export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
+  if (context) logger.addContext(context);
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  const deliveries: Promise<boolean>[] = [];
+  for (const message of event.Records) {
+    try {
+      const record = JSON.parse(message.body) as FailureRecord;
+      const error = failureOf(record);
+      for (const key of record.requestPayload ? createdKeys(record.requestPayload) : []) {
+        const id = idFromOriginalKey(key);
+        if (!id) continue;
+        const manifest = await markFailed(deps, id, error, { keepFinal: true });
+        logger.warn('processor gave up', { imageId: id, code: error.code, condition: record.requestContext?.condition, errorType: record.responsePayload?.errorType, marked: Boolean(manifest) });
+        if (!manifest) continue;
+        metrics.addMetric('ImagesFailed', MetricUnit.Count, 1);
+        metrics.singleMetric().addDimension('errorCode', error.code).addMetric('ImagesFailedByCode', MetricUnit.Count, 1);
+        if (webhook) deliveries.push(webhook(manifest));
+      }
+    } catch (error) {
+      logger.error('could not record a failure', { messageId: message.messageId, error: error as Error });
+      batchItemFailures.push({ itemIdentifier: message.messageId });
+    }
+  }
+  metrics.publishStoredMetrics();
+  await Promise.all(deliveries);
+  return { batchItemFailures };
+}
