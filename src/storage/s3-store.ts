@@ -195,7 +195,8 @@ export function createS3Store(client: S3Client, bucket: string, presigner: S3Cli
         new CopyObjectCommand({
           Bucket: bucket,
           Key: key,
-          CopySource: `${bucket}/${encodeURIComponent(key)}`,
+          // URL-encoded as S3 wants, a segment at a time: some S3-compatible servers take %2F literally.
+          CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
           MetadataDirective: 'REPLACE',
           Metadata: info.metadata,
           ...(info.contentType ? { ContentType: info.contentType } : {}),

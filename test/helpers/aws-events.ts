@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent, S3Event } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event, SQSEvent } from 'aws-lambda';
 
 /** An S3 ObjectCreated notification as AWS sends it: the key URL-encoded, a space as `+`. */
 export function s3PutEvent(bucket: string, key: string, size: number): S3Event {
@@ -59,5 +59,49 @@ export function restApiEvent(
       resourceId: 'abcdef',
       resourcePath: '/{proxy+}',
     },
+  };
+}
+
+/** Lambda's limit on a synchronous invocation's request and response payloads. */
+export const LAMBDA_SYNC_PAYLOAD_BYTES = 6_291_456;
+
+/**
+ * API Gateway in front of an API handler, with Lambda's payload limits: an event over 6 MB never
+ * reaches the function (API Gateway answers 413 "Request Too Long"), and a response over it
+ * becomes a 502.
+ */
+export function throughApiGateway(handler: (event: APIGatewayProxyEvent, context: object) => Promise<APIGatewayProxyResult>) {
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_SYNC_PAYLOAD_BYTES) return { statusCode: 413, body: '{"message": "Request Too Long"}' };
+    const result = await handler(event, { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 29_000 });
+    if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_SYNC_PAYLOAD_BYTES) return { statusCode: 502, body: '{"message": "Internal server error"}' };
+    return result;
+  };
+}
+
+/**
+ * The SQS event that feeds the failure handler: each body is a Lambda on-failure invocation record
+ * (AWS's documented shape) for one S3 event that failed every attempt.
+ */
+export function failureRecordsEvent(records: { event: S3Event; errorType?: string; errorMessage?: string; condition?: string }[]): SQSEvent {
+  return {
+    Records: records.map(({ event, errorType, errorMessage, condition = 'RetriesExhausted' }, i) => ({
+      messageId: `message-${i}`,
+      receiptHandle: `handle-${i}`,
+      body: JSON.stringify({
+        version: '1.0',
+        timestamp: new Date().toISOString(),
+        requestContext: { requestId: `request-${i}`, functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:processor:$LATEST', condition, approximateInvokeCount: 3 },
+        requestPayload: event,
+        responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+        responsePayload: errorType || errorMessage ? { ...(errorType ? { errorType } : {}), ...(errorMessage ? { errorMessage } : {}) } : null,
+      }),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'AROA', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:failures',
+      awsRegion: 'us-east-1',
+    })),
   };
 }

@@ -1,31 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ImageProcessorStack } from '../../infra/image-processor-stack.js';
-import { readSettings } from '../../infra/settings.js';
-
-/** A stand-in asset folder: the template's shape does not depend on the bundles inside it. */
-const assetDir = (() => {
-  const dir = mkdtempSync(join(tmpdir(), 'asset-'));
-  writeFileSync(join(dir, 'processor.mjs'), 'export const handler = () => {};');
-  return dir;
-})();
-
-/** The feature flags of cdk.json, as `cdk synth` would apply them. */
-const flags = (JSON.parse(readFileSync(join(import.meta.dirname, '../../cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
-
-function synth(context: Record<string, string> = {}) {
-  const app = new App({ context: { ...flags, assetDir, ...context } });
-  const nag = new AwsSolutionsChecks(app);
-  Validations.of(app).addPlugins(nag);
-  const stack = new ImageProcessorStack(app, 'Test', readSettings(app.node));
-  const template = Template.fromStack(stack);
-  return { app, stack, template, nag };
-}
+import { bucketIds, synth } from '../helpers/aws/synth.js';
+import { templateIam, type CfnTemplate } from '../helpers/aws/template-iam.js';
 
 const { template, nag, app } = synth();
 const resources = (type: string) => template.findResources(type);
@@ -35,14 +11,7 @@ const only = <T>(record: Record<string, T>): T => {
   return values[0]!;
 };
 
-/** The logical id of the bucket whose properties match. */
-function bucketId(match: object): string {
-  const ids = Object.keys(template.findResources('AWS::S3::Bucket', { Properties: match }));
-  expect(ids).toHaveLength(1);
-  return ids[0]!;
-}
-const inputId = bucketId({ AccelerateConfiguration: { AccelerationStatus: 'Enabled' } });
-const outputId = bucketId({ LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'GlacierInstantRetrieval' })]) } });
+const { input: inputId, output: outputId } = bucketIds(template);
 
 describe('CDK app', () => {
   it('passes cdk-nag AwsSolutions with every finding acknowledged by name', () => {
@@ -73,7 +42,12 @@ describe('CDK app', () => {
     const input = template.toJSON().Resources[inputId].Properties;
     expect(input.CorsConfiguration.CorsRules[0]).toMatchObject({ AllowedMethods: ['PUT'], AllowedOrigins: ['*'] });
     expect(input.MetricsConfigurations).toEqual([{ Id: 'EntireBucket' }]);
-    expect(input.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' })]);
+    expect(input.LifecycleConfiguration.Rules).toEqual([
+      expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
+      // Idempotency records answer for 24 hours; dedup records are a cache.
+      { Id: 'IdempotencyRecords', Prefix: 'idempotency/', ExpirationInDays: 2, Status: 'Enabled' },
+      { Id: 'DedupRecords', Prefix: 'dedup/', ExpirationInDays: 30, Status: 'Enabled' },
+    ]);
     expect(input.LoggingConfiguration).toBeDefined();
   });
 
@@ -139,29 +113,36 @@ describe('CDK app', () => {
     });
   });
 
-  it('lets the processor read the input bucket and read and write the output bucket, nothing more', () => {
-    const processorRole = only(
-      Object.fromEntries(
-        Object.entries(resources('AWS::Lambda::Function'))
-          .filter(([, fn]) => fn.Properties.Handler === 'processor.handler')
-          .map(([id, fn]) => [id, fn.Properties.Role['Fn::GetAtt'][0] as string]),
-      ),
+  it('grants each function named S3 actions only, never a family (legal holds, retention, version deletes)', () => {
+    const actions = Object.values(resources('AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((statement) => ([] as string[]).concat(statement.Action)),
     );
-    const policy = only(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: processorRole }] } }));
-    const statements = policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[];
-    const writes = /^s3:(Put|Delete|Abort)/;
-    for (const statement of statements) {
-      const actions = ([] as string[]).concat(statement.Action);
-      const resourceText = JSON.stringify(statement.Resource);
-      const touchesInput = resourceText.includes(inputId);
-      const touchesOutput = resourceText.includes(outputId);
-      const touchesQueue = actions.every((a) => a.startsWith('sqs:'));
-      expect(touchesInput || touchesOutput || touchesQueue, JSON.stringify(statement)).toBe(true);
-      if (touchesInput) expect(actions.filter((a) => writes.test(a))).toEqual([]);
-      expect(actions.every((a) => a.startsWith('s3:') || a === 'sqs:SendMessage')).toBe(true);
-    }
-    const allActions = statements.flatMap((s) => ([] as string[]).concat(s.Action));
-    expect(allActions).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject', 's3:DeleteObject*']));
+    const s3 = [...new Set(actions.filter((a) => a.startsWith('s3:')))].sort();
+    expect(s3).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutBucketNotification', 's3:PutObject']);
+  });
+
+  it('sends what failed every attempt to the dead-letter queue and, as a record, to the failure handler', () => {
+    const queues = resources('AWS::SQS::Queue');
+    const failureQueue = Object.keys(queues).find((id) => id.startsWith('ProcessorFailureQueue'))!;
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'processor.handler', DeadLetterConfig: { TargetArn: Match.anyValue() } });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [failureQueue, 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'failures.handler', Runtime: 'nodejs22.x' });
+    // What the failure handler cannot record after five tries waits in a queue of its own.
+    expect(queues[failureQueue]!.Properties.RedrivePolicy).toMatchObject({ maxReceiveCount: 5 });
+  });
+
+  it('takes the processor\'s memory from context, and keeps WEBHOOK_SECRET out of the template', () => {
+    synth({ processorMemoryMb: '1024' }).template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'processor.handler', MemorySize: 1024 });
+    expect(() => synth({ processorMemoryMb: '64' })).toThrow(/processorMemoryMb/);
+    expect(() => synth({ WEBHOOK_SECRET: 'a secret of some length' })).toThrow(/webhookSecretParameter/);
+    expect(JSON.stringify(template.toJSON())).not.toContain('WEBHOOK_SECRET"');
   });
 
   it('serves the API through API Gateway with an API key, a usage plan and binary media types', () => {
@@ -173,6 +154,9 @@ describe('CDK app', () => {
     });
     template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY', ApiKeyRequired: true });
     const methods = Object.values(resources('AWS::ApiGateway::Method'));
+    // Every method reaches the function: no MOCK without an answer (addProxy puts one on /).
+    for (const method of methods) expect(method.Properties.Integration.Type).toBe('AWS_PROXY');
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['ANY', 'GET', 'GET', 'GET']);
     const open = methods.filter((m) => m.Properties.ApiKeyRequired === false);
     // The page, its assets and /healthz; everything else needs the key.
     expect(open.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET', 'GET']);
@@ -189,12 +173,50 @@ describe('CDK app', () => {
     expect(byMetric('Duration')).toMatchObject({ Threshold: 240_000, Statistic: 'Maximum' });
     expect(byMetric('ApproximateNumberOfMessagesVisible')).toMatchObject({ Namespace: 'AWS/SQS' });
     expect(byMetric('5XXError')).toMatchObject({ Namespace: 'AWS/ApiGateway' });
-    expect(byMetric('ProcessorTimeouts')).toMatchObject({ Namespace: 'ImageProcessor' });
-    expect(byMetric('ProcessorOutOfMemory')).toMatchObject({ Namespace: 'ImageProcessor' });
+    expect(byMetric('ProcessorTimeouts')).toMatchObject({ Namespace: 'ImageProcessor/Test' });
+    expect(byMetric('ProcessorOutOfMemory')).toMatchObject({ Namespace: 'ImageProcessor/Test' });
     for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
     template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: Match.stringLikeRegexp('Task timed out'), MetricTransformations: [Match.objectLike({ MetricName: 'ProcessorTimeouts' })] });
     template.resourceCountIs('AWS::SNS::Subscription', 0);
     synth({ alarmEmail: 'ops@example.org' }).template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.org' });
+  });
+
+  it('lets every alarm publish to its topic: CloudWatch, this account, this stack\'s alarms only', async () => {
+    const iam = templateIam(template.toJSON() as CfnTemplate, { account: '123456789012', region: 'us-east-1', stackName: 'Test', bucketNames: {} });
+    const cloudwatch = { principal: 'cloudwatch.amazonaws.com', policies: [] };
+    const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms.length).toBeGreaterThan(8);
+    for (const alarm of alarms) {
+      const alarmArn = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarm.AlarmName}`;
+      for (const topic of iam.resolve(alarm.AlarmActions) as string[]) {
+        expect(await iam.isAllowed(cloudwatch, 'sns:Publish', topic, { 'aws:SourceAccount': '123456789012', 'aws:SourceArn': alarmArn }), alarm.AlarmName).toBe(true);
+        expect(await iam.isAllowed(cloudwatch, 'sns:Publish', topic, { 'aws:SourceAccount': '999999999999', 'aws:SourceArn': alarmArn })).toBe(false);
+        expect(await iam.isAllowed(cloudwatch, 'sns:Publish', topic, { 'aws:SourceAccount': '123456789012', 'aws:SourceArn': 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:Other-Errors' })).toBe(false);
+      }
+    }
+  });
+
+  it('alarms on overuse: processor runs and API requests per hour above the context\'s thresholds', () => {
+    const overuse = (t: typeof template, metric: string) =>
+      Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: metric, Period: 3600 } })).map((a) => a.Properties);
+    expect(overuse(template, 'Invocations')).toEqual([expect.objectContaining({ Threshold: 1000, ComparisonOperator: 'GreaterThanThreshold', Statistic: 'Sum' })]);
+    expect(overuse(template, 'Count')).toEqual([expect.objectContaining({ Threshold: 10000, ComparisonOperator: 'GreaterThanThreshold' })]);
+    const custom = synth({ overuseImagesPerHour: '50', overuseApiRequestsPerHour: '600' }).template;
+    expect(overuse(custom, 'Invocations')[0]).toMatchObject({ Threshold: 50 });
+    expect(overuse(custom, 'Count')[0]).toMatchObject({ Threshold: 600 });
+  });
+
+  it('names what is per account (the API, alarms, metrics) after the stack, so two stacks keep apart', () => {
+    const names = (t: typeof template) => [
+      ...Object.values(t.findResources('AWS::ApiGateway::RestApi')).map((r) => r.Properties.Name),
+      ...Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties.AlarmName),
+      ...Object.values(t.findResources('AWS::Logs::MetricFilter')).map((r) => r.Properties.MetricTransformations[0].MetricNamespace),
+    ];
+    const other = synth({}, 'Other').template;
+    const ours = names(template);
+    expect(ours).toContain('Test-api');
+    expect(ours.filter((name) => names(other).includes(name))).toEqual([]);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ POWERTOOLS_METRICS_NAMESPACE: 'ImageProcessor/Test' }) } });
   });
 
   it('has a dashboard of the Powertools metrics and the AWS ones', () => {

@@ -1,39 +1,76 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event } from 'aws-lambda';
+import { DeleteObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { originalKey } from '../../src/processing/keys.js';
-import { readManifest } from '../../src/processing/manifest.js';
+import { manifestKey, originalKey } from '../../src/processing/keys.js';
+import { readManifest, writeManifest } from '../../src/processing/manifest.js';
+import { getBuffer } from '../../src/storage/object-store.js';
 import { createS3Client, createS3Store, type S3Store } from '../../src/storage/s3-store.js';
-import { restApiEvent, s3PutEvent } from '../helpers/aws-events.js';
+import { startIamS3, type IamS3 } from '../helpers/aws/iam-s3.js';
+import { bucketIds, synth } from '../helpers/aws/synth.js';
+import { collect } from '../helpers/collect.js';
+import { templateIam, type CfnTemplate, type TemplateIam } from '../helpers/aws/template-iam.js';
+import { failureRecordsEvent, restApiEvent, s3PutEvent, throughApiGateway } from '../helpers/aws-events.js';
 import { noisy, solid } from '../helpers/images.js';
 import { startS3rver, type S3Server } from '../helpers/s3rver.js';
 
 const INPUT = 'image-processor-input-bucket';
 const OUTPUT = 'image-processor-output-bucket';
+const ACCOUNT = '123456789012';
 const bundle = (name: string) => pathToFileURL(join(import.meta.dirname, '../../dist/lambda', name)).href;
 
 let s3: S3Server;
+let gate: IamS3;
+let iam: TemplateIam;
+/** Straight to s3rver, past IAM: another tool's writes, and the test's own look at the buckets. */
 let input: S3Store;
 let output: S3Store;
 let processor: (event: S3Event) => Promise<void>;
-let api: (event: APIGatewayProxyEvent, context: object) => Promise<APIGatewayProxyResult>;
+let failures: (event: SQSEvent) => Promise<SQSBatchResponse>;
+let call: ReturnType<typeof throughApiGateway>;
+
+const HANDLERS = { processor: 'processor.handler', api: 'api.handler', failures: 'failures.handler' } as const;
 
 beforeAll(async () => {
   s3 = await startS3rver([INPUT, OUTPUT]);
-  // The bundles read their configuration at cold start, as on Lambda.
-  Object.assign(process.env, { STORAGE: 's3', S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'us-east-1', WATERMARK_TEXT: 'LAMBDA', LOG_LEVEL: 'silent', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' });
-  const client = createS3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' });
-  input = createS3Store(client, INPUT);
-  output = createS3Store(client, OUTPUT);
-  processor = ((await import(bundle('processor.mjs'))) as { handler: typeof processor }).handler;
-  api = ((await import(bundle('api.mjs'))) as { handler: typeof api }).handler;
-});
-afterAll(() => s3?.close());
+  const { template } = synth();
+  const ids = bucketIds(template);
+  iam = templateIam(template.toJSON() as CfnTemplate, { account: ACCOUNT, region: 'us-east-1', stackName: 'Test', bucketNames: { [ids.input]: INPUT, [ids.output]: OUTPUT } });
+  // Each function reaches S3 through its own port, judged against its own role from the template.
+  gate = await startIamS3(s3.endpoint, iam, Object.fromEntries(Object.entries(HANDLERS).map(([name, handler]) => [name, iam.functionRole(handler)])));
+  const admin = createS3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' });
+  input = createS3Store(admin, INPUT);
+  output = createS3Store(admin, OUTPUT);
 
-const call = (event: APIGatewayProxyEvent) => api(event, { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 });
-const json = (result: APIGatewayProxyResult) => JSON.parse(result.body) as Record<string, any>;
+  // Each bundle starts (and reads its configuration) with the environment the template gives its
+  // function, as on Lambda; only what cannot be the same here is changed.
+  const start = async <T>(name: keyof typeof HANDLERS): Promise<T> => {
+    const variables = iam.functionEnvironment(HANDLERS[name]);
+    for (const key of Object.keys(variables)) delete process.env[key];
+    Object.assign(process.env, variables, {
+      S3_ENDPOINT: gate.endpoints[name],
+      S3_FORCE_PATH_STYLE: 'true',
+      AWS_REGION: 'us-east-1',
+      WATERMARK_TEXT: 'LAMBDA',
+      WATERMARK_FONT_FILE: '',
+      FONTCONFIG_PATH: '',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+    });
+    return ((await import(bundle(`${name}.mjs`))) as { handler: T }).handler;
+  };
+  processor = await start('processor');
+  failures = await start('failures');
+  call = throughApiGateway(await start<(event: APIGatewayProxyEvent, context: object) => Promise<APIGatewayProxyResult>>('api'));
+});
+afterAll(async () => {
+  await gate?.close();
+  await s3?.close();
+});
+
+const json = (result: { body: string }) => JSON.parse(result.body) as Record<string, any>;
 
 describe('processor Lambda bundle', () => {
   it('processes an original another tool wrote, whose key needs decoding (space and plus)', async () => {
@@ -65,9 +102,13 @@ describe('processor Lambda bundle', () => {
   it('ignores objects outside originals/', async () => {
     await expect(processor(s3PutEvent(INPUT, 'elsewhere/file.jpg', 10))).resolves.toBeUndefined();
   });
+
+  it('made every S3 request with permissions its role has', () => {
+    expect(gate.denied()).toEqual([]);
+  });
 });
 
-describe('API Lambda bundle behind API Gateway', () => {
+describe('the whole flow on AWS, every S3 request judged by the template\'s IAM', () => {
   it('answers health, and serves the page', async () => {
     const health = await call(restApiEvent('GET', '/healthz'));
     expect(health.statusCode).toBe(200);
@@ -77,7 +118,7 @@ describe('API Lambda bundle behind API Gateway', () => {
     expect(page.body).toContain('Upload images');
   });
 
-  it('hands out a presigned S3 PUT; the upload lands in the input bucket and processes', async () => {
+  it('uploads through a presigned PUT, processes, reports, serves downloads, dedups, reprocesses and deletes', async () => {
     const photo = await solid(1000, 700, '#335577');
     const ticket = await call(
       restApiEvent('POST', '/v1/uploads', {
@@ -87,7 +128,8 @@ describe('API Lambda bundle behind API Gateway', () => {
     );
     expect(ticket.statusCode).toBe(201);
     const { id, upload } = json(ticket);
-    expect(upload.url).toContain(s3.endpoint);
+    // Signed by the API function: S3 judges the PUT as that role.
+    expect(upload.url).toContain(gate.endpoints.api);
     expect(upload.url).not.toMatch(/x-amz-checksum/i);
     const put = await fetch(upload.url, { method: 'PUT', body: new Uint8Array(photo), headers: upload.headers });
     expect(put.status).toBe(200);
@@ -99,21 +141,60 @@ describe('API Lambda bundle behind API Gateway', () => {
     const medium = await fetch(image.variants[1].url);
     expect(medium.status).toBe(200);
     expect(medium.headers.get('content-disposition')).toMatch(/^inline; filename="from_browser-medium.jpg"/);
-    expect((await sharp(Buffer.from(await medium.arrayBuffer())).metadata()).width).toBe(800);
+    const mediumBytes = Buffer.from(await medium.arrayBuffer());
+    expect((await sharp(mediumBytes).metadata()).width).toBe(800);
 
     const download = await call(restApiEvent('GET', `/v1/images/${id}/variants/medium`));
     expect(download.statusCode).toBe(302);
     const location = String(download.multiValueHeaders?.location?.[0]);
     expect(location).toContain(`${OUTPUT}/${id}/medium.jpg`);
     expect((await fetch(location)).headers.get('content-type')).toBe('image/jpeg');
+    const original = await call(restApiEvent('GET', `/v1/images/${id}/original`));
+    expect(Buffer.from(await (await fetch(String(original.multiValueHeaders?.location?.[0]))).arrayBuffer()).equals(photo)).toBe(true);
+
+    // The same bytes again, through API Gateway: the processor reuses the first image's outputs.
+    const again = await call(restApiEvent('POST', '/v1/images', { headers: { 'content-type': 'image/jpeg' }, query: { watermark: 'false' }, body: photo }));
+    expect(again.statusCode).toBe(202);
+    const twin = json(again).id as string;
+    await processor(s3PutEvent(INPUT, originalKey(twin), photo.length));
+    const records = await Promise.all((await collect(input.list('dedup/'))).map(async (record) => JSON.parse(String(await getBuffer(input, record.key))).id));
+    expect(records).toContain(id);
+    const twinImage = json(await call(restApiEvent('GET', `/v1/images/${twin}`)));
+    expect(twinImage.status).toBe('done');
+    expect(Buffer.from(await (await fetch(twinImage.variants[1].url)).arrayBuffer()).equals(mediumBytes)).toBe(true);
+
+    // Reprocess: the API copies the original onto itself, S3 announces it again.
+    const reprocess = await call(restApiEvent('POST', `/v1/images/${id}/reprocess`));
+    expect(reprocess.statusCode).toBe(202);
+    expect(json(await call(restApiEvent('GET', `/v1/images/${id}`))).status).toBe('pending');
+    await processor(s3PutEvent(INPUT, originalKey(id), photo.length));
+    expect(json(await call(restApiEvent('GET', `/v1/images/${id}`))).status).toBe('done');
+
+    const deleted = await call(restApiEvent('DELETE', `/v1/images/${id}`));
+    expect(deleted.statusCode).toBe(204);
+    expect(await input.head(originalKey(id))).toBeUndefined();
+    expect(await collect(output.list(`${id}/`))).toEqual([]);
+    expect((await call(restApiEvent('GET', `/v1/images/${id}`))).statusCode).toBe(404);
+    expect(json(await call(restApiEvent('GET', `/v1/images/${twin}`))).status).toBe('done');
+
+    expect(gate.denied()).toEqual([]);
   });
 
-  it('takes a small upload through API Gateway as a base64 body', async () => {
-    const photo = await solid(300, 200, '#aa3300');
-    const accepted = await call(restApiEvent('POST', '/v1/images', { headers: { 'content-type': 'image/jpeg' }, body: photo }));
-    expect(accepted.statusCode).toBe(202);
-    const { id } = json(accepted);
-    expect((await input.head(originalKey(id)))?.size).toBe(photo.length);
+  it('takes a raw POST of up to 4,669,440 bytes, and answers a larger one with a 413 that names POST /v1/uploads', async () => {
+    const jpeg = await noisy(600, 400);
+    // A photo followed by other bytes is still that photo (SPEC section 3).
+    const sized = (bytes: number) => Buffer.concat([jpeg, Buffer.alloc(bytes - jpeg.length)]);
+    const post = (body: Buffer) => call(restApiEvent('POST', '/v1/images', { headers: { 'content-type': 'image/jpeg' }, body }));
+
+    const largest = await post(sized(4_669_440));
+    expect(largest.statusCode).toBe(202);
+    expect((await input.head(originalKey(json(largest).id)))?.size).toBe(4_669_440);
+
+    const over = await post(sized(4_669_441));
+    expect(over.statusCode).toBe(413);
+    expect(json(over)).toMatchObject({ code: 'too_large', detail: expect.stringContaining('POST /v1/uploads') });
+    // Past what the event can carry, Lambda is never reached: API Gateway's own 413.
+    expect((await post(sized(5_000_000))).statusCode).toBe(413);
 
     const refused = await call(restApiEvent('POST', '/v1/images', { headers: { 'content-type': 'image/jpeg' }, body: Buffer.from('not an image') }));
     expect(refused.statusCode).toBe(415);
@@ -121,9 +202,113 @@ describe('API Lambda bundle behind API Gateway', () => {
   });
 });
 
-describe('processor Lambda on a storage outage', () => {
-  it('throws, so Lambda retries and then dead-letters the event', async () => {
+describe('failure handler Lambda bundle', () => {
+  /** An image whose processor was stopped on every attempt: the original, and a manifest left at `processing`. */
+  async function stuck(id: string) {
+    const body = await solid(300, 200, '#884422');
+    const stored = await input.put(originalKey(id), body, { contentType: 'image/jpeg', metadata: { filename: `${id}.jpg` } });
+    await writeManifest(output, { id, status: 'processing', original: { bytes: body.length }, variants: [], watermark: true, createdAt: new Date().toISOString(), sourceEtag: stored.etag });
+    return s3PutEvent(INPUT, originalKey(id), body.length);
+  }
+
+  it('marks images failed with the code of how the last attempt ended', async () => {
+    const answer = await failures(
+      failureRecordsEvent([
+        { event: await stuck('oom'), errorType: 'Runtime.OutOfMemory', errorMessage: 'RequestId: 1 Error: Runtime exited with error: signal: killed' },
+        { event: await stuck('killed'), errorMessage: 'Runtime exited with error: signal: killed' },
+        { event: await stuck('slow'), errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 300.00 seconds' },
+        { event: await stuck('slow-old'), errorMessage: '2026-11-27T10:00:00.000Z 1 Task timed out after 300.00 seconds' },
+        { event: await stuck('threw'), errorType: 'S3ServiceException', errorMessage: 'Service Unavailable at /var/task/chunks/x.mjs' },
+        { event: await stuck('aged'), condition: 'EventAgeExceeded' },
+      ]),
+    );
+    expect(answer.batchItemFailures).toEqual([]);
+    const codes = Object.fromEntries(await Promise.all(['oom', 'killed', 'slow', 'slow-old', 'threw', 'aged'].map(async (id) => [id, (await readManifest(output, id))?.error?.code])));
+    expect(codes).toEqual({ oom: 'out_of_memory', killed: 'out_of_memory', slow: 'timeout', 'slow-old': 'timeout', threw: 'internal_error', aged: 'internal_error' });
+    const threw = await readManifest(output, 'threw');
+    expect(threw).toMatchObject({ status: 'failed', original: { filename: 'threw.jpg' } });
+    expect(threw?.error?.message).not.toMatch(/var\/task|S3ServiceException/);
+    // The API now reports an end, not `processing` for ever.
+    expect(json(await call(restApiEvent('GET', '/v1/images/oom'))).status).toBe('failed');
+  });
+
+  it('changes nothing for an image that is already done', async () => {
+    const key = originalKey('finished.jpg');
+    const body = await solid(320, 240, '#228844');
+    await input.put(key, body);
+    await processor(s3PutEvent(INPUT, key, body.length));
+    const done = await readManifest(output, 'finished.jpg');
+    expect(done?.status).toBe('done');
+    await failures(failureRecordsEvent([{ event: s3PutEvent(INPUT, key, body.length), errorType: 'Runtime.OutOfMemory' }]));
+    expect(await readManifest(output, 'finished.jpg')).toEqual(done);
+  });
+
+  it('made every S3 request with permissions its role has', () => {
+    expect(gate.denied()).toEqual([]);
+  });
+});
+
+// What follows is refused on purpose; everything above must have been allowed.
+describe('what S3 refuses: least privilege as the template grants it, and signed lengths', () => {
+  const arn = (bucket: string, key: string) => `arn:aws:s3:::${bucket}/${key}`;
+  const may = (name: keyof typeof HANDLERS, action: string, resource: string) => iam.isAllowed(iam.functionRole(HANDLERS[name]), action, resource);
+
+  it('grants a ticket for a 20 MB photo, whose signed length S3 holds the PUT to', async () => {
+    const size = 20 * 1024 * 1024;
+    const ticket = await call(
+      restApiEvent('POST', '/v1/uploads', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contentType: 'image/jpeg', size }) }),
+    );
+    expect(ticket.statusCode).toBe(201);
+    const { id, upload } = json(ticket);
+    const longer = await fetch(upload.url, { method: 'PUT', body: new Uint8Array(size + 1), headers: upload.headers });
+    expect(longer.status).toBe(403);
+    expect(await input.head(originalKey(id))).toBeUndefined();
+  });
+
+  it('never lets the processor or the failure handler write or delete originals', async () => {
+    for (const fn of ['processor', 'failures'] as const) {
+      expect(await may(fn, 's3:PutObject', arn(INPUT, 'originals/x'))).toBe(false);
+      expect(await may(fn, 's3:DeleteObject', arn(INPUT, 'originals/x'))).toBe(false);
+    }
+    // And S3 says so to a real request, in its own words.
+    const client = createS3Client({ endpoint: gate.endpoints.processor, forcePathStyle: true, region: 'us-east-1' });
+    const refused = await client.send(new PutObjectCommand({ Bucket: INPUT, Key: 'originals/forged', Body: 'x' })).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(S3ServiceException);
+    expect((refused as S3ServiceException).name).toBe('AccessDenied');
+    expect(await input.head('originals/forged')).toBeUndefined();
+  });
+
+  it('never lets the API write variants or manifests, nor the failure handler write variants', async () => {
+    expect(await may('api', 's3:PutObject', arn(OUTPUT, 'some-id/manifest.json'))).toBe(false);
+    expect(await may('api', 's3:PutObject', arn(OUTPUT, 'some-id/medium.jpg'))).toBe(false);
+    expect(await may('failures', 's3:PutObject', arn(OUTPUT, 'some-id/medium.jpg'))).toBe(false);
+    expect(await may('failures', 's3:DeleteObject', arn(OUTPUT, 'some-id/manifest.json'))).toBe(false);
+    const client = createS3Client({ endpoint: gate.endpoints.api, forcePathStyle: true, region: 'us-east-1' });
+    const refused = await client.send(new PutObjectCommand({ Bucket: OUTPUT, Key: manifestKey('forged'), Body: '{}' })).catch((error: unknown) => error);
+    expect((refused as S3ServiceException).name).toBe('AccessDenied');
+    const removal = await client.send(new DeleteObjectCommand({ Bucket: INPUT, Key: 'dedup/anything' })).catch((error: unknown) => error);
+    expect((removal as S3ServiceException).name).toBe('AccessDenied');
+  });
+
+  it('lets nobody read what it does not need', async () => {
+    expect(await may('processor', 's3:GetObject', arn(INPUT, 'idempotency/x'))).toBe(false);
+    expect(await may('api', 's3:GetObject', arn(INPUT, 'dedup/x'))).toBe(false);
+    expect(await may('failures', 's3:GetObject', arn(INPUT, 'dedup/x'))).toBe(false);
+    expect(await may('failures', 's3:GetObject', arn(OUTPUT, 'some-id/large.jpg'))).toBe(false);
+    for (const fn of Object.keys(HANDLERS) as (keyof typeof HANDLERS)[]) {
+      expect(await may(fn, 's3:GetObject', 'arn:aws:s3:::some-other-bucket/x')).toBe(false);
+    }
+  });
+});
+
+describe('Lambda bundles on a storage outage', () => {
+  it('the processor throws, so Lambda retries and then dead-letters the event', async () => {
     await s3.close();
     await expect(processor(s3PutEvent(INPUT, originalKey('any.jpg'), 10))).rejects.toThrow();
+  });
+
+  it('the failure handler hands the message back to SQS', async () => {
+    const answer = await failures(failureRecordsEvent([{ event: s3PutEvent(INPUT, originalKey('any.jpg'), 10), errorType: 'Runtime.OutOfMemory' }]));
+    expect(answer.batchItemFailures).toEqual([{ itemIdentifier: 'message-0' }]);
   });
 });

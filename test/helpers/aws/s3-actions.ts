@@ -54,7 +54,7 @@ export function s3Authorizations(method: string, url: URL, headers: Record<strin
       throw unknown();
     case 'DELETE':
       if (q.has('uploadId')) return [{ action: 's3:AbortMultipartUpload', resource: objectArn }];
-      if ([...q.keys()].length > 0) throw unknown();
+      if (hasSubresource(q, [])) throw unknown();
       return [{ action: 's3:DeleteObject', resource: objectArn }];
     default:
       throw unknown();

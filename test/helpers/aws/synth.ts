@@ -26,3 +26,13 @@ export function synth(context: Record<string, string> = {}, stackName = 'Test') 
   const template = Template.fromStack(stack);
   return { app, stack, template, nag };
 }
+
+/** The logical ids of the input bucket (the one with transfer acceleration) and the output bucket. */
+export function bucketIds(template: Template): { input: string; output: string } {
+  const buckets = template.findResources('AWS::S3::Bucket');
+  const withMetrics = Object.keys(buckets).filter((id) => buckets[id]!.Properties.MetricsConfigurations);
+  const input = withMetrics.find((id) => buckets[id]!.Properties.AccelerateConfiguration);
+  const output = withMetrics.find((id) => !buckets[id]!.Properties.AccelerateConfiguration);
+  if (!input || !output) throw new Error('the template has no input and output bucket');
+  return { input, output };
+}

@@ -10,7 +10,7 @@ export interface Deployment {
   account: string;
   region: string;
   stackName: string;
-  /** The real (test) bucket name of each bucket's logical id. */
+  /** The real (test) bucket name of each bucket's logical id that requests go to. */
   bucketNames: Record<string, string>;
 }
 
@@ -37,11 +37,8 @@ export function templateIam(template: CfnTemplate, deployment: Deployment) {
     if (type === 'AWS::IAM::Role') return `arn:aws:iam::${account}:role/${id}`;
     return `arn:aws:cloudformation:${region}:${account}:resource/${id}`;
   };
-  const bucketName = (id: string): string => {
-    const name = deployment.bucketNames[id];
-    if (!name) throw new Error(`no bucket name given for ${id}`);
-    return name;
-  };
+  // A bucket the test does not name (the access-log bucket) gets its logical id, which no request uses.
+  const bucketName = (id: string): string => deployment.bucketNames[id] ?? id.toLowerCase();
   const ref = (id: string): string => {
     const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': region, 'AWS::AccountId': account, 'AWS::StackName': deployment.stackName, 'AWS::URLSuffix': 'amazonaws.com' };
     if (pseudo[id]) return pseudo[id]!;
@@ -71,11 +68,21 @@ export function templateIam(template: CfnTemplate, deployment: Deployment) {
     return Object.fromEntries(Object.entries(object).map(([key, inner]) => [key, resolve(inner)]));
   };
 
-  /** The role of the function with this handler (`processor.handler`), and its policies. */
-  function functionRole(handler: string) {
+  /** The function with this handler (`processor.handler`). */
+  function findFunction(handler: string) {
     const found = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Handler === handler);
     if (found.length !== 1) throw new Error(`expected one function with handler ${handler}, found ${found.length}`);
-    const [functionId, fn] = found[0]!;
+    return found[0]!;
+  }
+
+  /** The environment variables the function starts with. */
+  function functionEnvironment(handler: string): Record<string, string> {
+    return resolve(findFunction(handler)[1].Properties!.Environment?.Variables ?? {});
+  }
+
+  /** The role of the function with this handler, and its policies. */
+  function functionRole(handler: string) {
+    const [functionId, fn] = findFunction(handler);
     const roleId = (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
     for (const managed of resolve(resources[roleId]?.Properties?.ManagedPolicyArns ?? []) as string[]) {
       if (!LOGS_ONLY.test(managed)) throw new Error(`the evaluator does not know managed policy ${managed}`);
@@ -127,7 +134,7 @@ export function templateIam(template: CfnTemplate, deployment: Deployment) {
     return result.overallResult === 'Allowed';
   }
 
-  return { resolve, functionRole, resourcePolicy, isAllowed };
+  return { resolve, functionEnvironment, functionRole, resourcePolicy, isAllowed };
 }
 
 export type TemplateIam = ReturnType<typeof templateIam>;
