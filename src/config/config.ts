@@ -81,6 +81,8 @@ const Env = z.object({
   SIGNED_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
   WEBHOOK_URL: z.url({ error: 'expected an http(s) URL' }).optional(),
   WEBHOOK_SECRET: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  // Set by Lambda: the function's memory size, which bounds what the processor may decode.
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: int(128, 10_240).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected fatal, error, warn, info, debug, trace or silent' }).default('info'),
 });
 
@@ -121,6 +123,8 @@ export interface Config {
   /** Completion webhook: absent means none. */
   webhook?: { url: string; secret?: string };
   logLevel: string;
+  /** The memory the process may use, when something sets one (Lambda); decoders outside sharp stay within it. */
+  memoryLimitMb?: number;
 }
 
 export class ConfigError extends Error {
@@ -174,5 +178,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
     ...(e.WEBHOOK_URL ? { webhook: { url: e.WEBHOOK_URL, ...(e.WEBHOOK_SECRET ? { secret: e.WEBHOOK_SECRET } : {}) } } : {}),
     logLevel: e.LOG_LEVEL,
+    ...(e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ? { memoryLimitMb: e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE } : {}),
   };
 }

@@ -1,6 +1,7 @@
-import sharp from 'sharp';
+import sharp, { type SharpOptions } from 'sharp';
 import { isCrop, type VariantSpec } from '../config/variants.js';
 import { blendInto } from './blend.js';
+import type { RawPixels } from './heif.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
 import type { ImageInfo } from './probe.js';
 import { encode, isAnimated, outputFormatsFor, place, renderVariant, resizedSize, resizeFit, type RenderedVariant, type RenderOptions } from './render.js';
@@ -13,15 +14,22 @@ function scaleNeeded(info: ImageInfo, spec: VariantSpec): number {
   return Math.min(1, isCrop(spec.fit) ? Math.max(x, y) : Math.min(x, y));
 }
 
+/** An original as sharp reads it: its encoded bytes, or pixels already decoded (HEIC, BMP). */
+export type SourceImage = Buffer | RawPixels;
+
+const open = (source: SourceImage, options: SharpOptions) =>
+  Buffer.isBuffer(source) ? sharp(source, options) : sharp(source.data, { ...options, raw: { width: source.width, height: source.height, channels: source.channels } });
+
 /**
  * Renders every variant of one image. A still image is decoded once, straight to the smallest size
  * that still serves the largest variant (JPEG shrink-on-load does most of that work), oriented and
  * in sRGB; each variant is then resized from those pixels, and the watermark is blended over its
  * own rectangle only. An animation that an output format keeps goes variant by variant, frames and all.
  */
-export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantSpec[], options: RenderOptions): Promise<RenderedVariant[]> {
+export async function renderAll(source: SourceImage, info: ImageInfo, specs: VariantSpec[], options: RenderOptions): Promise<RenderedVariant[]> {
   const keepsAnimation = isAnimated(info) && specs.some((spec) => outputFormatsFor(spec, info, options).some((f) => ANIMATED_OUTPUTS.has(f)));
-  if (keepsAnimation) {
+  // Only GIF and WebP animate, and sharp decodes both itself: an animation always comes as bytes.
+  if (keepsAnimation && Buffer.isBuffer(source)) {
     const out: RenderedVariant[] = [];
     for (const spec of specs) for (const format of outputFormatsFor(spec, info, options)) out.push(await renderVariant(source, info, spec, options, format));
     return out;
@@ -29,7 +37,7 @@ export async function renderAll(source: Buffer, info: ImageInfo, specs: VariantS
 
   const timeout = options.timeoutSeconds ? { seconds: Math.max(1, Math.ceil(options.timeoutSeconds)) } : undefined;
   const scale = Math.max(...specs.map((spec) => scaleNeeded(info, spec)));
-  let decode = sharp(source, { failOn: 'truncated', limitInputPixels: options.maxInputPixels }).autoOrient();
+  let decode = open(source, { failOn: 'truncated', limitInputPixels: options.maxInputPixels }).autoOrient();
   if (scale < 1) decode = decode.resize(Math.max(1, Math.round(info.width * scale)), Math.max(1, Math.round(info.height * scale)), { fit: 'fill' });
   decode = decode.toColourspace('srgb');
   if (timeout) decode = decode.timeout(timeout);

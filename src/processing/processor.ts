@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import { AppError, isAppError } from '../errors.js';
-import { decodeForeign, FOREIGN_FORMATS } from '../imaging/foreign.js';
+import { decodeForeign, FOREIGN_FORMATS, foreignPixelBudget } from '../imaging/foreign.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
 import { renderAll } from '../imaging/render-all.js';
@@ -16,7 +16,8 @@ import { fromObjectMetadata } from './original-metadata.js';
 export type ProcessingConfig = Pick<
   Config,
   'variants' | 'outputFormat' | 'outputFormats' | 'quality' | 'watermark' | 'maxInputPixels' | 'allowSvg' | 'maxAnimationFrames' | 'processTimeoutMs' | 'maxUploadBytes'
->;
+> &
+  Partial<Pick<Config, 'memoryLimitMb'>>;
 
 export interface ProcessorDeps {
   input: ObjectStore;
@@ -190,8 +191,10 @@ export function createProcessor({ input, output, config, now = () => new Date(),
 
   async function render(source: Buffer, watermark: boolean) {
     const info = await probeImage(source, config);
-    // HEIC and BMP become lossless PNG first; the variants come from that like from any upload.
-    const pixels = FOREIGN_FORMATS.has(info.format) ? await decodeForeign(source, info.format) : source;
+    // HEIC and BMP are decoded to raw pixels first (sharp's libvips lacks both); the rest is the same.
+    const pixels = FOREIGN_FORMATS.has(info.format)
+      ? await decodeForeign(source, info.format, { maxPixels: Math.min(config.maxInputPixels, foreignPixelBudget(config.memoryLimitMb)), timeoutMs: config.processTimeoutMs })
+      : source;
     const rendered = await renderAll(pixels, info, config.variants, {
       outputFormat: config.outputFormat,
       ...(config.outputFormats ? { outputFormats: config.outputFormats } : {}),
