@@ -30,6 +30,18 @@ const UNAUTHORIZED = JSON.stringify({
 });
 
 /**
+ * API Gateway's answer to a body past what it or Lambda takes: the API's own problem+json, naming
+ * the way large files go.
+ */
+const TOO_LARGE = JSON.stringify({
+  type: 'urn:image-processor:problem:too_large',
+  title: 'Payload Too Large',
+  status: 413,
+  detail: 'This request is too large for the API; upload large files through POST /v1/uploads, which gives a direct upload URL.',
+  code: 'too_large',
+});
+
+/**
  * The same Hono app as the local server, in a Lambda behind an API Gateway REST API. Every route
  * needs an API key (with a usage plan's throttle and quota) but the page, its assets and /healthz.
  */
@@ -92,6 +104,12 @@ export class Api extends Construct {
       type: ResponseType.INVALID_API_KEY,
       statusCode: '401',
       templates: { 'application/json': UNAUTHORIZED },
+    });
+
+    this.restApi.addGatewayResponse('RequestTooLarge', {
+      type: ResponseType.REQUEST_TOO_LARGE,
+      statusCode: '413',
+      templates: { 'application/json': TOO_LARGE },
     });
 
     this.apiKey = this.restApi.addApiKey('ApiKey', { description: 'The key for x-api-key.' });

@@ -2,7 +2,8 @@
 // plus sharp's Linux builds for both Lambda architectures. Kept out of dist/ on purpose: the tests
 // import dist/lambda on this machine and must find this machine's sharp, not Lambda's.
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyAssetTree } from './copy-asset-tree.mjs';
 
 const out = 'build/lambda-asset';
 const version = async (name) => JSON.parse(await readFile(`node_modules/${name}/package.json`, 'utf8')).version;
@@ -12,7 +13,7 @@ const portable = { 'libheif-js': await version('libheif-js'), 'bmp-js': await ve
 
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
-await cp('dist/lambda', out, { recursive: true, filter: (path) => !path.endsWith('.map') });
+await copyAssetTree('dist/lambda', out);
 
 // npm installs one platform's optional packages at a time: install for each Lambda architecture,
 // then put the native packages side by side, so the asset works whichever one the stack picks.
@@ -25,6 +26,6 @@ for (const cpu of ['arm64', 'x64']) {
     cwd: dir,
     stdio: 'inherit',
   });
-  await cp(`${dir}/node_modules`, `${out}/node_modules`, { recursive: true });
+  await copyAssetTree(`${dir}/node_modules`, `${out}/node_modules`);
   await rm(dir, { recursive: true, force: true });
 }

@@ -161,6 +161,11 @@ describe('CDK app', () => {
     // The page, its assets and /healthz; everything else needs the key.
     expect(open.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET', 'GET']);
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'INVALID_API_KEY', StatusCode: '401' });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'REQUEST_TOO_LARGE',
+      StatusCode: '413',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('POST /v1/uploads') },
+    });
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'api.handler', Runtime: 'nodejs22.x' });
   });
 

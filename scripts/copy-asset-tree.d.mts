@@ -1,0 +1,1 @@
+export function copyAssetTree(from: string, to: string): Promise<void>;
