@@ -12,6 +12,7 @@ import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
 import { allowListing, allowObjects } from './bucket-access.js';
 import { lambdaBasics, logRetention, secureQueue } from './lambda-code.js';
 import type { Settings } from './settings.js';
+import { readsWebhookSecret } from './webhook-secret.js';
 
 export const PROCESSOR_TIMEOUT = Duration.minutes(5);
 
@@ -54,6 +55,7 @@ export class Processor extends Construct {
       onFailure: new SqsDestination(this.failureQueue),
     });
 
+    readsWebhookSecret(this.function, settings);
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject']);
     allowObjects(this.function, input, `${DEDUP_PREFIX}*`, ['s3:GetObject', 's3:PutObject']);

@@ -81,6 +81,7 @@ const Env = z.object({
   SIGNED_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
   WEBHOOK_URL: z.url({ error: 'expected an http(s) URL' }).optional(),
   WEBHOOK_SECRET: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
+  WEBHOOK_SECRET_PARAMETER: z.string().regex(/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/, { error: 'expected an SSM parameter name' }).optional(),
   // Set by Lambda: the function's memory size, which bounds what the processor may decode.
   AWS_LAMBDA_FUNCTION_MEMORY_SIZE: int(128, 10_240).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected fatal, error, warn, info, debug, trace or silent' }).default('info'),
@@ -120,8 +121,8 @@ export interface Config {
   /** Unset means a random secret per process: signed links then end with the process. */
   urlSigningSecret?: string;
   signedUrlTtlSeconds: number;
-  /** Completion webhook: absent means none. */
-  webhook?: { url: string; secret?: string };
+  /** Completion webhook: absent means none. `secretParameter`: the secret is in this SSM SecureString (on AWS). */
+  webhook?: { url: string; secret?: string; secretParameter?: string };
   logLevel: string;
   /** The memory the process may use, when something sets one (Lambda); decoders outside sharp stay within it. */
   memoryLimitMb?: number;
@@ -176,7 +177,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKeys: e.API_KEYS,
     ...(e.URL_SIGNING_SECRET ? { urlSigningSecret: e.URL_SIGNING_SECRET } : {}),
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
-    ...(e.WEBHOOK_URL ? { webhook: { url: e.WEBHOOK_URL, ...(e.WEBHOOK_SECRET ? { secret: e.WEBHOOK_SECRET } : {}) } } : {}),
+    ...(e.WEBHOOK_URL
+      ? {
+          webhook: {
+            url: e.WEBHOOK_URL,
+            ...(e.WEBHOOK_SECRET ? { secret: e.WEBHOOK_SECRET } : {}),
+            ...(e.WEBHOOK_SECRET_PARAMETER ? { secretParameter: e.WEBHOOK_SECRET_PARAMETER } : {}),
+          },
+        }
+      : {}),
     logLevel: e.LOG_LEVEL,
     ...(e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ? { memoryLimitMb: e.AWS_LAMBDA_FUNCTION_MEMORY_SIZE } : {}),
   };

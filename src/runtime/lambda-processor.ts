@@ -8,6 +8,7 @@ import { createProcessor } from '../processing/processor.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
 import { createWebhook } from '../processing/webhook.js';
 import { powertoolsLog } from './powertools-log.js';
+import { resolveWebhookSecret } from './webhook-secret.js';
 import { createdKeys } from './s3-event.js';
 
 // Built once per container: a bad configuration fails the cold start, loudly, instead of every image.
@@ -16,7 +17,8 @@ tuneSharp();
 const client = createS3Client(config.s3);
 const processor = createProcessor({ input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), config });
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'image-processor' });
-const webhook = config.webhook ? createWebhook({ ...config.webhook, logger: powertoolsLog(logger), attempts: 3 }) : undefined;
+const webhookSettings = await resolveWebhookSecret(config.webhook);
+const webhook = webhookSettings ? createWebhook({ ...webhookSettings, logger: powertoolsLog(logger), attempts: 3 }) : undefined;
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ImageProcessor', serviceName: 'processor' });
 
 /**

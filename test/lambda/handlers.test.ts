@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DeleteObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
@@ -9,12 +10,14 @@ import { readManifest, writeManifest } from '../../src/processing/manifest.js';
 import { getBuffer } from '../../src/storage/object-store.js';
 import { createS3Client, createS3Store, type S3Store } from '../../src/storage/s3-store.js';
 import { startIamS3, type IamS3 } from '../helpers/aws/iam-s3.js';
+import { startFakeSsm } from '../helpers/aws/fake-ssm.js';
 import { bucketIds, synth } from '../helpers/aws/synth.js';
 import { collect } from '../helpers/collect.js';
 import { templateIam, type CfnTemplate, type TemplateIam } from '../helpers/aws/template-iam.js';
 import { failureRecordsEvent, restApiEvent, s3PutEvent, throughApiGateway } from '../helpers/aws-events.js';
 import { noisy, solid } from '../helpers/images.js';
 import { startS3rver, type S3Server } from '../helpers/s3rver.js';
+import { webhookReceiver } from '../helpers/webhook-receiver.js';
 
 const INPUT = 'image-processor-input-bucket';
 const OUTPUT = 'image-processor-output-bucket';
@@ -33,24 +36,38 @@ let call: ReturnType<typeof throughApiGateway>;
 
 const HANDLERS = { processor: 'processor.handler', api: 'api.handler', failures: 'failures.handler' } as const;
 
+const SECRET_PARAMETER = '/image-processor/webhook-secret';
+const SECRET = 'webhook-secret-from-ssm-0123456789';
+let hook: Awaited<ReturnType<typeof webhookReceiver>>;
+let ssm: Awaited<ReturnType<typeof startFakeSsm>>;
+let apiEnvironment: Record<string, string>;
+
 beforeAll(async () => {
   s3 = await startS3rver([INPUT, OUTPUT]);
-  const { template } = synth();
+  hook = await webhookReceiver();
+  const { template } = synth({ WEBHOOK_URL: hook.url, webhookSecretParameter: SECRET_PARAMETER });
   const ids = bucketIds(template);
   iam = templateIam(template.toJSON() as CfnTemplate, { account: ACCOUNT, region: 'us-east-1', stackName: 'Test', bucketNames: { [ids.input]: INPUT, [ids.output]: OUTPUT } });
   // Each function reaches S3 through its own port, judged against its own role from the template.
-  gate = await startIamS3(s3.endpoint, iam, Object.fromEntries(Object.entries(HANDLERS).map(([name, handler]) => [name, iam.functionRole(handler)])));
+  const roles = Object.fromEntries(Object.entries(HANDLERS).map(([name, handler]) => [name, iam.functionRole(handler)]));
+  gate = await startIamS3(s3.endpoint, iam, roles);
+  // The webhook secret lives in an SSM SecureString the deployer made; each function reads it through its own port.
+  ssm = await startFakeSsm(iam, roles, { [SECRET_PARAMETER]: SECRET });
+  apiEnvironment = iam.functionEnvironment(HANDLERS.api);
   const admin = createS3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' });
   input = createS3Store(admin, INPUT);
   output = createS3Store(admin, OUTPUT);
 
   // Each bundle starts (and reads its configuration) with the environment the template gives its
   // function, as on Lambda; only what cannot be the same here is changed.
+  let previous: string[] = [];
   const start = async <T>(name: keyof typeof HANDLERS): Promise<T> => {
     const variables = iam.functionEnvironment(HANDLERS[name]);
-    for (const key of Object.keys(variables)) delete process.env[key];
+    for (const key of [...previous, ...Object.keys(variables)]) delete process.env[key];
+    previous = Object.keys(variables);
     Object.assign(process.env, variables, {
       S3_ENDPOINT: gate.endpoints[name],
+      AWS_ENDPOINT_URL_SSM: ssm.endpoints[name],
       S3_FORCE_PATH_STYLE: 'true',
       AWS_REGION: 'us-east-1',
       WATERMARK_TEXT: 'LAMBDA',
@@ -67,8 +84,20 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gate?.close();
+  await ssm?.close();
+  await hook?.close();
   await s3?.close();
 });
+
+/** The webhook deliveries of one image, their signature checked with the secret from SSM. */
+function deliveriesOf(id: string) {
+  return hook.deliveries
+    .filter((delivery) => (JSON.parse(delivery.body) as { image: { id: string } }).image.id === id)
+    .map((delivery) => {
+      expect(delivery.signature).toBe(`sha256=${createHmac('sha256', SECRET).update(delivery.body).digest('hex')}`);
+      return (JSON.parse(delivery.body) as { event: string }).event;
+    });
+}
 
 const json = (result: { body: string }) => JSON.parse(result.body) as Record<string, any>;
 
@@ -137,6 +166,8 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
 
     const image = json(await call(restApiEvent('GET', `/v1/images/${id}`)));
     expect(image).toMatchObject({ status: 'done', original: { filename: 'from browser.jpg', width: 1000, height: 700 } });
+    // Delivered before the handler returned, signed with the secret the processor read from SSM.
+    expect(deliveriesOf(id)).toEqual(['image.done']);
     // Variant links are presigned S3 URLs: they work with no key and no API Gateway.
     const medium = await fetch(image.variants[1].url);
     expect(medium.status).toBe(200);
@@ -228,8 +259,9 @@ describe('failure handler Lambda bundle', () => {
     const threw = await readManifest(output, 'threw');
     expect(threw).toMatchObject({ status: 'failed', original: { filename: 'threw.jpg' } });
     expect(threw?.error?.message).not.toMatch(/var\/task|S3ServiceException/);
-    // The API now reports an end, not `processing` for ever.
+    // The API now reports an end, not `processing` for ever, and so does the webhook.
     expect(json(await call(restApiEvent('GET', '/v1/images/oom'))).status).toBe('failed');
+    expect(deliveriesOf('oom')).toEqual(['image.failed']);
   });
 
   it('changes nothing for an image that is already done', async () => {
@@ -245,6 +277,7 @@ describe('failure handler Lambda bundle', () => {
 
   it('made every S3 request with permissions its role has', () => {
     expect(gate.denied()).toEqual([]);
+    expect(ssm.denied).toEqual([]);
   });
 });
 
@@ -288,6 +321,16 @@ describe('what S3 refuses: least privilege as the template grants it, and signed
     expect((refused as S3ServiceException).name).toBe('AccessDenied');
     const removal = await client.send(new DeleteObjectCommand({ Bucket: INPUT, Key: 'dedup/anything' })).catch((error: unknown) => error);
     expect((removal as S3ServiceException).name).toBe('AccessDenied');
+  });
+
+  it('keeps the webhook secret from the API and out of every environment', async () => {
+    const parameter = `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter${SECRET_PARAMETER}`;
+    expect(await may('processor', 'ssm:GetParameter', parameter)).toBe(true);
+    expect(await may('failures', 'ssm:GetParameter', parameter)).toBe(true);
+    expect(await may('api', 'ssm:GetParameter', parameter)).toBe(false);
+    expect(await may('processor', 'ssm:GetParameter', `arn:aws:ssm:us-east-1:${ACCOUNT}:parameter/other`)).toBe(false);
+    expect(apiEnvironment.WEBHOOK_SECRET_PARAMETER).toBeUndefined();
+    for (const name of Object.values(HANDLERS)) expect(JSON.stringify(iam.functionEnvironment(name))).not.toContain(SECRET);
   });
 
   it('lets nobody read what it does not need', async () => {

@@ -1,31 +1,19 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { solid } from '../helpers/images.js';
 import { startTestServer } from '../helpers/server.js';
 import { useTempDirs } from '../helpers/temp.js';
+import { webhookReceiver } from '../helpers/webhook-receiver.js';
 
 const tempDirs = useTempDirs();
 const SECRET = 'webhook-secret-0123456789';
-const servers: Server[] = [];
-afterEach(() => servers.splice(0).forEach((server) => server.close()));
+const closers: Array<() => Promise<void>> = [];
+afterEach(() => Promise.all(closers.splice(0).map((close) => close())));
 
-/** A receiver on loopback that answers each delivery with the next status of `statuses`. */
 async function receiver(statuses: number[]) {
-  const deliveries: Array<{ body: string; signature: string | undefined; status: number }> = [];
-  const server = createServer((request: IncomingMessage, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      const status = statuses[deliveries.length] ?? 200;
-      deliveries.push({ body, signature: request.headers['x-signature-256'] as string | undefined, status });
-      response.writeHead(status).end();
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, deliveries };
+  const hook = await webhookReceiver(statuses);
+  closers.push(hook.close);
+  return hook;
 }
 
 async function until(check: () => boolean) {
@@ -53,7 +41,7 @@ describe('completion webhook', () => {
 
   it('never holds processing up when the receiver is down', async () => {
     const hook = await receiver([]);
-    servers.pop()!.close();
+    await closers.pop()!();
     const server = await startTestServer(await tempDirs(), { WEBHOOK_URL: hook.url });
     try {
       const id = await server.upload((await solid(400, 300, '#000000')).subarray(0, 400));
