@@ -43,6 +43,16 @@ export interface Manifest {
 
 export const isFinal = (status: ImageStatus) => status === 'done' || status === 'failed';
 
+/**
+ * Failures of the run, not of the image: the process was killed for memory or time, or storage
+ * failed. A new event for the same original (a dead-letter redrive) tries again; a failure the
+ * image itself caused (corrupt, too large, ...) stays final.
+ */
+const RUN_FAILURES: ReadonlySet<string> = new Set(['out_of_memory', 'timeout', 'internal_error']);
+
+/** Whether this manifest ends the story of its original: done, or failed for a reason another try cannot change. */
+export const isSettled = (manifest: Manifest) => manifest.status === 'done' || (manifest.status === 'failed' && !RUN_FAILURES.has(manifest.error?.code ?? ''));
+
 export async function readManifest(output: ObjectStore, id: string): Promise<Manifest | undefined> {
   const bytes = await getBuffer(output, manifestKey(id));
   if (!bytes) return undefined;

@@ -9,7 +9,7 @@ import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
 import { findTwin, fingerprint, rememberTwin } from './dedup.js';
 import { UNBOUNDED, type Gate } from './gate.js';
-import { isFinal, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
+import { isSettled, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { markFailed as markFailedManifest } from './mark-failed.js';
 import { fromObjectMetadata } from './original-metadata.js';
 
@@ -55,7 +55,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     const original = await input.head(originalKey(id));
     if (!original) return { id, status: 'skipped', reason: 'missing' };
     const previous = await readManifest(output, id);
-    if (previous && isFinal(previous.status) && previous.sourceEtag === original.etag) {
+    if (previous && isSettled(previous) && previous.sourceEtag === original.etag) {
       return { id, status: 'skipped', reason: 'unchanged' };
     }
 

@@ -262,6 +262,10 @@ describe('failure handler Lambda bundle', () => {
     // The API now reports an end, not `processing` for ever, and so does the webhook.
     expect(json(await call(restApiEvent('GET', '/v1/images/oom'))).status).toBe('failed');
     expect(deliveriesOf('oom')).toEqual(['image.failed']);
+
+    // Redriving the dead-lettered S3 event, once the cause is fixed, processes the image after all.
+    await processor(s3PutEvent(INPUT, originalKey('oom'), 1));
+    expect(json(await call(restApiEvent('GET', '/v1/images/oom'))).status).toBe('done');
   });
 
   it('changes nothing for an image that is already done', async () => {

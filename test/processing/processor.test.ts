@@ -97,6 +97,17 @@ describe('processor', () => {
     expect((await stat(join(dir, config.outputBucket, 'img1/medium.jpg'))).mtimeMs).toBe(before);
   });
 
+  it('runs an original again after its run failed (killed, timed out, storage), not after the image failed', async () => {
+    const { input, output, processor } = await setup();
+    await input.put(originalKey('killed'), await solid(400, 300, '#abcdef'));
+    await processor.markFailed('killed', 'out_of_memory', 'stopped for memory on every attempt');
+    expect(await processor.process('killed')).toMatchObject({ status: 'done' });
+    await input.put(originalKey('broken'), (await noisy(400, 300)).subarray(0, 500));
+    expect(await processor.process('broken')).toMatchObject({ status: 'failed', error: { code: 'decode_failed' } });
+    expect(await processor.process('broken')).toEqual({ id: 'broken', status: 'skipped', reason: 'unchanged' });
+    expect((await readManifest(output, 'killed'))?.status).toBe('done');
+  });
+
   it('survives the same event twice at the same time', async () => {
     const { input, output, processor } = await setup();
     await input.put(originalKey('twice'), await noisy(1600, 1200));
