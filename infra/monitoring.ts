@@ -150,7 +150,14 @@ export class Monitoring extends Construct {
             right: [props.api.metricLatency({ period: PERIOD, statistic: 'p95' })],
             width: 8,
           }),
-          new GraphWidget({ title: 'Dead-letter queue', left: [props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD })], width: 8 }),
+          new GraphWidget({
+            title: 'Dead letters',
+            left: [
+              props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'S3 events' }),
+              props.failureDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'failure records' }),
+            ],
+            width: 8,
+          }),
         ],
         [new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
       ],

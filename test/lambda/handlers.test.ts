@@ -149,6 +149,7 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
 
   it('uploads through a presigned PUT, processes, reports, serves downloads, dedups, reprocesses and deletes', async () => {
     const photo = await solid(1000, 700, '#335577');
+    const requestsBefore = gate.decisions.length;
     const ticket = await call(
       restApiEvent('POST', '/v1/uploads', {
         headers: { 'content-type': 'application/json' },
@@ -157,6 +158,8 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     );
     expect(ticket.statusCode).toBe(201);
     const { id, upload } = json(ticket);
+    // Signing is local: minting a ticket makes no S3 request.
+    expect(gate.decisions.length).toBe(requestsBefore);
     // Signed by the API function: S3 judges the PUT as that role.
     expect(upload.url).toContain(gate.endpoints.api);
     expect(upload.url).not.toMatch(/x-amz-checksum/i);
