@@ -110,20 +110,13 @@ export class Monitoring extends Construct {
     alarm('ProcessorOutOfMemory', outOfMemory, 1, 'A processor run ran out of memory.');
     alarm('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 1, 'Events that failed every retry are waiting in the dead-letter queue.');
     alarm('FailureDeadLetters', props.failureDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }), 1, 'The failure handler could not mark some images failed; they may show as processing.');
-    alarm(
-      'OveruseImages',
-      props.processor.metricInvocations({ period: HOUR, statistic: 'Sum' }),
-      props.overuseImagesPerHour,
-      `More than ${props.overuseImagesPerHour} processor runs in an hour (-c overuseImagesPerHour=).`,
-      ComparisonOperator.GREATER_THAN_THRESHOLD,
-    );
-    alarm(
-      'OveruseApiRequests',
-      props.api.metricCount({ period: HOUR, statistic: 'Sum' }),
-      props.overuseApiRequestsPerHour,
-      `More than ${props.overuseApiRequestsPerHour} API requests in an hour (-c overuseApiRequestsPerHour=).`,
-      ComparisonOperator.GREATER_THAN_THRESHOLD,
-    );
+    const overuse = [
+      ['OveruseImages', props.processor.metricInvocations({ period: HOUR, statistic: 'Sum' }), props.overuseImagesPerHour, 'processor runs', 'overuseImagesPerHour'],
+      ['OveruseApiRequests', props.api.metricCount({ period: HOUR, statistic: 'Sum' }), props.overuseApiRequestsPerHour, 'API requests', 'overuseApiRequestsPerHour'],
+    ] as const;
+    for (const [name, metric, limit, what, context] of overuse) {
+      alarm(name, metric, limit, `More than ${limit} ${what} in an hour (-c ${context}=).`, ComparisonOperator.GREATER_THAN_THRESHOLD);
+    }
     alarm('Api5xx', props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }), 1, 'The API answered with a 5xx.');
 
     new Dashboard(this, 'Dashboard', {

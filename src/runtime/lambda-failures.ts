@@ -1,23 +1,17 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { idFromOriginalKey } from '../processing/keys.js';
 import { markFailed } from '../processing/mark-failed.js';
-import { createWebhook } from '../processing/webhook.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
 import { failureOf, type FailureRecord } from './failure-record.js';
-import { powertoolsLog } from './powertools-log.js';
-import { resolveWebhookSecret } from './webhook-secret.js';
+import { lambdaReporting } from './lambda-reporting.js';
 import { createdKeys } from './s3-event.js';
 
 const config = loadConfig();
 const client = createS3Client(config.s3);
 const deps = { input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), watermarkByDefault: config.watermark.text !== '' };
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'image-processor-failures' });
-const webhookSettings = await resolveWebhookSecret(config.webhook);
-const webhook = webhookSettings ? createWebhook({ ...webhookSettings, logger: powertoolsLog(logger), attempts: 3 }) : undefined;
-const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ImageProcessor', serviceName: 'processor' });
+const { logger, webhook, metrics } = await lambdaReporting('image-processor-failures', config.webhook);
 
 /**
  * The failure handler: each SQS message is the processor's on-failure invocation record (every

@@ -1,14 +1,11 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, S3Event } from 'aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { idFromOriginalKey } from '../processing/keys.js';
 import { createProcessor } from '../processing/processor.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
-import { createWebhook } from '../processing/webhook.js';
-import { powertoolsLog } from './powertools-log.js';
-import { resolveWebhookSecret } from './webhook-secret.js';
+import { lambdaReporting } from './lambda-reporting.js';
 import { createdKeys } from './s3-event.js';
 
 // Built once per container: a bad configuration fails the cold start, loudly, instead of every image.
@@ -16,10 +13,7 @@ const config = loadConfig();
 tuneSharp();
 const client = createS3Client(config.s3);
 const processor = createProcessor({ input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), config });
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'image-processor' });
-const webhookSettings = await resolveWebhookSecret(config.webhook);
-const webhook = webhookSettings ? createWebhook({ ...webhookSettings, logger: powertoolsLog(logger), attempts: 3 }) : undefined;
-const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'ImageProcessor', serviceName: 'processor' });
+const { logger, webhook, metrics } = await lambdaReporting('image-processor', config.webhook);
 
 /**
  * The processor Lambda: S3 ObjectCreated on `originals/`. A corrupt image ends as a failed manifest
