@@ -32,7 +32,7 @@ export class ImageProcessorStack extends Stack {
     acknowledgeFindings(this, [processor.function, failures.function, api.function], api.restApi);
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'SPEC section 5 fixes Node.js 22 for both functions; the code must also run on the Node 20 of the build machines.',
+      reason: 'SPEC section 5 fixes Node.js 22 for the functions; the code must also run on the Node 20 of the build machines.',
     });
 
     new CfnOutput(this, 'ApiUrl', { value: api.restApi.url, description: 'The web page and the API (append v1/images).' });
