@@ -1,17 +1,33 @@
-/** A client's filename reduced to something safe to keep: no path, no control characters, bounded. */
+/**
+ * Control characters, and the bidirectional marks and overrides that can make `gpj.exe` read as
+ * `exe.jpg` (RLO and its kin): none of them belongs in a filename.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A client's filename reduced to something safe to keep: no path, no control or bidi characters, bounded. */
 export function cleanFilename(name: string | undefined): string | undefined {
   if (!name) return undefined;
   const base = name.split(/[\\/]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim().slice(0, 200);
+  const clean = base.replace(UNSAFE, '').trim().slice(0, 200);
   return clean || undefined;
+}
+
+/**
+ * The name an original downloads under: the uploader's name with the extension of the format its
+ * bytes are (`x.html` that is a JPEG saves as `x.jpg`), or the id when no name was given.
+ */
+export function originalFilename(name: string | undefined, id: string, extension: string | undefined): string {
+  const stem = (cleanFilename(name) ?? id).replace(/\.[^.]*$/, '') || id;
+  return extension ? `${stem}.${extension}` : `${stem}.bin`;
 }
 
 /**
  * A Content-Disposition header that cannot be used for header injection: an ASCII fallback of
  * safe characters, and the full name percent-encoded in `filename*` (RFC 6266).
  */
-export function contentDisposition(kind: 'inline' | 'attachment', filename: string): string {
+export function contentDisposition(kind: 'inline' | 'attachment', name: string): string {
+  const filename = name.replace(UNSAFE, '');
   const ascii = filename.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'image';
   const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encoded}`;

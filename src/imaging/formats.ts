@@ -64,6 +64,19 @@ export const EXTENSIONS: Record<OutputFormat, string> = {
   avif: 'avif',
 };
 
+/** The usual file extension of each input format, for an original's download name. */
+export const INPUT_EXTENSIONS: Record<InputFormat, string> = {
+  jpeg: 'jpg',
+  png: 'png',
+  gif: 'gif',
+  webp: 'webp',
+  avif: 'avif',
+  heif: 'heic',
+  tiff: 'tif',
+  svg: 'svg',
+  bmp: 'bmp',
+};
+
 /** Output formats that can carry an animation. */
 export const ANIMATED_OUTPUTS: ReadonlySet<OutputFormat> = new Set(['webp', 'gif']);
 

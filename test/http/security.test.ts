@@ -89,6 +89,20 @@ describe('headers', () => {
     await response.arrayBuffer();
   });
 
+  it('names a downloaded original by the format of its bytes, with no bidirectional tricks', async () => {
+    const named = await uploadAs(ALICE, `?filename=${encodeURIComponent('invoice.html')}`);
+    const response = await as(ALICE, `/v1/images/${named}/original`);
+    expect(response.headers.get('content-type')).toBe('image/jpeg');
+    expect(response.headers.get('content-disposition')).toBe(`attachment; filename="invoice.jpg"; filename*=UTF-8''invoice.jpg`);
+    await response.arrayBuffer();
+
+    // "photo\u202Egpj.exe" shows as "photoexe.jpg" where the override is honoured.
+    const reversed = await uploadAs(ALICE, `?filename=${encodeURIComponent('photo\u202Egpj.exe')}`);
+    const disposition = (await as(ALICE, `/v1/images/${reversed}/original`)).headers.get('content-disposition')!;
+    expect(disposition).not.toMatch(/%E2%80%AE/i);
+    expect(disposition).toContain(`filename*=UTF-8''photogpj.jpg`);
+  });
+
   it('sends a strict CSP, nosniff, no framing and no referrer on the page and on downloads', async () => {
     const page = await fetch(server.url + '/');
     expect(page.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);

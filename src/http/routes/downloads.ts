@@ -6,11 +6,12 @@ import { AppError } from '../../errors.js';
 import { originalKey } from '../../processing/keys.js';
 import { readManifest } from '../../processing/manifest.js';
 import { fromObjectMetadata } from '../../processing/original-metadata.js';
-import type { ObjectInfo, StoredObject } from '../../storage/object-store.js';
+import { INPUT_EXTENSIONS, MIME_TYPES } from '../../imaging/formats.js';
+import type { ObjectInfo, ObjectStore, StoredObject } from '../../storage/object-store.js';
 import { findOriginal, notFound } from '../catalogue.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { chooseFormat, DOWNLOAD_CACHE_CONTROL, variantHeaders } from '../delivery.js';
-import { contentDisposition } from '../filenames.js';
+import { contentDisposition, originalFilename } from '../filenames.js';
 import { IdParams, problemResponse, VariantParams } from '../schemas.js';
 
 const binary = (description: string) => ({
@@ -108,20 +109,25 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
     if (delivery.kind === 's3') {
       const info = await input.head(originalKey(id));
       if (!info) throw notFound(id);
-      return c.redirect(await delivery.input.presignGet(info.key, ttl, originalHeaders(id, info)), 302);
+      return c.redirect(await delivery.input.presignGet(info.key, ttl, await originalHeaders(output, id, info)), 302);
     }
     const object = await input.get(originalKey(id));
     if (!object) throw notFound(id);
-    const headers = originalHeaders(id, object);
+    const headers = await originalHeaders(output, id, object);
     return send(c, object, headers.contentType, headers.contentDisposition);
   });
 }
 
-function originalHeaders(id: string, original: ObjectInfo) {
-  const filename = fromObjectMetadata(original.metadata).filename ?? id;
+/**
+ * An original is served as the format its bytes are (judged at upload, or by the processor for a
+ * direct upload), never as what the uploader named or declared it.
+ */
+async function originalHeaders(output: ObjectStore, id: string, original: ObjectInfo) {
+  const meta = fromObjectMetadata(original.metadata);
+  const format = meta.format ?? (await readManifest(output, id))?.original.format;
   return {
-    contentType: original.contentType ?? 'application/octet-stream',
-    contentDisposition: contentDisposition('attachment', filename),
+    contentType: format ? MIME_TYPES[format] : 'application/octet-stream',
+    contentDisposition: contentDisposition('attachment', originalFilename(meta.filename, id, format ? INPUT_EXTENSIONS[format] : undefined)),
     cacheControl: DOWNLOAD_CACHE_CONTROL,
   };
 }
