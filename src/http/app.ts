@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { AppError } from '../errors.js';
 import { createKeyChecker } from './auth.js';
@@ -10,6 +11,9 @@ import { registerImageRoutes } from './routes/images.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerUploadRoutes } from './routes/uploads.js';
 import { registerWebRoutes } from './routes/web.js';
+
+/** JSON bodies are small requests (an upload ticket's ask is a few hundred bytes): past this, 413. */
+export const JSON_BODY_LIMIT = 64 * 1024;
 
 /** Paths anyone may read: the page, its assets, liveness. */
 const isOpenPath = (path: string) => path === '/' || path === '/healthz' || path.startsWith('/assets/');
@@ -73,6 +77,14 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     c.set('owner', deps.identify ? deps.identify(c) : exempt ? undefined : checkKey(c.req.header('x-api-key')));
     await next();
   });
+  const jsonLimit = bodyLimit({
+    maxSize: JSON_BODY_LIMIT,
+    onError: () => {
+      throw new AppError(413, 'too_large', `A JSON body may be at most ${JSON_BODY_LIMIT} bytes.`);
+    },
+  });
+  // Counted as it streams, declared length or not: a JSON body is read into memory whole.
+  app.use('*', (c, next) => (/json/i.test(c.req.header('content-type') ?? '') ? jsonLimit(c, next) : next()));
   app.use('*', rateLimit(deps.config));
   app.use('*', limitUploads(deps.config, deps.queueDepth));
 

@@ -6,14 +6,14 @@ const isUpload = (method: string, path: string) => (method === 'POST' && path ==
 
 /**
  * Overload turns into clear refusals instead of a slow death: at most MAX_CONCURRENT_UPLOADS
- * bodies stream in at once, and no upload is taken while MAX_QUEUE_DEPTH images wait for a worker.
- * Both answer 503 with Retry-After.
+ * bodies stream in at once, and no upload is taken while MAX_QUEUE_DEPTH images wait for a worker,
+ * counting those still streaming in (each will join the queue). Both answer 503 with Retry-After.
  */
 export function limitUploads(config: AppConfig, queueDepth?: () => number): MiddlewareHandler<AppEnv> {
   let inFlight = 0;
   return async (c, next) => {
     if (!isUpload(c.req.method, c.req.path)) return next();
-    if (queueDepth && queueDepth() >= config.maxQueueDepth) {
+    if (queueDepth && queueDepth() + inFlight >= config.maxQueueDepth) {
       throw new AppError(503, 'queue_full', 'Too many images are waiting to be processed; try again shortly.', { 'retry-after': '10' });
     }
     if (inFlight >= config.maxConcurrentUploads) {

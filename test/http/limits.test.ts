@@ -105,6 +105,48 @@ describe('overload', () => {
     expect((await app.request('/v1/images', { method: 'POST', body, headers: { 'content-type': 'image/jpeg' } })).status).toBe(202);
   });
 
+  it('counts uploads still streaming in toward MAX_QUEUE_DEPTH', async () => {
+    const dataDir = await tempDirs();
+    const server = await startTestServer(dataDir, { MAX_QUEUE_DEPTH: '3', UPLOAD_IDLE_TIMEOUT_MS: '3000' });
+    try {
+      const body = await solid(200, 200, '#446688');
+      // Three bodies that have begun and not finished: each will be an image in the queue.
+      const slow = [0, 1, 2].map(() =>
+        startRawRequest(server.url, `POST /v1/images HTTP/1.1\nHost: x\nContent-Type: image/jpeg\nContent-Length: ${body.length}`, body.subarray(0, 100)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const refused = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg' } });
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toMatchObject({ code: 'queue_full' });
+      for (const { socket } of slow) socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('caps JSON bodies at 64 KB, declared or streamed, with 413', async () => {
+    const server = await startTestServer(await tempDirs());
+    try {
+      const big = JSON.stringify({ contentType: 'image/jpeg', size: 10, filename: 'x'.repeat(100 * 1024) });
+      const declared = await server.api('/v1/uploads', { method: 'POST', body: big, headers: { 'content-type': 'application/json' } });
+      expect(declared.status).toBe(413);
+      expect(await declared.json()).toMatchObject({ code: 'too_large' });
+      // No length given: counted as it arrives.
+      const chunks = new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < 300; i++) controller.enqueue(new TextEncoder().encode(' '.repeat(1024)));
+          controller.close();
+        },
+      });
+      const streamed = await server.api('/v1/uploads', { method: 'POST', body: chunks, headers: { 'content-type': 'application/json' }, duplex: 'half' } as RequestInit);
+      expect(streamed.status).toBe(413);
+      const fine = await server.api('/v1/uploads', { method: 'POST', body: JSON.stringify({ contentType: 'image/jpeg', size: 10 }), headers: { 'content-type': 'application/json' } });
+      expect(fine.status).toBe(201);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('limits each key to RATE_LIMIT_PER_MINUTE requests with 429 and Retry-After', async () => {
     const dataDir = await tempDirs();
     const server = await startTestServer(dataDir, { RATE_LIMIT_PER_MINUTE: '3', API_KEYS: 'one,two' }, 'one');
