@@ -6,11 +6,14 @@ import type { ProcessingConfig } from './processor.js';
 export const DEDUP_PREFIX = 'dedup/';
 
 /**
- * What decides an image's outputs: its bytes and every setting that shapes a variant. Two uploads
- * with the same fingerprint would render the same files.
+ * What decides an image's outputs: its bytes and every setting that shapes a variant, and whose
+ * they are. Two uploads with the same fingerprint would render the same files. The owner is part
+ * of it, so a reused render never tells one key that another uploaded the same file (it would
+ * finish faster).
  */
-export function fingerprint(source: Buffer, config: ProcessingConfig, watermark: boolean): string {
+export function fingerprint(source: Buffer, config: ProcessingConfig, watermark: boolean, owner: string | undefined): string {
   const settings = {
+    owner: owner ?? null,
     variants: config.variants,
     outputFormat: config.outputFormat,
     outputFormats: config.outputFormats ?? null,

@@ -88,7 +88,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     const source = await getBuffer(input, originalKey(id));
     if (!source) return { id, status: 'skipped', reason: 'deleted' };
 
-    const print = fingerprint(source, config, base.watermark);
+    const print = fingerprint(source, config, base.watermark, meta.owner);
     const reused = await reuseTwin(id, print, base);
     if (reused) {
       if (!(await finish(reused))) return { id, status: 'skipped', reason: 'deleted' };

@@ -201,4 +201,21 @@ describe('deduplication', () => {
     await removeOutputs(output, 'first');
     for (const variant of b!.variants) expect((await getBuffer(output, variant.key))?.length).toBe(variant.bytes);
   });
+
+  it('reuses renders within one owner only, so no key learns what another uploaded', async () => {
+    const { input, output, config } = await setup();
+    let renders = 0;
+    const counting = { run: <T>(work: () => Promise<T>) => (renders++, work()) };
+    const processor = createProcessor({ input, output, config, renderGate: counting });
+    const photo = await noisy(800, 600);
+    for (const [id, owner] of [['alice-1', 'alice'], ['alice-2', 'alice'], ['bob-1', 'bob']] as const) {
+      await input.put(originalKey(id), photo, { metadata: toObjectMetadata({ owner }) });
+      expect((await processor.process(id)).status).toBe('done');
+    }
+    // Alice's second copy reused her first; Bob's was rendered afresh.
+    expect(renders).toBe(2);
+    const [a1, a2, b1] = await Promise.all(['alice-1', 'alice-2', 'bob-1'].map((id) => readManifest(output, id)));
+    expect(a2!.fingerprint).toBe(a1!.fingerprint);
+    expect(b1!.fingerprint).not.toBe(a1!.fingerprint);
+  });
 });
