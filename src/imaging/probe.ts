@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { AppError } from '../errors.js';
+import { decodeFailure } from './decode-failure.js';
 import { sniffFormat, SNIFF_BYTES, type InputFormat } from './formats.js';
 
 export interface ProbeLimits {
@@ -48,7 +49,7 @@ export async function probeImage(input: string | Buffer, limits: ProbeLimits): P
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw new AppError(422, 'decode_failed', `The ${sniffed.toUpperCase()} header cannot be read: ${(error as Error).message}`);
+    throw decodeFailure(error, sniffed);
   }
   // sharp calls AVIF "heif"; the compression tells AV1 (sharp decodes it) from HEVC (decoded by libheif, see foreign.ts).
   const format = sniffed === 'heif' || sniffed === 'avif' ? (meta.compression === 'av1' ? 'avif' : 'heif') : sniffed;

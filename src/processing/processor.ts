@@ -1,5 +1,7 @@
 import type { Config } from '../config/config.js';
-import { AppError, isAppError } from '../errors.js';
+import { AppError } from '../errors.js';
+import { decodeFailure } from '../imaging/decode-failure.js';
+import type { InputFormat } from '../imaging/formats.js';
 import { decodeForeign, FOREIGN_FORMATS, foreignPixelBudget } from '../imaging/foreign.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
@@ -97,11 +99,14 @@ export function createProcessor({ input, output, config, now = () => new Date(),
 
     let info: ImageInfo;
     let rendered: RenderedVariant[];
+    // Named in a failure's message, once the header has told it.
+    let probed: InputFormat | undefined;
     try {
-      const work = () => withDeadline(render(source, base.watermark), config.processTimeoutMs);
+      const work = () => withDeadline(render(source, base.watermark, (format) => (probed = format)), config.processTimeoutMs);
       ({ info, rendered } = await renderGate.run(work));
     } catch (error) {
-      const failure = asImagingFailure(error);
+      const { code, message } = decodeFailure(error, probed);
+      const failure = { code, message };
       const manifest: Manifest = { ...base, status: 'failed', error: failure, completedAt: now().toISOString() };
       if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
       return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error: failure, manifest };
@@ -189,8 +194,9 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     return true;
   }
 
-  async function render(source: Buffer, watermark: boolean) {
+  async function render(source: Buffer, watermark: boolean, onProbed: (format: InputFormat) => void) {
     const info = await probeImage(source, config);
+    onProbed(info.format);
     // HEIC and BMP are decoded to raw pixels first (sharp's libvips lacks both); the rest is the same.
     const pixels = FOREIGN_FORMATS.has(info.format)
       ? await decodeForeign(source, info.format, { maxPixels: Math.min(config.maxInputPixels, foreignPixelBudget(config.memoryLimitMb)), timeoutMs: config.processTimeoutMs })
@@ -226,14 +232,6 @@ export async function removeOutputs(output: ObjectStore, id: string): Promise<vo
     if (object.key !== manifestKey(id)) await output.delete(object.key);
   }
   await output.delete(manifestKey(id));
-}
-
-function asImagingFailure(error: unknown): { code: string; message: string } {
-  if (isAppError(error)) return { code: error.code, message: error.message };
-  const message = error instanceof Error ? error.message : String(error);
-  if (/pixel limit/i.test(message)) return { code: 'too_many_pixels', message };
-  if (/timeout/i.test(message)) return { code: 'timeout', message };
-  return { code: 'decode_failed', message };
 }
 
 async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { startLocalServer, type LocalServer } from '../../src/runtime/local-server.js';
-import { solid } from '../helpers/images.js';
+import { noisy, solid } from '../helpers/images.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-9876543210';
@@ -123,6 +123,24 @@ describe('headers', () => {
       fetch(server.url + '/v1/images', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' } });
     expect((await preflight('https://good.example')).headers.get('access-control-allow-origin')).toBe('https://good.example');
     expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('error details', () => {
+  it('say what happened in our words: no library text, no path on this server', async () => {
+    const corrupt = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
+    const refused = await as(ALICE, '/v1/images', { method: 'POST', body: new Uint8Array(corrupt), headers: { 'content-type': 'image/png' } });
+    expect(refused.status).toBe(422);
+    const problem = (await refused.json()) as { detail: string; code: string };
+    expect(problem).toMatchObject({ code: 'decode_failed', detail: expect.stringMatching(/^The PNG data is corrupt/) });
+    expect(problem.detail).not.toMatch(/[/\\]|Input buffer|Vips|upload-/);
+
+    // A JPEG whose header is whole but whose end is missing: accepted, then failed with a plain reason.
+    const photo = await noisy(800, 600);
+    const response = await as(ALICE, '/v1/images', { method: 'POST', body: new Uint8Array(photo.subarray(0, photo.length / 2)), headers: { 'content-type': 'image/jpeg' } });
+    expect(response.status).toBe(202);
+    const image = (await settle(ALICE, ((await response.json()) as { id: string }).id)) as unknown as { status: string; error: { code: string; message: string } };
+    expect(image).toMatchObject({ status: 'failed', error: { code: 'decode_failed', message: 'The JPEG file is cut short: its end is missing. Upload the whole file.' } });
   });
 });
 
