@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { AppError } from '../errors.js';
 import { decodeFailure } from './decode-failure.js';
+import { refuseEmbeddedRasters } from './svg-guard.js';
 import { sniffFormat, SNIFF_BYTES, type InputFormat } from './formats.js';
 
 export interface ProbeLimits {
@@ -43,6 +44,7 @@ export async function probeImage(input: string | Buffer, limits: ProbeLimits): P
     throw new AppError(415, 'unsupported_format', 'SVG uploads are turned off on this server (ALLOW_SVG).');
   }
 
+  if (sniffed === 'svg') await refuseEmbeddedRasters(input);
   if (sniffed === 'bmp') return checkPixels(bmpHeader(await readBmpHeader(input)), limits);
 
   let meta: Metadata;

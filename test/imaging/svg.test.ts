@@ -7,6 +7,24 @@ import { renderVariant } from '../../src/imaging/render.js';
 import { pixel, solid } from '../helpers/images.js';
 
 describe('SVG with ALLOW_SVG=true', () => {
+  it('refuses an SVG that embeds or links a raster, which would escape the pixel limit, with 415 saying why', async () => {
+    // 100x100 as far as the SVG says, 4000x4000 inside: 160 times the pixels it declares.
+    const big = (await solid(4000, 4000, '#00ff00', 'png')).toString('base64');
+    const limits = { maxInputPixels: 1e6, allowSvg: true };
+    const svgs = [
+      `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><image href="data:image/png;base64,${big}" width="100" height="100"/></svg>`,
+      `<svg xmlns="http://www.w3.org/2000/svg" xmlns:s="http://www.w3.org/2000/svg" width="100" height="100"><s:image href="https://example.org/x.png" width="10" height="10"/></svg>`,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><filter id="f"><feImage href="data:image/png;base64,${big}"/></filter><rect filter="url(#f)" width="100" height="100"/></svg>`,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><rect style="fill:url('data:image/png;base64,${big}')" width="100" height="100"/></svg>`,
+    ];
+    for (const svg of svgs) {
+      await expect(probeImage(Buffer.from(svg), limits)).rejects.toMatchObject({ status: 415, code: 'unsupported_format', message: expect.stringMatching(/embed or link raster images/) });
+    }
+    // A drawing with no raster in it is taken, sized by what it says.
+    const drawing = '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><circle cx="50" cy="50" r="40" fill="#336699"/></svg>';
+    expect(await probeImage(Buffer.from(drawing), limits)).toMatchObject({ format: 'svg', width: 100, height: 100 });
+  });
+
   it('rasterises the drawing but never loads what it references from outside', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'svg-'));
     const secret = join(dir, 'secret.png');
@@ -16,8 +34,8 @@ describe('SVG with ALLOW_SVG=true', () => {
         `<rect width="200" height="100" fill="#ffffff"/><rect x="100" width="100" height="100" fill="#0000ff"/>` +
         `<image href="file://${secret}" xlink:href="file://${secret}" x="0" y="0" width="100" height="100"/></svg>`,
     );
-    const info = await probeImage(svg, { maxInputPixels: 1e8, allowSvg: true });
-    expect(info).toMatchObject({ format: 'svg', width: 200, height: 100 });
+    // Past the probe (which refuses any <image>): the renderer itself must not load the file either.
+    const info = { format: 'svg' as const, width: 200, height: 100, pages: 1, hasAlpha: true };
     const out = await renderVariant(svg, info, { name: 'v', width: 200, height: 100, fit: 'inside' }, { outputFormat: 'png', quality: 80, maxInputPixels: 1e8, maxAnimationFrames: 10 });
     // The drawn rectangle is there; the referenced red file is not.
     const [r, g, b] = await pixel(out.data, 150, 50);
@@ -31,7 +49,7 @@ describe('SVG with ALLOW_SVG=true', () => {
     const svg = Buffer.from(
       `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><image href="data:image/png;base64,${red}" x="0" y="0" width="100" height="100"/></svg>`,
     );
-    const info = await probeImage(svg, { maxInputPixels: 1e8, allowSvg: true });
+    const info = { format: 'svg' as const, width: 100, height: 100, pages: 1, hasAlpha: true };
     const out = await renderVariant(svg, info, { name: 'v', width: 100, height: 100, fit: 'inside' }, { outputFormat: 'png', quality: 80, maxInputPixels: 1e8, maxAnimationFrames: 10 });
     expect(await pixel(out.data, 50, 50)).toEqual([255, 0, 0]);
   });
