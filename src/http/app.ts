@@ -53,13 +53,16 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     await next();
     c.res.headers.set('x-content-type-options', 'nosniff');
     c.res.headers.set('referrer-policy', 'no-referrer');
+    // API answers carry signed links and change from one request to the next: no cache keeps them.
+    if (c.req.path.startsWith('/v1/') && /json/i.test(c.res.headers.get('content-type') ?? '')) c.res.headers.set('cache-control', 'no-store');
   });
 
   if (deps.config.corsOrigins.length > 0) {
     app.use(
       '*',
       cors({
-        origin: deps.config.corsOrigins,
+        // `*` means any origin (the API key, not a cookie, is what authenticates).
+        origin: deps.config.corsOrigins.includes('*') ? '*' : deps.config.corsOrigins,
         allowHeaders: ['x-api-key', 'content-type', 'idempotency-key'],
         allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
         exposeHeaders: ['etag', 'location', 'retry-after'],

@@ -43,6 +43,7 @@ function openBuckets(config: Config): { input: ObjectStore & ObjectCreatedSource
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const MIN_PUBLIC_KEY_LENGTH = 16;
 
 /**
  * The embedded runtime: folders as buckets, the store's object-created events feeding a bounded
@@ -51,6 +52,10 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 export async function startLocalServer(config: Config, options: { logger?: Logger; webRoot?: string } = {}): Promise<LocalServer> {
   if (config.apiKeys.length === 0 && !LOOPBACK.has(config.host)) {
     throw new ConfigError(`HOST=${config.host} would expose an API without authentication; set API_KEYS, or use HOST=127.0.0.1.`);
+  }
+  // Reachable from elsewhere, a short key is guessed; one given by its hash was chosen elsewhere.
+  if (!LOOPBACK.has(config.host) && config.apiKeys.some((key) => !key.startsWith('sha256:') && key.length < MIN_PUBLIC_KEY_LENGTH)) {
+    throw new ConfigError(`HOST=${config.host} is reachable from other machines: every key in API_KEYS needs at least ${MIN_PUBLIC_KEY_LENGTH} characters.`);
   }
   const logger = options.logger ?? pino({ level: config.logLevel });
   tuneSharp();

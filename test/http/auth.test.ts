@@ -73,4 +73,11 @@ describe('start-up without keys', () => {
     const config = loadConfig({ DATA_DIR: await tempDirs(), HOST: '0.0.0.0', PORT: '0', LOG_LEVEL: 'silent' });
     await expect(startLocalServer(config)).rejects.toThrow(/API_KEYS/);
   });
+
+  it('refuses short keys on a non-loopback address, and takes long ones or hashes', async () => {
+    const start = async (keys: string) => startLocalServer(loadConfig({ DATA_DIR: await tempDirs(), HOST: '0.0.0.0', PORT: '0', LOG_LEVEL: 'silent', API_KEYS: keys }));
+    await expect(start('a')).rejects.toThrow(/at least 16 characters/);
+    const server = await start(`long-enough-key-0123,sha256:${'ab'.repeat(32)}`);
+    await server.close();
+  });
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { startLocalServer, type LocalServer } from '../../src/runtime/local-server.js';
 import { noisy, solid } from '../helpers/images.js';
+import { startTestServer } from '../helpers/server.js';
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-9876543210';
@@ -118,11 +119,30 @@ describe('headers', () => {
     await download.arrayBuffer();
   });
 
+  it('keeps API answers, which carry signed links, out of every cache', async () => {
+    const id = await uploadAs(ALICE);
+    for (const path of [`/v1/images/${id}`, '/v1/images']) expect((await as(ALICE, path)).headers.get('cache-control')).toBe('no-store');
+    const ticket = await as(ALICE, '/v1/uploads', { method: 'POST', body: JSON.stringify({ contentType: 'image/jpeg', size: 10 }), headers: { 'content-type': 'application/json' } });
+    expect(ticket.headers.get('cache-control')).toBe('no-store');
+    await settle(ALICE, id);
+  });
+
   it('answers CORS only for the allowed origins', async () => {
     const preflight = (origin: string) =>
       fetch(server.url + '/v1/images', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' } });
     expect((await preflight('https://good.example')).headers.get('access-control-allow-origin')).toBe('https://good.example');
     expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('honours CORS_ORIGINS=* as any origin', async () => {
+    const open = await startTestServer(await mkdtemp(join(tmpdir(), 'imgproc-cors-')), { CORS_ORIGINS: '*' });
+    try {
+      const preflight = await fetch(open.url + '/v1/images', { method: 'OPTIONS', headers: { origin: 'https://any.example', 'access-control-request-method': 'POST' } });
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    } finally {
+      await open.close();
+      await rm(open.dataDir, { recursive: true, force: true });
+    }
   });
 });
 
