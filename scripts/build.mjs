@@ -27,7 +27,7 @@ await build({
   mainFields: ['module', 'main'],
   // sharp is native, libheif is 8 MB of WebAssembly needed only for HEIC: both come from the Lambda
   // asset's node_modules (or this machine's), not from the bundle every cold start parses.
-  external: ['sharp', 'libheif-js', 'bmp-js'],
+  external: ['sharp', 'libheif-js'],
   // Bundled CommonJS dependencies call require(); an ES module has none unless we make one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });

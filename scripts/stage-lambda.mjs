@@ -8,8 +8,8 @@ import { copyAssetTree } from './copy-asset-tree.mjs';
 const out = 'build/lambda-asset';
 const version = async (name) => JSON.parse(await readFile(`node_modules/${name}/package.json`, 'utf8')).version;
 const sharpVersion = await version('sharp');
-// The decoders the bundles leave out (see scripts/build.mjs), platform-independent JavaScript and WebAssembly.
-const portable = { 'libheif-js': await version('libheif-js'), 'bmp-js': await version('bmp-js') };
+// The decoder the bundles leave out (see scripts/build.mjs): platform-independent JavaScript and WebAssembly.
+const portable = { 'libheif-js': await version('libheif-js') };
 
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });

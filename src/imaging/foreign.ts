@@ -1,23 +1,9 @@
-import { createRequire } from 'node:module';
-import { decodeHeif, type HeifLimits, type RawPixels } from './heif.js';
+import { decodeBmp } from './bmp.js';
+import type { DecodeLimits, RawPixels } from './decode-worker.js';
+import { decodeHeif } from './heif.js';
 
 /** Inputs that the libvips inside sharp's prebuilt binaries cannot decode: HEVC-coded HEIC, and BMP. */
 export const FOREIGN_FORMATS: ReadonlySet<string> = new Set(['heif', 'bmp']);
-
-const require = createRequire(import.meta.url);
-
-function decodeBmp(source: Buffer): RawPixels {
-  const bmp = require('bmp-js') as { decode(bytes: Buffer): { width: number; height: number; data: Buffer } };
-  const { width, height, data } = bmp.decode(source);
-  // bmp-js gives A, B, G, R per pixel; BMP's alpha is rarely meant, so the result is opaque RGB.
-  const rgb = Buffer.alloc(width * height * 3);
-  for (let i = 0, o = 0; o < rgb.length; i += 4, o += 3) {
-    rgb[o] = data[i + 3]!;
-    rgb[o + 1] = data[i + 2]!;
-    rgb[o + 2] = data[i + 1]!;
-  }
-  return { data: rgb, width, height, channels: 3 };
-}
 
 /** What a process needs besides the pixels of the image it decodes: Node, sharp, the bundles. */
 const BASELINE_MB = 160;
@@ -39,9 +25,9 @@ export function foreignPixelBudget(memoryLimitMb: number | undefined): number {
 
 /**
  * Decodes a HEIC or BMP original straight to raw pixels, which sharp reads as they are (no
- * lossless PNG in between to encode and decode again). The caller has checked the header's pixel
- * count first; the HEIC decoder checks its own count too, against `limits.maxPixels`.
+ * lossless PNG in between to encode and decode again), each in a worker thread under a deadline.
+ * Both decoders check their own reading of the pixel count against `limits.maxPixels`.
  */
-export async function decodeForeign(source: Buffer, format: string, limits: HeifLimits): Promise<RawPixels> {
-  return format === 'bmp' ? decodeBmp(source) : decodeHeif(source, limits);
+export async function decodeForeign(source: Buffer, format: string, limits: DecodeLimits): Promise<RawPixels> {
+  return format === 'bmp' ? decodeBmp(source, limits) : decodeHeif(source, limits);
 }

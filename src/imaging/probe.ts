@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { AppError } from '../errors.js';
 import { decodeFailure } from './decode-failure.js';
+import { readBmpHeader } from './bmp.js';
 import { refuseEmbeddedRasters } from './svg-guard.js';
 import { sniffFormat, SNIFF_BYTES, type InputFormat } from './formats.js';
 
@@ -45,7 +46,7 @@ export async function probeImage(input: string | Buffer, limits: ProbeLimits): P
   }
 
   if (sniffed === 'svg') await refuseEmbeddedRasters(input);
-  if (sniffed === 'bmp') return checkPixels(bmpHeader(await readBmpHeader(input)), limits);
+  if (sniffed === 'bmp') return checkPixels({ format: 'bmp', pages: 1, ...readBmpHeader(await readHead(input)) }, limits);
 
   let meta: Metadata;
   try {
@@ -79,18 +80,4 @@ function checkPixels(info: ImageInfo, limits: ProbeLimits): ImageInfo {
     throw new AppError(422, 'too_many_pixels', `The image is ${info.width}x${info.height} = ${pixels} pixels, over the limit of ${limits.maxInputPixels}.`);
   }
   return info;
-}
-
-async function readBmpHeader(input: string | Buffer): Promise<Buffer> {
-  if (Buffer.isBuffer(input)) return input.subarray(0, 30);
-  return readHead(input);
-}
-
-/** BMP's header, read by hand: sharp's libvips has no BMP loader. Height is negative for top-down rows. */
-function bmpHeader(head: Buffer): ImageInfo {
-  if (head.length < 26) throw new AppError(422, 'decode_failed', 'The BMP header is cut short.');
-  const core = head.readUInt32LE(14) === 12;
-  const width = core ? head.readUInt16LE(18) : head.readInt32LE(18);
-  const height = Math.abs(core ? head.readInt16LE(20) : head.readInt32LE(22));
-  return { format: 'bmp', width, height, pages: 1, hasAlpha: false };
 }

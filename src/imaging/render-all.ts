@@ -1,7 +1,7 @@
 import sharp, { type SharpOptions } from 'sharp';
 import { isCrop, type VariantSpec } from '../config/variants.js';
 import { blendInto } from './blend.js';
-import type { RawPixels } from './heif.js';
+import type { RawPixels } from './decode-worker.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
 import type { ImageInfo } from './probe.js';
 import { encode, isAnimated, outputFormatsFor, place, renderVariant, resizedSize, resizeFit, type RenderedVariant, type RenderOptions } from './render.js';

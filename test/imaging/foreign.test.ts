@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeForeign, foreignPixelBudget } from '../../src/imaging/foreign.js';
-import type { RawPixels } from '../../src/imaging/heif.js';
+import type { RawPixels } from '../../src/imaging/decode-worker.js';
 import { sniffFormat } from '../../src/imaging/formats.js';
 import { probeImage } from '../../src/imaging/probe.js';
 
