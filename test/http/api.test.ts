@@ -274,6 +274,24 @@ describe.each(['fs', 's3'] as const)('HTTP API on %s storage', (storage) => {
       await expectProblem(await fetch(target.url, { method: 'PUT', body: new Uint8Array(photo), headers: target.headers }), 409, 'already_uploaded');
     });
 
+    it('takes one PUT per URL: at the same moment, the others get 409; after a DELETE, the image stays deleted', async () => {
+      const photo = await solid(300, 200, '#664422');
+      const response = await ticket({ contentType: 'image/jpeg', size: photo.length });
+      const { id, upload: target } = (await response.json()) as { id: string; upload: { url: string; headers: Record<string, string> } };
+      const statuses = await Promise.all(Array.from({ length: 5 }, () => fetch(target.url, { method: 'PUT', body: new Uint8Array(photo), headers: target.headers }).then((r) => r.status)));
+      expect(statuses.sort()).toEqual([200, 409, 409, 409, 409]);
+      await server.settled(id);
+      expect((await server.api(`/v1/images/${id}`, { method: 'DELETE' })).status).toBe(204);
+      await expectProblem(await fetch(target.url, { method: 'PUT', body: new Uint8Array(photo), headers: target.headers }), 409, 'already_uploaded');
+      expect((await server.api(`/v1/images/${id}`)).status).toBe(404);
+
+      // A PUT that stored nothing gives the URL back: the client may send the right bytes.
+      const second = (await (await ticket({ contentType: 'image/jpeg', size: photo.length })).json()) as { id: string; upload: { url: string; headers: Record<string, string> } };
+      await expectProblem(await fetch(second.upload.url, { method: 'PUT', body: 'not an image', headers: second.upload.headers }), 415, 'unsupported_format');
+      expect((await fetch(second.upload.url, { method: 'PUT', body: new Uint8Array(photo), headers: second.upload.headers })).status).toBe(200);
+      await server.settled(second.id);
+    });
+
     it('checks the PUT like any upload, and holds it to what was signed', async () => {
       const photo = await solid(100, 100, '#996633');
       const make = async (body: Record<string, unknown>) => ((await (await ticket(body)).json()) as { upload: { url: string; headers: Record<string, string> } }).upload;

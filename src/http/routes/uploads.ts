@@ -8,6 +8,7 @@ import type { AppDeps, AppEnv } from '../context.js';
 import { ingestOriginal } from '../ingest.js';
 import { Accepted, ImageId, problemResponse, UploadRequest, UploadTicket } from '../schemas.js';
 import { spoolBody } from '../spool.js';
+import { createUploadClaims } from '../upload-claims.js';
 import { checkDeclaredLength } from './images.js';
 
 /** How long a direct-upload URL stays valid. */
@@ -91,6 +92,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
 
   if (delivery.kind !== 'local') return;
   const { signer } = delivery;
+  const claims = createUploadClaims(() => now().getTime());
   app.openapi(putUpload, async (c) => {
     const url = new URL(c.req.url);
     const id = c.req.param('id');
@@ -101,20 +103,28 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     if ((c.req.header('content-type') ?? '').toLowerCase() !== signedType) {
       throw new AppError(403, 'signature_mismatch', `Send the header Content-Type: ${signedType}, as the upload URL was signed for it.`);
     }
-    if (await input.head(originalKey(id))) throw new AppError(409, 'already_uploaded', 'This upload URL was already used.');
-    const limit = Math.min(Number(url.searchParams.get('size')), config.maxUploadBytes);
-    checkDeclaredLength(c, limit);
-    const file = await spoolBody(c, 'application/octet-stream', deps.spoolDir, limit, config.uploadIdleTimeoutMs);
-    const watermark = url.searchParams.get('watermark');
-    const filename = url.searchParams.get('filename');
-    const owner = url.searchParams.get('owner');
-    await ingestOriginal(input, config, {
-      id,
-      file,
-      ...(owner ? { owner } : {}),
-      ...(filename ? { filename } : {}),
-      ...(watermark ? { watermark: watermark === 'true' } : {}),
-    });
+    const used = () => new AppError(409, 'already_uploaded', 'This upload URL was already used.');
+    if (!claims.claim(id, Number(url.searchParams.get('exp')))) throw used();
+    try {
+      if (await input.head(originalKey(id))) throw used();
+      const limit = Math.min(Number(url.searchParams.get('size')), config.maxUploadBytes);
+      checkDeclaredLength(c, limit);
+      const file = await spoolBody(c, 'application/octet-stream', deps.spoolDir, limit, config.uploadIdleTimeoutMs);
+      const watermark = url.searchParams.get('watermark');
+      const filename = url.searchParams.get('filename');
+      const owner = url.searchParams.get('owner');
+      await ingestOriginal(input, config, {
+        id,
+        file,
+        ...(owner ? { owner } : {}),
+        ...(filename ? { filename } : {}),
+        ...(watermark ? { watermark: watermark === 'true' } : {}),
+      });
+    } catch (error) {
+      // Nothing was stored (or it was stored before, and stays claimed by that): the URL may be tried again.
+      if (!(await input.head(originalKey(id)))) claims.release(id);
+      throw error;
+    }
     deps.metrics.uploads.inc();
     return c.json({ id, status: 'pending' as const, links: { self: `/v1/images/${id}` } }, 200);
   });
