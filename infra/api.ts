@@ -15,6 +15,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_PREFIX } from '../src/http/idempotency.js';
+import { DEDUP_PREFIX } from '../src/processing/dedup.js';
 import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
 import { allowListing, allowObjects } from './bucket-access.js';
 import { lambdaBasics, logRetention } from './lambda-code.js';
@@ -68,10 +69,12 @@ export class Api extends Construct {
       logGroup: new LogGroup(this, 'Logs', { retention }),
     });
     // Uploads (and presigned PUTs), reprocess copies and deletes of originals, its idempotency
-    // records; reading (and presigning reads of) outputs and deleting them. It never writes outputs.
+    // records; removing an image's dedup record with it (never reading one); reading (and
+    // presigning reads of) outputs and deleting them. It never writes outputs.
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
-    allowObjects(this.function, input, `${IDEMPOTENCY_PREFIX}*`, ['s3:GetObject', 's3:PutObject']);
+    allowObjects(this.function, input, `${IDEMPOTENCY_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
+    allowObjects(this.function, input, `${DEDUP_PREFIX}*`, ['s3:DeleteObject']);
     allowListing(this.function, output);
     allowObjects(this.function, output, '*', ['s3:GetObject', 's3:DeleteObject']);
 

@@ -14,7 +14,7 @@ import { readsWebhookSecret } from './webhook-secret.js';
 /**
  * The failure handler: reads the processor's on-failure invocation records (every attempt was
  * killed, timed out or threw) and marks each image `failed` with a code, so nothing stays
- * `processing`. IAM: read originals, read and write manifests, nothing else.
+ * `processing`. IAM: read originals, read and write manifests (and delete one it wrote for a deleted image), nothing else.
  */
 export class Failures extends Construct {
   readonly function: LambdaFunction;
@@ -35,6 +35,7 @@ export class Failures extends Construct {
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject']);
     allowListing(this.function, output);
-    allowObjects(this.function, output, '*/manifest.json', ['s3:GetObject', 's3:PutObject']);
+    // Deleting only the manifest it wrote for an image deleted meanwhile (see mark-failed.ts).
+    allowObjects(this.function, output, '*/manifest.json', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
   }
 }

@@ -20,7 +20,7 @@ export const PROCESSOR_TIMEOUT = Duration.minutes(5);
  * The processor Lambda, invoked by S3 for every object created under `originals/`. Failed
  * invocations are retried twice; then the S3 event lands in the dead-letter queue (for redrive) and
  * an invocation record in the failure queue (for the failure handler, which marks the image failed).
- * IAM: read originals, read and write its dedup records, read and write the output bucket.
+ * IAM: read originals, read, write and remove its dedup records, read and write the output bucket.
  */
 export class Processor extends Construct {
   readonly function: LambdaFunction;
@@ -58,7 +58,7 @@ export class Processor extends Construct {
     readsWebhookSecret(this.function, settings);
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject']);
-    allowObjects(this.function, input, `${DEDUP_PREFIX}*`, ['s3:GetObject', 's3:PutObject']);
+    allowObjects(this.function, input, `${DEDUP_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
     allowListing(this.function, output);
     allowObjects(this.function, output, '*', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
     this.function.addEventSource(new S3EventSourceV2(input, { events: [EventType.OBJECT_CREATED], filters: [{ prefix: ORIGINALS_PREFIX }] }));

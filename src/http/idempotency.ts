@@ -19,11 +19,13 @@ interface Record {
 export function createIdempotency(input: ObjectStore, now: () => Date = () => new Date()) {
   const inFlight = new Map<string, Promise<string>>();
 
-  return async function once(owner: string | undefined, key: string, work: () => Promise<string>): Promise<{ id: string; replayed: boolean }> {
+  /** `work` gets the record's name, which the image keeps so that deleting it removes the record too. */
+  return async function once(owner: string | undefined, key: string, work: (record: string) => Promise<string>): Promise<{ id: string; replayed: boolean }> {
     if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
       throw new AppError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 visible ASCII characters.');
     }
-    const recordKey = IDEMPOTENCY_PREFIX + createHash('sha256').update(`${owner ?? ''}\n${key}`).digest('hex');
+    const name = createHash('sha256').update(`${owner ?? ''}\n${key}`).digest('hex');
+    const recordKey = IDEMPOTENCY_PREFIX + name;
     const pending = inFlight.get(recordKey);
     if (pending) return { id: await pending, replayed: true };
 
@@ -33,7 +35,7 @@ export function createIdempotency(input: ObjectStore, now: () => Date = () => ne
       if (now().getTime() - Date.parse(record.createdAt) < IDEMPOTENCY_WINDOW_MS) return { id: record.id, replayed: true };
     }
 
-    const running = work();
+    const running = work(name);
     inFlight.set(recordKey, running);
     try {
       const id = await running;

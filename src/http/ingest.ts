@@ -14,6 +14,8 @@ export interface IngestRequest {
   filename?: string;
   watermark?: boolean;
   owner?: string;
+  /** The Idempotency-Key record answering for this upload (see idempotency.ts). */
+  idempotencyRecord?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface IngestRequest {
 export async function ingestOriginal(
   input: ObjectStore,
   limits: Pick<Config, 'maxInputPixels' | 'allowSvg'>,
-  { id, file, filename, watermark, owner }: IngestRequest,
+  { id, file, filename, watermark, owner, idempotencyRecord }: IngestRequest,
 ): Promise<ImageInfo> {
   try {
     const info = await probeImage(file.path, limits);
@@ -35,6 +37,7 @@ export async function ingestOriginal(
         ...(name ? { filename: name } : {}),
         ...(watermark !== undefined ? { watermark } : {}),
         ...(owner ? { owner } : {}),
+        ...(idempotencyRecord ? { idempotencyRecord } : {}),
         format: info.format,
         width: info.width,
         height: info.height,

@@ -33,3 +33,8 @@ export async function findTwin(input: ObjectStore, print: string): Promise<strin
 export async function rememberTwin(input: ObjectStore, print: string, id: string): Promise<void> {
   await input.put(DEDUP_PREFIX + print, Buffer.from(JSON.stringify({ id })), { contentType: 'application/json' });
 }
+
+/** Removes the record of a fingerprint, with the image it named (a later identical upload renders anew). */
+export async function forgetTwin(input: ObjectStore, print: string): Promise<void> {
+  await input.delete(DEDUP_PREFIX + print);
+}

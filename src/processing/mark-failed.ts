@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../storage/object-store.js';
-import { originalKey } from './keys.js';
+import { manifestKey, originalKey } from './keys.js';
 import { isFinal, readManifest, writeManifest, type Manifest } from './manifest.js';
 import { fromObjectMetadata } from './original-metadata.js';
 
@@ -40,5 +40,10 @@ export async function markFailed(
     sourceEtag: original.etag,
   };
   await writeManifest(output, manifest);
+  // Deleted meanwhile: the manifest must not outlive its image (written first, checked after).
+  if (!(await input.head(originalKey(id)))) {
+    await output.delete(manifestKey(id));
+    return undefined;
+  }
   return manifest;
 }

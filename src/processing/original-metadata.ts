@@ -10,6 +10,8 @@ export interface OriginalMetadata {
   height?: number;
   /** Who uploaded it (an API key's owner id); absent when auth was off or another tool wrote it. */
   owner?: string;
+  /** The name of the Idempotency-Key record that answers for this upload, removed with the image. */
+  idempotencyRecord?: string;
 }
 
 /** S3 metadata values must be ASCII, so the filename travels percent-encoded. */
@@ -21,6 +23,7 @@ export function toObjectMetadata(meta: OriginalMetadata): Record<string, string>
   if (meta.width) out.width = String(meta.width);
   if (meta.height) out.height = String(meta.height);
   if (meta.owner) out.owner = meta.owner;
+  if (meta.idempotencyRecord) out.idempotency = meta.idempotencyRecord;
   return out;
 }
 
@@ -40,5 +43,6 @@ export function fromObjectMetadata(record: Record<string, string>): OriginalMeta
   if (Number.isInteger(width) && width > 0) meta.width = width;
   if (Number.isInteger(height) && height > 0) meta.height = height;
   if (record.owner) meta.owner = record.owner;
+  if (record.idempotency && /^[0-9a-f]{64}$/.test(record.idempotency)) meta.idempotencyRecord = record.idempotency;
   return meta;
 }

@@ -9,7 +9,7 @@ import { renderAll } from '../imaging/render-all.js';
 import type { RenderedVariant } from '../imaging/render.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
-import { findTwin, fingerprint, rememberTwin } from './dedup.js';
+import { findTwin, fingerprint, forgetTwin, rememberTwin } from './dedup.js';
 import { UNBOUNDED, type Gate } from './gate.js';
 import { isSettled, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { markFailed as markFailedManifest } from './mark-failed.js';
@@ -88,7 +88,11 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     }
 
     const source = await getBuffer(input, originalKey(id));
-    if (!source) return { id, status: 'skipped', reason: 'deleted' };
+    if (!source) {
+      // Deleted after it was looked at: the manifest just written must not outlive it.
+      await removeOutputs(output, id);
+      return { id, status: 'skipped', reason: 'deleted' };
+    }
 
     const print = fingerprint(source, config, base.watermark, meta.owner);
     const reused = await reuseTwin(id, print, base);
@@ -134,8 +138,9 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       fingerprint: print,
       completedAt: now().toISOString(),
     };
-    if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
+    // Remembered before the manifest is final, so that a delete racing it removes the record too.
     await rememberTwin(input, print, id);
+    if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
     return done(manifest, original.size, started);
   }
 
@@ -184,14 +189,17 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     };
   }
 
-  /** Writes the final manifest, unless the original was deleted meanwhile: then nothing is left behind. */
+  /**
+   * Writes the final manifest, then looks for the original: if it was deleted meanwhile, whatever
+   * this run wrote goes too. Written first and checked after, so a delete at any moment either sees
+   * these writes and removes them, or is seen here.
+   */
   async function finish(manifest: Manifest): Promise<boolean> {
-    if (!(await input.head(originalKey(manifest.id)))) {
-      await removeOutputs(output, manifest.id);
-      return false;
-    }
     await writeManifest(output, manifest);
-    return true;
+    if (await input.head(originalKey(manifest.id))) return true;
+    await removeOutputs(output, manifest.id);
+    if (manifest.fingerprint) await forgetTwin(input, manifest.fingerprint);
+    return false;
   }
 
   async function render(source: Buffer, watermark: boolean, onProbed: (format: InputFormat) => void) {

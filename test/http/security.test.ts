@@ -7,6 +7,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { startLocalServer, type LocalServer } from '../../src/runtime/local-server.js';
+import { createFsStore } from '../../src/storage/fs-store.js';
+import { collect } from '../helpers/collect.js';
 import { noisy, solid } from '../helpers/images.js';
 import { startTestServer } from '../helpers/server.js';
 
@@ -75,6 +77,29 @@ describe('each API key owns its images', () => {
   it('accepts a key configured as its SHA-256 hash', async () => {
     const id = await uploadAs(BOB);
     expect((await settle(BOB, id)).status).toBe('done');
+  });
+});
+
+describe('deleting', () => {
+  const store = (bucket: 'inputBucket' | 'outputBucket') => createFsStore(dataDir, loadConfig({ DATA_DIR: dataDir })[bucket]);
+
+  it('takes every record of the image with it: outputs, dedup record, idempotency record', async () => {
+    const records = async () => (await collect(store('inputBucket').list(''))).map((o) => o.key).filter((key) => !key.startsWith('originals/'));
+    const before = await records();
+    const response = await as(ALICE, '/v1/images', { method: 'POST', body: new Uint8Array(await solid(500, 300, '#0a0b0c')), headers: { 'content-type': 'image/jpeg', 'idempotency-key': 'delete-me-1' } });
+    const { id } = (await response.json()) as { id: string };
+    await settle(ALICE, id);
+    const added = (await records()).filter((key) => !before.includes(key));
+    expect(added.map((key) => key.split('/')[0]).sort()).toEqual(['dedup', 'idempotency']);
+    expect((await as(ALICE, `/v1/images/${id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await records()).toEqual(before);
+    expect(await collect(store('outputBucket').list(`${id}/`))).toEqual([]);
+  });
+
+  it('answers 404 for outputs without an image, whoever asks, and clears them', async () => {
+    await store('outputBucket').put('orphan-0001/manifest.json', Buffer.from('{"id":"orphan-0001","status":"processing"}'));
+    expect((await as(BOB, '/v1/images/orphan-0001', { method: 'DELETE' })).status).toBe(404);
+    expect(await collect(store('outputBucket').list('orphan-0001/'))).toEqual([]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { thumbHashToAverageRGBA, thumbHashToRGBA } from 'thumbhash';
@@ -10,7 +11,8 @@ import { toObjectMetadata } from '../../src/processing/original-metadata.js';
 import { createGate, type Gate } from '../../src/processing/gate.js';
 import { createProcessor, removeOutputs } from '../../src/processing/processor.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
-import { getBuffer } from '../../src/storage/object-store.js';
+import { getBuffer, type PutOptions } from '../../src/storage/object-store.js';
+import { collect } from '../helpers/collect.js';
 import { noisy, pngHeaderOnly, solid } from '../helpers/images.js';
 import { useTempDirs } from '../helpers/temp.js';
 
@@ -170,6 +172,42 @@ describe('processor', () => {
     expect((await readManifest(output, 'plain'))?.watermark).toBe(false);
     expect(await brightest('plain')).toBeLessThan(20);
     expect(await brightest('marked')).toBeGreaterThan(100);
+  });
+});
+
+describe('an image deleted while it is processed', () => {
+  it('leaves nothing behind when the delete lands just as the final manifest is written: no outputs, no manifest, no dedup record', async () => {
+    const { input, output, config } = await setup();
+    await input.put(originalKey('gone'), await noisy(600, 400));
+    // A DELETE (the original, then every output) that runs the moment the final manifest is put.
+    const racing = {
+      ...output,
+      put: async (key: string, body: Buffer | Readable, options?: PutOptions) => {
+        if (key === 'gone/manifest.json' && Buffer.isBuffer(body) && JSON.parse(body.toString()).status === 'done') {
+          await input.delete(originalKey('gone'));
+          await removeOutputs(output, 'gone');
+        }
+        return output.put(key, body, options);
+      },
+    };
+    const processor = createProcessor({ input, output: racing, config });
+    expect(await processor.process('gone')).toEqual({ id: 'gone', status: 'skipped', reason: 'deleted' });
+    expect(await collect(output.list('gone/'))).toEqual([]);
+    expect(await collect(input.list('dedup/'))).toEqual([]);
+  });
+
+  it('leaves no manifest when the original vanishes between its header and its bytes', async () => {
+    const { input, output, config } = await setup();
+    await input.put(originalKey('vanishing'), await solid(200, 100, '#123456'));
+    // A store whose read finds the original deleted a moment before.
+    const racing = {
+      ...input,
+      read: async (key: string) => (await input.delete(key), undefined),
+      get: async (key: string) => (await input.delete(key), undefined),
+    };
+    const processor = createProcessor({ input: racing, output, config });
+    expect(await processor.process('vanishing')).toEqual({ id: 'vanishing', status: 'skipped', reason: 'deleted' });
+    expect(await collect(output.list('vanishing/'))).toEqual([]);
   });
 });
 

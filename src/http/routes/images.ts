@@ -3,9 +3,11 @@ import type { Context } from 'hono';
 import { AppError, isAppError } from '../../errors.js';
 import { manifestKey, newId, originalKey } from '../../processing/keys.js';
 import { readManifest } from '../../processing/manifest.js';
+import { forgetTwin } from '../../processing/dedup.js';
+import { fromObjectMetadata } from '../../processing/original-metadata.js';
 import { removeOutputs } from '../../processing/processor.js';
 import { describeImage, findOriginal, listImages, notFound, visibleTo } from '../catalogue.js';
-import { createIdempotency } from '../idempotency.js';
+import { createIdempotency, IDEMPOTENCY_PREFIX } from '../idempotency.js';
 import type { AppConfig, AppDeps, AppEnv } from '../context.js';
 import { ingestOriginal } from '../ingest.js';
 import { variantLinker } from '../delivery.js';
@@ -122,7 +124,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     const multipart = /^multipart\/form-data/i.test(contentType);
     const refusal = postTooLarge(config);
     checkDeclaredLength(c, config.maxPostBytes, multipart ? MULTIPART_OVERHEAD : 0, refusal);
-    const upload = async () => {
+    const upload = async (idempotencyRecord?: string) => {
       const id = newId();
       const file = await spoolBody(c, contentType, deps.spoolDir, config.maxPostBytes, config.uploadIdleTimeoutMs).catch((error: unknown) => {
         throw isAppError(error) && error.code === 'too_large' ? refusal : error;
@@ -133,6 +135,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
         ...(owner ? { owner } : {}),
         ...(query.filename ? { filename: query.filename } : {}),
         ...(query.watermark !== undefined ? { watermark: query.watermark } : {}),
+        ...(idempotencyRecord ? { idempotencyRecord } : {}),
       });
       deps.metrics.uploads.inc();
       return id;
@@ -168,11 +171,21 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
   app.openapi(deleteRoute, async (c) => {
     const { id } = c.req.valid('param');
     const original = await input.head(originalKey(id));
-    if (original && !visibleTo(original, c.get('owner'))) throw notFound(id);
-    if (!original && !(await readManifest(output, id))) throw notFound(id);
-    // The original goes first: once it is gone, no event or restart can bring the image back.
+    if (!original) {
+      // No image; outputs a crash left behind go quietly, whoever asks.
+      await removeOutputs(output, id);
+      throw notFound(id);
+    }
+    if (!visibleTo(original, c.get('owner'))) throw notFound(id);
+    const manifest = await readManifest(output, id);
+    // The original goes first: once it is gone, no event or restart can bring the image back, and a
+    // processor still at work removes what it writes after (see processor.ts, finish).
     await input.delete(originalKey(id));
     await removeOutputs(output, id);
+    // Nothing outlives its image: its dedup and idempotency records go with it.
+    if (manifest?.fingerprint) await forgetTwin(input, manifest.fingerprint);
+    const record = fromObjectMetadata(original.metadata).idempotencyRecord;
+    if (record) await input.delete(IDEMPOTENCY_PREFIX + record);
     return c.body(null, 204);
   });
 }
