@@ -4,7 +4,8 @@ import { cors } from 'hono/cors';
 import { AppError } from '../errors.js';
 import { createKeyChecker } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
-import { limitUploads, rateLimit } from './overload.js';
+import { clientAddress } from './client-address.js';
+import { createRateLimiter, limitUploads } from './overload.js';
 import { problemResponse, toAppError } from './problem.js';
 import { isSignedDownload, registerDownloadRoutes } from './routes/downloads.js';
 import { registerImageRoutes } from './routes/images.js';
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     },
   });
   const checkKey = createKeyChecker(deps.config.apiKeys);
+  const limiter = createRateLimiter(deps.config);
 
   app.use('*', async (c, next) => {
     const started = performance.now();
@@ -76,8 +78,13 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     const signed = new URL(c.req.url).searchParams.has('sig');
     const exempt =
       method === 'OPTIONS' || isOpenPath(path) || isSignedDownload(method, path, signed) || (method === 'PUT' && path.startsWith('/v1/uploads/'));
-    // Behind API Gateway the key was checked there; locally, here.
-    c.set('owner', deps.identify ? deps.identify(c) : exempt ? undefined : checkKey(c.req.header('x-api-key')));
+    // Behind API Gateway the key was checked there; locally, here. A wrong key costs its address a token.
+    try {
+      c.set('owner', deps.identify ? deps.identify(c) : exempt ? undefined : checkKey(c.req.header('x-api-key')));
+    } catch (error) {
+      limiter.take(`address:${clientAddress(c)}`);
+      throw error;
+    }
     await next();
   });
   const jsonLimit = bodyLimit({
@@ -88,7 +95,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   });
   // Counted as it streams, declared length or not: a JSON body is read into memory whole.
   app.use('*', (c, next) => (/json/i.test(c.req.header('content-type') ?? '') ? jsonLimit(c, next) : next()));
-  app.use('*', rateLimit(deps.config));
+  app.use('*', limiter.middleware);
   app.use('*', limitUploads(deps.config, deps.queueDepth));
 
   registerImageRoutes(app, deps);

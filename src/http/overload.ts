@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { AppError } from '../errors.js';
+import { clientAddress } from './client-address.js';
 import type { AppConfig, AppEnv } from './context.js';
 
 const isUpload = (method: string, path: string) => (method === 'POST' && path === '/v1/images') || (method === 'PUT' && path.startsWith('/v1/uploads/'));
@@ -29,15 +30,17 @@ export function limitUploads(config: AppConfig, queueDepth?: () => number): Midd
 }
 
 /**
- * RATE_LIMIT_PER_MINUTE per caller (per API key; one shared budget when auth is off), as a token
- * bucket: bursts up to the minute's allowance, then 429 with the seconds until the next token.
+ * RATE_LIMIT_PER_MINUTE per caller, as token buckets: bursts up to the minute's allowance, then
+ * 429 with the seconds until the next token. A caller is an API key; without one (signed links,
+ * direct-upload PUTs, auth off) it is the client's address, so one client's bogus links never lock
+ * out another's. A wrong key is charged to its address too: guessing keys costs the guesser.
  */
-export function rateLimit(config: AppConfig, now: () => number = Date.now): MiddlewareHandler<AppEnv> {
+export function createRateLimiter(config: AppConfig, now: () => number = Date.now) {
   const perSecond = config.rateLimitPerMinute / 60;
   const buckets = new Map<string, { tokens: number; at: number }>();
-  return async (c, next) => {
-    if (config.rateLimitPerMinute === 0 || !c.req.path.startsWith('/v1/')) return next();
-    const who = c.get('owner') ?? 'anonymous';
+  /** Takes one token of `who`'s bucket, or throws 429. */
+  function take(who: string): void {
+    if (config.rateLimitPerMinute === 0) return;
     const t = now();
     const bucket = buckets.get(who) ?? { tokens: config.rateLimitPerMinute, at: t };
     bucket.tokens = Math.min(config.rateLimitPerMinute, bucket.tokens + ((t - bucket.at) / 1000) * perSecond);
@@ -48,6 +51,10 @@ export function rateLimit(config: AppConfig, now: () => number = Date.now): Midd
       throw new AppError(429, 'rate_limited', `More than ${config.rateLimitPerMinute} requests a minute; slow down.`, { 'retry-after': String(wait) });
     }
     bucket.tokens -= 1;
+  }
+  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (c.req.path.startsWith('/v1/')) take(c.get('owner') ?? `address:${clientAddress(c)}`);
     return next();
   };
+  return { take, middleware };
 }
