@@ -70,6 +70,8 @@ const Env = z.object({
   MAX_QUEUE_DEPTH: int(1, 1_000_000).default(1000),
   RATE_LIMIT_PER_MINUTE: int(0, 1_000_000).default(0),
   UPLOAD_IDLE_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  MIN_UPLOAD_BYTES_PER_SECOND: int(0, 1_000_000_000).default(1024),
+  MAX_UPLOADS_PER_KEY: int(1, 10_000).default(8),
   HOST: z.string().default('127.0.0.1'),
   PORT: int(0, 65_535).default(3000),
   API_KEYS: list
@@ -115,6 +117,10 @@ export interface Config {
   /** Requests per minute per API key; 0 turns the limit off. */
   rateLimitPerMinute: number;
   uploadIdleTimeoutMs: number;
+  /** Once it has run for UPLOAD_IDLE_TIMEOUT_MS, an upload slower than this on average is dropped with 408. */
+  minUploadBytesPerSecond: number;
+  /** Uploads one API key (or, without one, one client address) may stream at once. */
+  maxUploadsPerKey: number;
   host: string;
   port: number;
   apiKeys: string[];
@@ -172,6 +178,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxQueueDepth: e.MAX_QUEUE_DEPTH,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
+    minUploadBytesPerSecond: e.MIN_UPLOAD_BYTES_PER_SECOND,
+    maxUploadsPerKey: e.MAX_UPLOADS_PER_KEY,
     host: e.HOST,
     port: e.PORT,
     apiKeys: e.API_KEYS,

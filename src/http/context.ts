@@ -19,6 +19,8 @@ export type AppConfig = Pick<
   | 'maxQueueDepth'
   | 'rateLimitPerMinute'
   | 'uploadIdleTimeoutMs'
+  | 'minUploadBytesPerSecond'
+  | 'maxUploadsPerKey'
 >;
 
 /** Per-request values the middleware sets for the routes. */

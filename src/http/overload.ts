@@ -7,11 +7,13 @@ const isUpload = (method: string, path: string) => (method === 'POST' && path ==
 
 /**
  * Overload turns into clear refusals instead of a slow death: at most MAX_CONCURRENT_UPLOADS
- * bodies stream in at once, and no upload is taken while MAX_QUEUE_DEPTH images wait for a worker,
- * counting those still streaming in (each will join the queue). Both answer 503 with Retry-After.
+ * bodies stream in at once, MAX_UPLOADS_PER_KEY of them for one key, and no upload is taken while
+ * MAX_QUEUE_DEPTH images wait for a worker, counting those still streaming in (each will join the
+ * queue). All answer 503 with Retry-After.
  */
 export function limitUploads(config: AppConfig, queueDepth?: () => number): MiddlewareHandler<AppEnv> {
   let inFlight = 0;
+  const perCaller = new Map<string, number>();
   return async (c, next) => {
     if (!isUpload(c.req.method, c.req.path)) return next();
     if (queueDepth && queueDepth() + inFlight >= config.maxQueueDepth) {
@@ -20,11 +22,21 @@ export function limitUploads(config: AppConfig, queueDepth?: () => number): Midd
     if (inFlight >= config.maxConcurrentUploads) {
       throw new AppError(503, 'too_many_uploads', 'Too many uploads are in progress; try again shortly.', { 'retry-after': '2' });
     }
+    // One key (or one address, without a key) cannot take every slot.
+    const who = c.get('owner') ?? `address:${clientAddress(c)}`;
+    const mine = perCaller.get(who) ?? 0;
+    if (mine >= config.maxUploadsPerKey) {
+      throw new AppError(503, 'too_many_uploads', `This key already has ${mine} uploads in progress, the most it may; try again when one ends.`, { 'retry-after': '2' });
+    }
     inFlight++;
+    perCaller.set(who, mine + 1);
     try {
       await next();
     } finally {
       inFlight--;
+      const left = (perCaller.get(who) ?? 1) - 1;
+      if (left > 0) perCaller.set(who, left);
+      else perCaller.delete(who);
     }
   };
 }

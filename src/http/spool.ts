@@ -33,11 +33,23 @@ function byteLimit(limit: number, counted: (bytes: number) => void): Transform {
   });
 }
 
-/** Fails with 408 when no byte arrives for `ms`: a stalled client must not hold an upload slot forever. */
-function idleTimeout(ms: number): Transform {
+/**
+ * Fails with 408 when no byte arrives for `idleMs`, or when, once the upload has run that long,
+ * bytes have come in slower than `minBytesPerSecond` on average: a client that stalls, or drips a
+ * byte now and then, must not hold an upload slot for as long as it likes.
+ */
+function pace(idleMs: number, minBytesPerSecond: number, now: () => number = Date.now): Transform {
   let timer: NodeJS.Timeout | undefined;
+  const started = now();
+  let total = 0;
   const guard: Transform = new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      const elapsed = now() - started;
+      if (elapsed > idleMs && (total * 1000) / elapsed < minBytesPerSecond) {
+        done(new AppError(408, 'upload_too_slow', `The upload came in slower than ${minBytesPerSecond} bytes a second; it was dropped.`));
+        return;
+      }
       arm();
       done(null, chunk);
     },
@@ -52,24 +64,31 @@ function idleTimeout(ms: number): Transform {
   });
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => guard.destroy(new AppError(408, 'upload_timeout', `No data arrived for ${ms} ms; the upload was dropped.`)), ms);
+    timer = setTimeout(() => guard.destroy(new AppError(408, 'upload_timeout', `No data arrived for ${idleMs} ms; the upload was dropped.`)), idleMs);
   };
   arm();
   return guard;
 }
 
+/** How an upload body must arrive: at most `limit` bytes, never idle for `idleMs`, at least `minBytesPerSecond` on average. */
+export interface SpoolLimits {
+  limit: number;
+  idleMs: number;
+  minBytesPerSecond: number;
+}
+
 /**
  * Streams a request body to a temporary file under `dir`, never holding it in memory, and stops
- * at `limit` bytes or after `idleMs` without data. A raw body is the file; a multipart body's
- * `file` field is. Whatever goes wrong, the temporary file is gone.
+ * when it breaks one of its limits. A raw body is the file; a multipart body's `file` field is.
+ * Whatever goes wrong, the temporary file is gone.
  */
-export async function spoolBody(c: Context, contentType: string, dir: string, limit: number, idleMs: number): Promise<SpooledFile> {
+export async function spoolBody(c: Context, contentType: string, dir: string, { limit, idleMs, minBytesPerSecond }: SpoolLimits): Promise<SpooledFile> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `upload-${randomUUID()}`);
   const discard = () => rm(path, { force: true });
   const raw = requestBody(c);
   if (!raw) throw new AppError(400, 'empty_body', 'The request has no body.');
-  const source = raw.pipe(idleTimeout(idleMs));
+  const source = raw.pipe(pace(idleMs, minBytesPerSecond));
   raw.on('error', (error) => source.destroy(error));
   try {
     const spooled = /^multipart\/form-data/i.test(contentType)

@@ -43,6 +43,24 @@ describe('slow, stalled and aborted uploads', () => {
     }
   });
 
+  it('drops an upload that drips below MIN_UPLOAD_BYTES_PER_SECOND, though it never goes idle', async () => {
+    const server = await startTestServer(await tempDirs(), { UPLOAD_IDLE_TIMEOUT_MS: '400', MIN_UPLOAD_BYTES_PER_SECOND: '1000' });
+    try {
+      const body = await solid(200, 200, '#123123');
+      const { socket, response } = startRawRequest(server.url, `POST /v1/images HTTP/1.1\nHost: x\nContent-Type: image/jpeg\nContent-Length: ${body.length}`, body.subarray(0, 10));
+      // Ten bytes every 150 ms: never idle for 400 ms, but about 65 bytes a second.
+      const drip = setInterval(() => socket.write(body.subarray(10, 20)), 150);
+      try {
+        expect(statusOf(await response)).toBe(408);
+        expect(await response).toContain('upload_too_slow');
+      } finally {
+        clearInterval(drip);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('leaves nothing behind when the client vanishes mid-upload', async () => {
     const dataDir = await tempDirs();
     const server = await startTestServer(dataDir);
@@ -101,6 +119,25 @@ describe('overload', () => {
       expect((await Promise.all(stalled.map((s) => s.response))).map(statusOf)).toEqual([408, 408]);
       const accepted = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(photo), headers: { 'content-type': 'image/jpeg' } });
       expect(accepted.status).toBe(202);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('lets one key hold at most MAX_UPLOADS_PER_KEY upload slots; another key still uploads', async () => {
+    const server = await startTestServer(await tempDirs(), { MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', UPLOAD_IDLE_TIMEOUT_MS: '3000' });
+    try {
+      const body = await solid(200, 200, '#884400');
+      const slow = [0, 1].map(() =>
+        startRawRequest(server.url, `POST /v1/images HTTP/1.1\nHost: x\nx-api-key: first-key-0123456\nContent-Type: image/jpeg\nContent-Length: ${body.length}`, body.subarray(0, 100)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const post = (key: string) => fetch(server.url + '/v1/images', { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg', 'x-api-key': key } });
+      const refused = await post('first-key-0123456');
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('2');
+      expect((await post('second-key-012345')).status).toBe(202);
+      for (const { socket } of slow) socket.destroy();
     } finally {
       await server.close();
     }

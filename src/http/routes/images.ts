@@ -126,7 +126,8 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     checkDeclaredLength(c, config.maxPostBytes, multipart ? MULTIPART_OVERHEAD : 0, refusal);
     const upload = async (idempotencyRecord?: string) => {
       const id = newId();
-      const file = await spoolBody(c, contentType, deps.spoolDir, config.maxPostBytes, config.uploadIdleTimeoutMs).catch((error: unknown) => {
+      const limits = { limit: config.maxPostBytes, idleMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.minUploadBytesPerSecond };
+      const file = await spoolBody(c, contentType, deps.spoolDir, limits).catch((error: unknown) => {
         throw isAppError(error) && error.code === 'too_large' ? refusal : error;
       });
       await ingestOriginal(input, config, {

@@ -109,7 +109,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       if (await input.head(originalKey(id))) throw used();
       const limit = Math.min(Number(url.searchParams.get('size')), config.maxUploadBytes);
       checkDeclaredLength(c, limit);
-      const file = await spoolBody(c, 'application/octet-stream', deps.spoolDir, limit, config.uploadIdleTimeoutMs);
+      const file = await spoolBody(c, 'application/octet-stream', deps.spoolDir, { limit, idleMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.minUploadBytesPerSecond });
       const watermark = url.searchParams.get('watermark');
       const filename = url.searchParams.get('filename');
       const owner = url.searchParams.get('owner');
