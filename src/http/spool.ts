@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { IncomingMessage } from 'node:http';
@@ -13,6 +13,8 @@ import { AppError } from '../errors.js';
 export interface SpooledFile {
   path: string;
   bytes: number;
+  /** SHA-256 of the file, hex, when asked for (`SpoolLimits.hash`). */
+  sha256?: string;
   /** The client's name for the file, when multipart gave one. */
   filename?: string;
   /** Removes the temporary file; safe to call twice. */
@@ -21,13 +23,14 @@ export interface SpooledFile {
 
 const tooLarge = (limit: number) => new AppError(413, 'too_large', `The upload is larger than the limit of ${limit} bytes.`);
 
-/** Passes bytes through, failing with 413 the moment more than `limit` have gone by. */
-function byteLimit(limit: number, counted: (bytes: number) => void): Transform {
+/** Passes the file's bytes through, failing with 413 the moment more than `limit` have gone by; hashes them when asked. */
+function byteLimit(limit: number, counted: (bytes: number) => void, digest?: Hash): Transform {
   let total = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       total += chunk.length;
       counted(total);
+      digest?.update(chunk);
       done(total > limit ? tooLarge(limit) : null, chunk);
     },
   });
@@ -75,6 +78,8 @@ export interface SpoolLimits {
   limit: number;
   idleMs: number;
   minBytesPerSecond: number;
+  /** Hash the file as it is written (costs a few ms a megabyte, so only when asked). */
+  hash?: boolean;
 }
 
 /**
@@ -82,7 +87,7 @@ export interface SpoolLimits {
  * when it breaks one of its limits. A raw body is the file; a multipart body's `file` field is.
  * Whatever goes wrong, the temporary file is gone.
  */
-export async function spoolBody(c: Context, contentType: string, dir: string, { limit, idleMs, minBytesPerSecond }: SpoolLimits): Promise<SpooledFile> {
+export async function spoolBody(c: Context, contentType: string, dir: string, { limit, idleMs, minBytesPerSecond, hash }: SpoolLimits): Promise<SpooledFile> {
   await mkdir(dir, { recursive: true });
   const path = join(dir, `upload-${randomUUID()}`);
   const discard = () => rm(path, { force: true });
@@ -91,11 +96,12 @@ export async function spoolBody(c: Context, contentType: string, dir: string, { 
   const source = raw.pipe(pace(idleMs, minBytesPerSecond));
   raw.on('error', (error) => source.destroy(error));
   try {
+    const digest = hash ? createHash('sha256') : undefined;
     const spooled = /^multipart\/form-data/i.test(contentType)
-      ? await spoolMultipart(source, contentType, path, limit)
-      : await spoolRaw(source, path, limit);
+      ? await spoolMultipart(source, contentType, path, limit, digest)
+      : await spoolRaw(source, path, limit, digest);
     if (spooled.bytes === 0) throw new AppError(400, 'empty_body', 'The uploaded file is empty.');
-    return { path, ...spooled, discard };
+    return { path, ...spooled, ...(digest ? { sha256: digest.digest('hex') } : {}), discard };
   } catch (error) {
     // The socket's own stream stays whole, so the error response can still be written on it;
     // Node discards the rest of the body and the response closes the connection.
@@ -119,13 +125,13 @@ function requestBody(c: Context): Readable | null {
   return body ? Readable.fromWeb(body as WebReadableStream<Uint8Array>) : null;
 }
 
-async function spoolRaw(source: Readable, path: string, limit: number): Promise<{ bytes: number }> {
+async function spoolRaw(source: Readable, path: string, limit: number, digest?: Hash): Promise<{ bytes: number }> {
   let bytes = 0;
-  await pipeline(source, byteLimit(limit, (n) => (bytes = n)), createWriteStream(path));
+  await pipeline(source, byteLimit(limit, (n) => (bytes = n), digest), createWriteStream(path));
   return { bytes };
 }
 
-function spoolMultipart(source: Readable, contentType: string, path: string, limit: number): Promise<{ bytes: number; filename?: string }> {
+function spoolMultipart(source: Readable, contentType: string, path: string, limit: number, digest?: Hash): Promise<{ bytes: number; filename?: string }> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -141,7 +147,7 @@ function spoolMultipart(source: Readable, contentType: string, path: string, lim
         return;
       }
       let bytes = 0;
-      written = pipeline(stream, byteLimit(limit, (n) => (bytes = n)), createWriteStream(path)).then(() => ({
+      written = pipeline(stream, byteLimit(limit, (n) => (bytes = n), digest), createWriteStream(path)).then(() => ({
         bytes,
         ...(info.filename ? { filename: info.filename } : {}),
       }));

@@ -266,6 +266,12 @@ describe('retries and replays', () => {
       expect(b).toBe(a);
       expect(c).not.toBe(a);
       expect((await originals(dataDir)).sort()).toEqual([a, c].sort());
+
+      // The same key for another file is a mistake, not a retry.
+      const reused = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(300, 200, '#fedcba')), headers: { 'content-type': 'image/jpeg', 'idempotency-key': 'retry-me' } });
+      expect(reused.status).toBe(422);
+      expect(await reused.json()).toMatchObject({ code: 'idempotency_key_reused' });
+      expect((await originals(dataDir)).sort()).toEqual([a, c].sort());
     } finally {
       await server.close();
     }

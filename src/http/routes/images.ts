@@ -124,12 +124,16 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     const multipart = /^multipart\/form-data/i.test(contentType);
     const refusal = postTooLarge(config);
     checkDeclaredLength(c, config.maxPostBytes, multipart ? MULTIPART_OVERHEAD : 0, refusal);
-    const upload = async (idempotencyRecord?: string) => {
-      const id = newId();
-      const limits = { limit: config.maxPostBytes, idleMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.minUploadBytesPerSecond };
-      const file = await spoolBody(c, contentType, deps.spoolDir, limits).catch((error: unknown) => {
+    const key = c.req.header('idempotency-key');
+    const limits = { limit: config.maxPostBytes, idleMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.minUploadBytesPerSecond, hash: key !== undefined };
+    const spool = () =>
+      spoolBody(c, contentType, deps.spoolDir, limits).catch((error: unknown) => {
         throw isAppError(error) && error.code === 'too_large' ? refusal : error;
       });
+    const upload = async (idempotencyRecord?: string) => {
+      const id = newId();
+      const file = await spool();
+      const body = file.sha256 ?? '';
       await ingestOriginal(input, config, {
         id,
         file,
@@ -139,13 +143,17 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
         ...(idempotencyRecord ? { idempotencyRecord } : {}),
       });
       deps.metrics.uploads.inc();
-      return id;
+      return { id, body };
     };
-    const key = c.req.header('idempotency-key');
-    const { id, replayed } = key ? await idempotent(owner, key, upload) : { id: await upload(), replayed: false };
+    // A retry's file is read only to be compared with the first one's.
+    const bodyOf = async () => {
+      const file = await spool();
+      await file.discard();
+      return file.sha256 ?? '';
+    };
+    const { id, replayed } = key ? await idempotent(owner, key, upload, bodyOf) : { id: (await upload()).id, replayed: false };
     const self = `/v1/images/${id}`;
-    // A replay leaves the retried body unread; closing the connection is the way to refuse the rest.
-    const headers: Record<string, string> = replayed ? { Location: self, 'Idempotent-Replayed': 'true', Connection: 'close' } : { Location: self };
+    const headers: Record<string, string> = replayed ? { Location: self, 'Idempotent-Replayed': 'true' } : { Location: self };
     return c.json({ id, status: 'pending' as const, links: { self } }, 202, headers);
   });
 
