@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { decodeFailure } from './decode-failure.js';
 import { readBmpHeader } from './bmp.js';
 import { refuseEmbeddedRasters } from './svg-guard.js';
+import { refuseUnsupportedTiff } from './tiff-kind.js';
 import { sniffFormat, SNIFF_BYTES, type InputFormat } from './formats.js';
 
 export interface ProbeLimits {
@@ -46,6 +47,7 @@ export async function probeImage(input: string | Buffer, limits: ProbeLimits): P
   }
 
   if (sniffed === 'svg') await refuseEmbeddedRasters(input);
+  if (sniffed === 'tiff') await refuseUnsupportedTiff(input);
   if (sniffed === 'bmp') return checkPixels({ format: 'bmp', pages: 1, ...readBmpHeader(await readHead(input)) }, limits);
 
   let meta: Metadata;
