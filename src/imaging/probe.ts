@@ -4,6 +4,7 @@ import { AppError } from '../errors.js';
 import { decodeFailure } from './decode-failure.js';
 import { readBmpHeader } from './bmp.js';
 import { refuseEmbeddedRasters } from './svg-guard.js';
+import { pngGamma } from './png-gamma.js';
 import { refuseUnsupportedTiff } from './tiff-kind.js';
 import { sniffFormat, SNIFF_BYTES, type InputFormat } from './formats.js';
 
@@ -20,6 +21,8 @@ export interface ImageInfo {
   /** Frames in an animation or pages in a TIFF; 1 for a still image. */
   pages: number;
   hasAlpha: boolean;
+  /** A PNG's declared encoding gamma, when no colour profile overrides it (see png-gamma.ts). */
+  gamma?: number;
 }
 
 const SUPPORTED = 'JPEG, PNG, WebP, GIF, AVIF, HEIC, TIFF or BMP';
@@ -70,6 +73,7 @@ export async function probeImage(input: string | Buffer, limits: ProbeLimits): P
       height: rotated ? width : frameHeight,
       pages: format === 'heif' ? 1 : (meta.pages ?? 1),
       hasAlpha: meta.hasAlpha ?? false,
+      ...(format === 'png' ? await gammaOf(input) : {}),
     },
     limits,
   );
@@ -82,4 +86,9 @@ function checkPixels(info: ImageInfo, limits: ProbeLimits): ImageInfo {
     throw new AppError(422, 'too_many_pixels', `The image is ${info.width}x${info.height} = ${pixels} pixels, over the limit of ${limits.maxInputPixels}.`);
   }
   return info;
+}
+
+async function gammaOf(input: string | Buffer): Promise<{ gamma?: number }> {
+  const gamma = await pngGamma(input);
+  return gamma === undefined ? {} : { gamma };
 }

@@ -3,6 +3,7 @@ import { isCrop, type VariantSpec } from '../config/variants.js';
 import { blendInto } from './blend.js';
 import type { RawPixels } from './decode-worker.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
+import { gammaCorrection } from './png-gamma.js';
 import type { ImageInfo } from './probe.js';
 import { encode, isAnimated, outputFormatsFor, place, renderVariant, resizedSize, resizeFit, type RenderedVariant, type RenderOptions } from './render.js';
 import { carriesMark, watermarkFor } from './watermark.js';
@@ -38,6 +39,9 @@ export async function renderAll(source: SourceImage, info: ImageInfo, specs: Var
   const timeout = options.timeoutSeconds ? { seconds: Math.max(1, Math.ceil(options.timeoutSeconds)) } : undefined;
   const scale = Math.max(...specs.map((spec) => scaleNeeded(info, spec)));
   let decode = open(source, { failOn: 'truncated', limitInputPixels: options.maxInputPixels }).autoOrient();
+  // A PNG in another gamma than the usual (linear light, say), brought to it as browsers do.
+  const correction = info.gamma === undefined ? undefined : gammaCorrection(info.gamma);
+  if (correction) decode = decode.gamma(...correction);
   if (scale < 1) decode = decode.resize(Math.max(1, Math.round(info.width * scale)), Math.max(1, Math.round(info.height * scale)), { fit: 'fill' });
   decode = decode.toColourspace('srgb');
   if (timeout) decode = decode.timeout(timeout);
