@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
@@ -8,6 +8,7 @@ import { isAppError } from '../src/errors.js';
 import { createUrlSigner } from '../src/http/signed-url.js';
 import { idFromOriginalKey, isValidId } from '../src/processing/keys.js';
 import { createFsStore } from '../src/storage/fs-store.js';
+import { writeBmp } from './helpers/bmp-writer.js';
 import { solid } from './helpers/images.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -29,7 +30,7 @@ describe('upload endpoint under random input', () => {
 
   beforeAll(async () => {
     parent = await mkdtemp(join(tmpdir(), 'imgproc-fuzz-'));
-    server = await startTestServer(join(parent, 'data'), { MAX_UPLOAD_BYTES: '20000' });
+    server = await startTestServer(join(parent, 'data'), { MAX_UPLOAD_BYTES: '20000', ALLOW_SVG: 'true' });
     jpeg = await solid(32, 32, '#102030');
   });
   afterAll(async () => {
@@ -40,10 +41,23 @@ describe('upload endpoint under random input', () => {
   it('never answers 5xx and never writes outside the data folder', async () => {
     const header = fc.oneof(fc.constantFrom('image/jpeg', 'application/octet-stream', 'multipart/form-data', 'multipart/form-data; boundary=x', 'text/plain', ''), fc.string({ maxLength: 40 }));
     const filename = fc.oneof(fc.constantFrom('../../etc/passwd', '..\\..\\win.ini', 'a"\r\nX-Injected: 1', '/abs/path.jpg', 'ok.jpg', '.hidden', '%2e%2e%2f'), fc.string({ maxLength: 60 }), fc.string({ unit: 'binary', maxLength: 30 }));
+    // The decoders outside libvips get their own hostile inputs: BMPs with bytes changed, SVGs with parts put in.
+    const bmp = writeBmp({ width: 6, height: 4, header: 'v5', bits: 8, compression: 'rle8', palette: [[1, 2, 3], [200, 100, 50]], pixels: Array(24).fill(1) });
+    const mutatedBmp = fc.array(fc.tuple(fc.nat(bmp.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }).map((edits) => {
+      const copy = Buffer.from(bmp);
+      for (const [at, value] of edits) copy[at] = value;
+      return new Uint8Array(copy);
+    });
+    const svgPart = fc.oneof(fc.constantFrom('<rect width="5" height="5"/>', '<image href="data:image/png;base64,iVBORw0KGgo="/>', '<feImage href="x.png"/>', '<circle r="3"/>'), fc.string({ maxLength: 40 }));
+    const svg = fc.tuple(fc.integer({ min: 0, max: 100_000 }), fc.array(svgPart, { maxLength: 4 })).map(
+      ([size, parts]) => new Uint8Array(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">${parts.join('')}</svg>`)),
+    );
     const body = fc.oneof(
       fc.uint8Array({ maxLength: 3000 }),
       fc.uint8Array({ maxLength: 200 }).map((tail) => new Uint8Array(Buffer.concat([jpeg, Buffer.from(tail)]))),
       fc.nat({ max: 2000 }).map((cut) => new Uint8Array(jpeg.subarray(0, cut))),
+      mutatedBmp,
+      svg,
     );
     await fc.assert(
       fc.asyncProperty(body, header, filename, fc.constantFrom('', 'true', 'false', 'maybe'), async (bytes, type, name, watermark) => {
@@ -59,6 +73,13 @@ describe('upload endpoint under random input', () => {
       { numRuns: 120 },
     );
     await server.queue.idle();
+    // Whatever was taken ended done or failed for a reason of its own, never as our fault.
+    const manifests = (await walk(join(parent, 'data'))).filter((file) => file.endsWith('/manifest.json'));
+    for (const file of manifests) {
+      const manifest = JSON.parse(await readFile(join(parent, 'data', file), 'utf8')) as { status: string; error?: { code: string } };
+      expect(['done', 'failed']).toContain(manifest.status);
+      expect(manifest.error?.code).not.toBe('internal_error');
+    }
     expect(await readdir(parent)).toEqual(['data']);
     const files = await walk(join(parent, 'data'));
     for (const file of files) expect(file).toMatch(/^(image-processor-(input|output)-bucket|\.meta|\.tmp)\//);
