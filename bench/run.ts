@@ -2,14 +2,16 @@
 // and chart.svg. Ratios compare workloads of this one run, never numbers from another machine.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { chart, COMPARED } from './chart.js';
 import { makePhoto } from './photos.js';
-import { hasImageMagick, type Measured } from './workloads.js';
+import { writeBmp } from '../test/helpers/bmp-writer.js';
+import { heicGrid } from '../test/helpers/heic-grid.js';
+import { hasHeifConvert, hasImageMagick, type Measured } from './workloads.js';
 
 const run = promisify(execFile);
 const HERE = import.meta.dirname;
@@ -65,6 +67,34 @@ const fifty = await photo(8160, 6120, 99);
 const small: string[] = [];
 for (let i = 0; i < 24; i++) small.push(await photo(640, 480, 100 + i));
 
+/** A file made once and kept in bench/.cache. */
+async function cached(name: string, make: () => Buffer | Promise<Buffer>): Promise<string> {
+  const path = join(CACHE, name);
+  if (!existsSync(path)) await writeFile(path, await make());
+  return path;
+}
+// A 12 MP HEIC as phones store them: a grid of 512x512 HEVC tiles (see test/helpers/heic-grid.ts).
+const heic12 = await cached('heic-4032x3024.heic', async () => heicGrid(await readFile(join(HERE, '../test/fixtures/tile512.heic')), 4032, 3024));
+// The uploads that froze the server when BMP, HEIC and SVG were decoded on its event loop.
+const hostile = [
+  await cached('bmp-rle8-says-10000x10000.bmp', () => {
+    const file = writeBmp({ width: 1, height: 1, header: 'info', bits: 8, compression: 'rle8', palette: [[0, 0, 0]], pixels: [0] });
+    file.writeInt32LE(10_000, 18);
+    file.writeInt32LE(10_000, 22);
+    return file;
+  }),
+  await cached('bmp-rle8-end-of-line-flood.bmp', () => {
+    const file = writeBmp({ width: 1000, height: 1000, header: 'info', bits: 8, compression: 'rle8', palette: [[0, 0, 0], [255, 255, 255]], pixels: new Array(1_000_000).fill(1) });
+    const start = file.readUInt32LE(10);
+    return Buffer.concat([file.subarray(0, start), Buffer.alloc(10 * 1024 * 1024)]);
+  }),
+  await cached('svg-holding-a-4000x4000-png.svg', async () => {
+    const png = (await sharp({ create: { width: 4000, height: 4000, channels: 3, background: '#3366aa' } }).png().toBuffer()).toString('base64');
+    return Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><image href="data:image/png;base64,${png}" width="100" height="100"/></svg>`);
+  }),
+  heic12,
+];
+
 const plan: Array<{ id: string; label: string; workload: string; args: unknown[] }> = [
   { id: 'naive', label: `(a) sharp, naive, ${cores} in flight`, workload: 'naiveSharp', args: [twelve, cores] },
   { id: 'processor', label: `(b) processor in-process, CONCURRENCY=${cores}`, workload: 'processor', args: [twelve, cores] },
@@ -79,6 +109,9 @@ const plan: Array<{ id: string; label: string; workload: string; args: unknown[]
 ];
 if (await hasImageMagick()) plan.push({ id: 'magick', label: `(d) ImageMagick convert, ${cores} in flight`, workload: 'imagemagick', args: [twelve, cores] });
 plan.push({ id: 'jimp', label: '(d) jimp, 1 in flight (no watermark)', workload: 'jimp', args: [twelve.slice(0, 2), 1] });
+plan.push({ id: 'heic', label: '(b) processor, one 12 MP HEIC, CONCURRENCY=1', workload: 'processor', args: [[heic12], 1] });
+if (await hasHeifConvert()) plan.push({ id: 'heifConvert', label: '(e) heif-convert, the same HEIC to a JPEG', workload: 'heifConvert', args: [[heic12]] });
+plan.push({ id: 'eventLoop', label: '(f) hostile BMP and SVG uploads and a 12 MP HEIC, /healthz every 20 ms', workload: 'eventLoop', args: [hostile] });
 
 // The throughput workloads run ROUNDS times, interleaved (a, b, c, a, b, c, ...) so that a slow
 // spell of this shared machine hits each of them alike; each row is its median run.
@@ -122,6 +155,10 @@ const targets = {
   uploadToDoneOverProcessing: { value: byId('latency')?.result.extra?.uploadToDoneOverProcessing, target: '<= 1.2' },
   dedupSpeedup: { value: byId('dedup')?.result.extra?.dedupSpeedup, target: '>= 3' },
   coldStartMs: { value: byId('coldstart') ? percentile(byId('coldstart')!.result.latenciesMs, 50) : undefined, target: '< 300' },
+  heicOverNativeTime: { value: byId('heic') && byId('heifConvert') ? byId('heic')!.result.seconds / byId('heifConvert')!.result.seconds : undefined, target: '<= 3' },
+  heicPeakRssMb: { value: byId('heic')?.peakRssMb, target: '< 250' },
+  maxEventLoopLagMs: { value: byId('eventLoop')?.result.extra?.maxEventLoopLagMs, target: '<= 50' },
+  longestHealthzWaitMs: { value: byId('eventLoop')?.result.extra?.longestHealthzWaitMs, target: '<= 250' },
 };
 
 const machine = { cpus: cores, cpu: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, sharp: sharp.versions.sharp, libvips: sharp.versions.vips };

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
@@ -131,11 +131,11 @@ export async function dedup(file: string): Promise<Measured> {
 }
 
 /** Starts the built server in its own process; resolves with its URL and pid. */
-export function startServer(dataDir: string, concurrency: number): Promise<{ url: string; pid: number; stop: () => void }> {
+export function startServer(dataDir: string, concurrency: number, env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop: () => void }> {
   // BENCH_SERVER_ARGS passes node flags to the server, e.g. --cpu-prof to profile it.
   const nodeArgs = process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '../dist/runtime/local.mjs')], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', CONCURRENCY: String(concurrency), WATERMARK_TEXT: WATERMARK, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '8' },
+    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', CONCURRENCY: String(concurrency), WATERMARK_TEXT: WATERMARK, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '8', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -270,4 +270,63 @@ export async function coldStart(): Promise<Measured> {
     latenciesMs.push(Number(stdout.trim().split('\n').pop()));
   }
   return { images: 0, seconds: 0, latenciesMs, peakRssBytes: 0 };
+}
+
+/** Whether Debian's native HEIC converter is here (libheif-examples): the reference for HEIC. */
+export async function hasHeifConvert(): Promise<boolean> {
+  return run('heif-convert', ['--version']).then(
+    () => true,
+    (error: { code?: string }) => error.code !== 'ENOENT',
+  );
+}
+
+/** (e) `heif-convert` writing a JPEG of each HEIC, one at a time, its peak memory as `time` counts it. */
+export async function heifConvert(files: string[]): Promise<Measured> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-heif-'));
+  let peakRssBytes = 0;
+  try {
+    const result = await timed(files, 1, async (file) => {
+      const { stderr } = await run('/usr/bin/time', ['-f', 'maxrss_kb=%M', 'heif-convert', '-q', '90', file, join(dir, 'out.jpg')]);
+      peakRssBytes = Math.max(peakRssBytes, Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? 0) * 1024);
+    });
+    return { ...result, peakRssBytes };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * (f) The server while hostile and heavy uploads go through it: a client polls /healthz every
+ * 20 ms and keeps its longest wait; the server's own event-loop lag is read from /metrics
+ * (prom-client resets it at each scrape, so one scrape before and one after frame the run).
+ */
+export async function eventLoop(files: string[]): Promise<Measured> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-loop-'));
+  const server = await startServer(dir, availableParallelism(), { ALLOW_SVG: 'true' });
+  try {
+    await (await fetch(`${server.url}/metrics`)).text();
+    let polling = true;
+    let longestWaitMs = 0;
+    const poller = (async () => {
+      while (polling) {
+        const started = performance.now();
+        await (await fetch(`${server.url}/healthz`)).arrayBuffer();
+        longestWaitMs = Math.max(longestWaitMs, performance.now() - started);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const result = await timed(files, 1, async (file) => {
+      const response = await fetch(`${server.url}/v1/images`, { method: 'POST', body: new Uint8Array(await readFile(file)), headers: { 'content-type': 'application/octet-stream' } });
+      const body = (await response.json()) as { id?: string };
+      if (response.status === 202 && body.id) await waitDone(server.url, body.id);
+    });
+    polling = false;
+    await poller;
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const lagSeconds = Number(/^nodejs_eventloop_lag_max_seconds (\S+)/m.exec(metrics)?.[1] ?? NaN);
+    return { ...result, peakRssBytes: await peakRss(server.pid), extra: { longestHealthzWaitMs: longestWaitMs, maxEventLoopLagMs: lagSeconds * 1000 } };
+  } finally {
+    server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
