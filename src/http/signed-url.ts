@@ -1,10 +1,17 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface UrlSigner {
   /** Returns `path?params&exp=..&sig=..`, valid until `expiresAt` (seconds since the epoch). */
   sign(method: string, path: string, params: Record<string, string>, expiresAt: number): string;
   /** True when `sig` matches the method, path and every other query parameter, and `exp` has not passed. */
   verify(method: string, url: URL, nowSeconds: number): boolean;
+  /**
+   * A value a URL must carry but its holder must not read (the uploader's owner id, from which a
+   * weak key could be guessed offline): encrypted with a key derived from the same secret.
+   */
+  seal(value: string): string;
+  /** The sealed value, or undefined when the token was not sealed with this secret. */
+  unseal(token: string): string | undefined;
 }
 
 /**
@@ -17,7 +24,26 @@ export function createUrlSigner(secret: string | Buffer = randomBytes(32)): UrlS
     const canonical = [method.toUpperCase(), path, new URLSearchParams(sorted).toString()].join('\n');
     return createHmac('sha256', secret).update(canonical).digest();
   };
+  // AES-256-GCM under a key of its own, derived from the secret.
+  const sealKey = createHmac('sha256', secret).update('seal').digest();
   return {
+    seal(value) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', sealKey, iv);
+      const sealed = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+    },
+    unseal(token) {
+      const bytes = Buffer.from(token, 'base64url');
+      if (bytes.length < 28) return undefined;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', sealKey, bytes.subarray(0, 12));
+        decipher.setAuthTag(bytes.subarray(12, 28));
+        return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+      } catch {
+        return undefined;
+      }
+    },
     sign(method, path, params, expiresAt) {
       const query = new URLSearchParams({ ...params, exp: String(expiresAt) });
       query.set('sig', mac(method, path, query).toString('base64url'));

@@ -74,6 +74,19 @@ describe('each API key owns its images', () => {
     expect((await as(ALICE, `/v1/images/${id}`)).status).toBe(200);
   });
 
+  it('keeps the owner out of upload URLs, sealed, and still gives the upload to its key', async () => {
+    const photo = await solid(300, 200, '#445566');
+    const ticket = await as(ALICE, '/v1/uploads', { method: 'POST', body: JSON.stringify({ contentType: 'image/jpeg', size: photo.length }), headers: { 'content-type': 'application/json' } });
+    const { id, upload } = (await ticket.json()) as { id: string; upload: { url: string; headers: Record<string, string> } };
+    // The owner id is a prefix of the key's SHA-256: from it, a weak key could be guessed offline.
+    const aliceOwner = createHash('sha256').update(ALICE).digest().subarray(0, 12).toString('hex');
+    expect(upload.url).not.toContain(aliceOwner);
+    expect((await fetch(upload.url, { method: 'PUT', body: new Uint8Array(photo), headers: upload.headers })).status).toBe(200);
+    expect((await as(ALICE, `/v1/images/${id}`)).status).toBe(200);
+    expect((await as(BOB, `/v1/images/${id}`)).status).toBe(404);
+    await settle(ALICE, id);
+  });
+
   it('accepts a key configured as its SHA-256 hash', async () => {
     const id = await uploadAs(BOB);
     expect((await settle(BOB, id)).status).toBe('done');

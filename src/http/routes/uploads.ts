@@ -83,7 +83,8 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       const params: Record<string, string> = { size: String(request.size), type: contentType };
       if (filename) params.filename = filename;
       if (request.watermark !== undefined) params.watermark = String(request.watermark);
-      if (owner) params.owner = owner;
+      // Sealed: the URL's holder must not learn the owner id, from which a weak key could be guessed.
+      if (owner) params.owner = delivery.signer.seal(owner);
       const url = new URL(c.req.url).origin + delivery.signer.sign('PUT', `/v1/uploads/${id}`, params, expiresAt);
       target = { url, headers: { 'Content-Type': contentType } };
     }
@@ -112,7 +113,8 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       const file = await spoolBody(c, 'application/octet-stream', deps.spoolDir, { limit, idleMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.minUploadBytesPerSecond });
       const watermark = url.searchParams.get('watermark');
       const filename = url.searchParams.get('filename');
-      const owner = url.searchParams.get('owner');
+      const sealedOwner = url.searchParams.get('owner');
+      const owner = sealedOwner ? signer.unseal(sealedOwner) : undefined;
       await ingestOriginal(input, config, {
         id,
         file,
