@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
@@ -110,6 +111,16 @@ describe('processor Lambda bundle', () => {
     const manifest = await readManifest(output, 'My Photo+1.jpg');
     expect(manifest).toMatchObject({ status: 'done', original: { width: 1200, height: 900 } });
     expect(manifest?.variants.map((v) => v.key)).toEqual(['My Photo+1.jpg/thumbnail.jpg', 'My Photo+1.jpg/medium.jpg', 'My Photo+1.jpg/large.jpg']);
+  });
+
+  it('decodes HEIC and BMP originals in its workers, from the minified bundle', async () => {
+    const fixtures = join(import.meta.dirname, '../fixtures');
+    for (const [id, file] of [['phone.heic', 'scene.heic'], ['paint.bmp', 'scene.bmp']] as const) {
+      const bytes = await readFile(join(fixtures, file));
+      await input.put(originalKey(id), bytes);
+      await processor(s3PutEvent(INPUT, originalKey(id), bytes.length));
+      expect(await readManifest(output, id), id).toMatchObject({ status: 'done', variants: expect.arrayContaining([expect.objectContaining({ name: 'thumbnail' })]) });
+    }
   });
 
   it('takes a repeated event calmly', async () => {
