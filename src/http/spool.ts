@@ -21,7 +21,7 @@ export interface SpooledFile {
   discard(): Promise<void>;
 }
 
-const tooLarge = (limit: number) => new AppError(413, 'too_large', `The upload is larger than the limit of ${limit} bytes.`);
+export const tooLarge = (limit: number) => new AppError(413, 'too_large', `The upload is larger than the limit of ${limit} bytes.`);
 
 /** Passes the file's bytes through, failing with 413 the moment more than `limit` have gone by; hashes them when asked. */
 function byteLimit(limit: number, counted: (bytes: number) => void, digest?: Hash): Transform {

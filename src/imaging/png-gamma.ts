@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { readRange } from './read-range.js';
 
 /** How much of a PNG's start is read for its chunks before the image data (an ICC profile can be large). */
 const CHUNK_SCAN_BYTES = 256 * 1024;
@@ -9,17 +9,7 @@ const CHUNK_SCAN_BYTES = 256 * 1024;
  * libvips ignores gAMA, so a linear PNG comes out far darker than browsers show it.
  */
 export async function pngGamma(input: string | Buffer): Promise<number | undefined> {
-  let head: Buffer;
-  if (Buffer.isBuffer(input)) head = input.subarray(0, CHUNK_SCAN_BYTES);
-  else {
-    const file = await open(input, 'r');
-    try {
-      const { buffer, bytesRead } = await file.read(Buffer.alloc(CHUNK_SCAN_BYTES), 0, CHUNK_SCAN_BYTES, 0);
-      head = buffer.subarray(0, bytesRead);
-    } finally {
-      await file.close();
-    }
-  }
+  const head = await readRange(input, 0, CHUNK_SCAN_BYTES);
   let gamma: number | undefined;
   for (let at = 8; at + 8 <= head.length; ) {
     const length = head.readUInt32BE(at);

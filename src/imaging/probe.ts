@@ -1,10 +1,10 @@
-import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { AppError } from '../errors.js';
 import { decodeFailure } from './decode-failure.js';
 import { readBmpHeader } from './bmp.js';
 import { refuseEmbeddedRasters } from './svg-guard.js';
 import { pngGamma } from './png-gamma.js';
+import { readRange } from './read-range.js';
 import { refuseUnsupportedTiff } from './tiff-kind.js';
 import { sniffFormat, SNIFF_BYTES, type InputFormat } from './formats.js';
 
@@ -27,23 +27,13 @@ export interface ImageInfo {
 
 const SUPPORTED = 'JPEG, PNG, WebP, GIF, AVIF, HEIC, TIFF or BMP';
 
-async function readHead(input: string | Buffer): Promise<Buffer> {
-  if (Buffer.isBuffer(input)) return input.subarray(0, SNIFF_BYTES);
-  const file = await open(input, 'r');
-  try {
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
-    return buffer.subarray(0, bytesRead);
-  } finally {
-    await file.close();
-  }
-}
-
 /**
  * Judges an input by its bytes and its header only, without decoding pixels:
  * 415 when it is not a supported image, 422 when its header is unreadable or over the pixel limit.
  */
 export async function probeImage(input: string | Buffer, limits: ProbeLimits): Promise<ImageInfo> {
-  const sniffed = sniffFormat(await readHead(input));
+  const head = await readRange(input, 0, SNIFF_BYTES);
+  const sniffed = sniffFormat(head);
   if (!sniffed) throw new AppError(415, 'unsupported_format', `The file is not a supported image (${SUPPORTED}).`);
   if (sniffed === 'svg' && !limits.allowSvg) {
     throw new AppError(415, 'unsupported_format', 'SVG uploads are turned off on this server (ALLOW_SVG).');
@@ -51,7 +41,7 @@ export async function probeImage(input: string | Buffer, limits: ProbeLimits): P
 
   if (sniffed === 'svg') await refuseEmbeddedRasters(input);
   if (sniffed === 'tiff') await refuseUnsupportedTiff(input);
-  if (sniffed === 'bmp') return checkPixels({ format: 'bmp', pages: 1, ...readBmpHeader(await readHead(input)) }, limits);
+  if (sniffed === 'bmp') return checkPixels({ format: 'bmp', pages: 1, ...readBmpHeader(head) }, limits);
 
   let meta: Metadata;
   try {

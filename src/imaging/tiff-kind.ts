@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { readRange } from './read-range.js';
 import { AppError } from '../errors.js';
 
 /** How far into a file the first directory of a TIFF may sit and still be read. */
@@ -21,16 +21,7 @@ const RAW_COMPRESSION = new Set([262, 32767, 32769, 32770, 34713, 65000, 65535])
  * old-style JPEG compression, which libvips turns into a blank (white) picture with a warning.
  */
 export async function refuseUnsupportedTiff(input: string | Buffer): Promise<void> {
-  const read = async (offset: number, length: number): Promise<Buffer> => {
-    if (Buffer.isBuffer(input)) return input.subarray(offset, offset + length);
-    const file = await open(input, 'r');
-    try {
-      const { buffer, bytesRead } = await file.read(Buffer.alloc(length), 0, length, offset);
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await file.close();
-    }
-  };
+  const read = (offset: number, length: number) => readRange(input, offset, length);
   const head = await read(0, 16);
   if (head.length < 8) return;
   const little = head[0] === 0x49;

@@ -1,7 +1,6 @@
 import type { Config } from '../config/config.js';
 import { AppError } from '../errors.js';
 import { decodeFailure } from '../imaging/decode-failure.js';
-import type { InputFormat } from '../imaging/formats.js';
 import { decodeForeign, FOREIGN_FORMATS, foreignPixelBudget } from '../imaging/foreign.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
@@ -103,13 +102,11 @@ export function createProcessor({ input, output, config, now = () => new Date(),
 
     let info: ImageInfo;
     let rendered: RenderedVariant[];
-    // Named in a failure's message, once the header has told it.
-    let probed: InputFormat | undefined;
     try {
-      const work = () => withDeadline(render(source, base.watermark, (format) => (probed = format)), config.processTimeoutMs);
+      const work = () => withDeadline(render(source, base.watermark), config.processTimeoutMs);
       ({ info, rendered } = await renderGate.run(work));
     } catch (error) {
-      const { code, message } = decodeFailure(error, probed);
+      const { code, message } = decodeFailure(error);
       const failure = { code, message };
       const manifest: Manifest = { ...base, status: 'failed', error: failure, completedAt: now().toISOString() };
       if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
@@ -202,9 +199,15 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     return false;
   }
 
-  async function render(source: Buffer, watermark: boolean, onProbed: (format: InputFormat) => void) {
+  async function render(source: Buffer, watermark: boolean) {
     const info = await probeImage(source, config);
-    onProbed(info.format);
+    // A decoder's failure from here on is described in our words, naming the format the header told.
+    return decodeAndRender(source, info, watermark).catch((error: unknown) => {
+      throw decodeFailure(error, info.format);
+    });
+  }
+
+  async function decodeAndRender(source: Buffer, info: ImageInfo, watermark: boolean) {
     // HEIC and BMP are decoded to raw pixels first (sharp's libvips lacks both); the rest is the same.
     const pixels = FOREIGN_FORMATS.has(info.format)
       ? await decodeForeign(source, info.format, { maxPixels: Math.min(config.maxInputPixels, foreignPixelBudget(config.memoryLimitMb)), timeoutMs: config.processTimeoutMs })

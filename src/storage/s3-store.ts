@@ -26,11 +26,12 @@ export interface S3Settings {
  * presigned PUT signs in the CRC32 of an empty body (real S3 then rejects every browser upload), and
  * streamed bodies go out aws-chunked, which some S3-compatible servers store verbatim.
  */
-export function createS3Client(settings: S3Settings = {}): S3Client {
+export function createS3Client(settings: S3Settings = {}, { accelerated = false } = {}): S3Client {
   return new S3Client({
     ...(settings.region ? { region: settings.region } : {}),
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     forcePathStyle: settings.forcePathStyle ?? false,
+    ...(accelerated ? { useAccelerateEndpoint: true } : {}),
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
@@ -42,13 +43,7 @@ export function createS3Client(settings: S3Settings = {}): S3Client {
  * (MinIO, s3rver) never has. Signing is local: no request is made.
  */
 export function createPresignClient(settings: S3Settings = {}): S3Client {
-  if (!settings.accelerate || settings.endpoint) return createS3Client(settings);
-  return new S3Client({
-    ...(settings.region ? { region: settings.region } : {}),
-    useAccelerateEndpoint: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return createS3Client(settings, { accelerated: Boolean(settings.accelerate) && !settings.endpoint });
 }
 
 export interface PresignedGet {

@@ -65,17 +65,30 @@ export function restApiEvent(
 /** Lambda's limit on a synchronous invocation's request and response payloads. */
 export const LAMBDA_SYNC_PAYLOAD_BYTES = 6_291_456;
 
+/** How long API Gateway (REST) waits for its Lambda integration before it answers 504. */
+export const API_GATEWAY_TIMEOUT_MS = 29_000;
+
 /**
- * API Gateway in front of an API handler, with Lambda's payload limits: an event over 6 MB never
- * reaches the function (API Gateway answers 413 "Request Too Long"), and a response over it
- * becomes a 502.
+ * API Gateway in front of an API handler, with its limits and Lambda's: an event over 6 MB never
+ * reaches the function (API Gateway answers 413 "Request Too Long"), a response over it becomes a
+ * 502, and an answer later than 29 seconds a 504.
  */
 export function throughApiGateway(handler: (event: APIGatewayProxyEvent, context: object) => Promise<APIGatewayProxyResult>) {
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_SYNC_PAYLOAD_BYTES) return { statusCode: 413, body: '{"message": "Request Too Long"}' };
-    const result = await handler(event, { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 29_000 });
-    if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_SYNC_PAYLOAD_BYTES) return { statusCode: 502, body: '{"message": "Internal server error"}' };
-    return result;
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<APIGatewayProxyResult>((resolve) => {
+      timer = setTimeout(() => resolve({ statusCode: 504, body: '{"message": "Endpoint request timed out"}' }), API_GATEWAY_TIMEOUT_MS);
+    });
+    const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => API_GATEWAY_TIMEOUT_MS - (Date.now() - started) };
+    try {
+      const result = await Promise.race([handler(event, context), timedOut]);
+      if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_SYNC_PAYLOAD_BYTES) return { statusCode: 502, body: '{"message": "Internal server error"}' };
+      return result;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }
 

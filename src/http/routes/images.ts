@@ -11,7 +11,7 @@ import { createIdempotency, IDEMPOTENCY_PREFIX } from '../idempotency.js';
 import type { AppConfig, AppDeps, AppEnv } from '../context.js';
 import { ingestOriginal } from '../ingest.js';
 import { variantLinker } from '../delivery.js';
-import { spoolBody } from '../spool.js';
+import { spoolBody, tooLarge } from '../spool.js';
 import { Accepted, IdParams, Image, ImageList, ListQuery, problemResponse, UploadQuery } from '../schemas.js';
 
 /** Room for multipart boundaries and headers on top of the file itself. */
@@ -90,8 +90,6 @@ const deleteRoute = createRoute({
 /** Signed links to variants, valid without the API key. */
 const variantLinks = (c: Context, deps: AppDeps) =>
   variantLinker(c, deps.delivery, deps.config.signedUrlTtlSeconds, deps.now?.() ?? new Date());
-
-const tooLarge = (limit: number) => new AppError(413, 'too_large', `The upload is larger than the limit of ${limit} bytes.`);
 
 /** Refuses a declared body over the limit (plus any framing `overhead`) before reading a byte of it. */
 export function checkDeclaredLength(c: Context, limit: number, overhead = 0, refusal = tooLarge(limit)): void {
