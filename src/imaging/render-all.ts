@@ -1,6 +1,7 @@
 import sharp, { type SharpOptions } from 'sharp';
 import { isCrop, type VariantSpec } from '../config/variants.js';
 import { blendInto } from './blend.js';
+import { failOnFor, refuseInvisible } from './decode-checks.js';
 import type { RawPixels } from './decode-worker.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
 import { gammaCorrection } from './png-gamma.js';
@@ -38,7 +39,7 @@ export async function renderAll(source: SourceImage, info: ImageInfo, specs: Var
 
   const timeout = options.timeoutSeconds ? { seconds: Math.max(1, Math.ceil(options.timeoutSeconds)) } : undefined;
   const scale = Math.max(...specs.map((spec) => scaleNeeded(info, spec)));
-  let decode = open(source, { failOn: 'truncated', limitInputPixels: options.maxInputPixels }).autoOrient();
+  let decode = open(source, { failOn: failOnFor(info.format), limitInputPixels: options.maxInputPixels }).autoOrient();
   // A PNG in another gamma than the usual (linear light, say), brought to it as browsers do.
   const correction = info.gamma === undefined ? undefined : gammaCorrection(info.gamma);
   if (correction) decode = decode.gamma(...correction);
@@ -46,6 +47,7 @@ export async function renderAll(source: SourceImage, info: ImageInfo, specs: Var
   decode = decode.toColourspace('srgb');
   if (timeout) decode = decode.timeout(timeout);
   const base = await decode.raw().toBuffer({ resolveWithObject: true });
+  refuseInvisible(base.data, base.info.channels);
   const raw = { width: base.info.width, height: base.info.height, channels: base.info.channels };
 
   async function renderOne(spec: VariantSpec): Promise<RenderedVariant[]> {

@@ -1,6 +1,7 @@
 import sharp, { type Sharp } from 'sharp';
 import { isCrop, type Fit, type OutputFormat, type VariantSpec } from '../config/variants.js';
 import type { WatermarkPosition } from '../config/config.js';
+import { failOnFor } from './decode-checks.js';
 import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
 import type { ImageInfo } from './probe.js';
 import { carriesMark, watermarkFor, type Watermark } from './watermark.js';
@@ -64,7 +65,7 @@ export async function renderVariant(
   const pages = animated ? Math.max(1, Math.min(info.pages, options.maxAnimationFrames, Math.floor(options.maxInputPixels / framePixels))) : 1;
 
   let image = sharp(source, {
-    failOn: 'truncated',
+    failOn: failOnFor(info.format),
     limitInputPixels: options.maxInputPixels * pages,
     animated,
     pages,
