@@ -80,6 +80,7 @@ const Env = z.object({
     })
     .default([]),
   URL_SIGNING_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+  OWNER_ID_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   SIGNED_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
   WEBHOOK_URL: z.url({ error: 'expected an http(s) URL' }).optional(),
   WEBHOOK_SECRET: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
@@ -127,6 +128,11 @@ export interface Config {
   /** Unset means a random secret per process: signed links then end with the process. */
   urlSigningSecret?: string;
   signedUrlTtlSeconds: number;
+  /**
+   * What owner ids are derived from (HMAC of the API key's hash). Locally, unset means one the server
+   * makes at first start and keeps in DATA_DIR; servers sharing buckets must share it.
+   */
+  ownerIdSecret?: string;
   /** Completion webhook: absent means none. `secretParameter`: the secret is in this SSM SecureString (on AWS). */
   webhook?: { url: string; secret?: string; secretParameter?: string };
   logLevel: string;
@@ -185,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKeys: e.API_KEYS,
     ...(e.URL_SIGNING_SECRET ? { urlSigningSecret: e.URL_SIGNING_SECRET } : {}),
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
+    ...(e.OWNER_ID_SECRET ? { ownerIdSecret: e.OWNER_ID_SECRET } : {}),
     ...(e.WEBHOOK_URL
       ? {
           webhook: {

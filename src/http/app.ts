@@ -32,7 +32,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       }
     },
   });
-  const checkKey = createKeyChecker(deps.config.apiKeys);
+  const checkKey = createKeyChecker(deps.config.apiKeys, deps.config.ownerIdSecret);
   const limiter = createRateLimiter(deps.config);
 
   app.use('*', async (c, next) => {

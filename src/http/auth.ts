@@ -1,16 +1,23 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
+
+/** Who is calling: the owner id images are stored under, and the id an older release stored them under. */
+export interface Owner {
+  id: string;
+  /** The unsalted id (a prefix of the key's SHA-256) of releases before OWNER_ID_SECRET; read, never written. */
+  formerId?: string;
+}
 
 /**
  * Checks an `x-api-key` against the configured keys, given in clear or as `sha256:<hex>`, in
  * constant time: the candidate is hashed, and every configured digest is compared whatever
- * matched before. Returns the caller's owner id (derived from the key's hash, never the key), or
- * undefined when authentication is off.
+ * matched before. Returns the caller, or undefined when authentication is off.
  */
-export function createKeyChecker(keys: string[]): (given: string | undefined) => string | undefined {
+export function createKeyChecker(keys: string[], ownerIdSecret: string | undefined): (given: string | undefined) => Owner | undefined {
   const digests = keys.map((key) =>
     key.startsWith('sha256:') ? Buffer.from(key.slice('sha256:'.length), 'hex') : createHash('sha256').update(key).digest(),
   );
+  if (digests.length > 0 && !ownerIdSecret) throw new Error('API keys need a secret to derive owner ids from.');
   return (given) => {
     if (digests.length === 0) return undefined;
     const candidate = createHash('sha256').update(given ?? '').digest();
@@ -19,9 +26,17 @@ export function createKeyChecker(keys: string[]): (given: string | undefined) =>
     if (!given || !match) {
       throw new AppError(401, 'unauthorized', given ? 'The API key is not valid.' : 'This API needs an x-api-key header.');
     }
-    return ownerId(match);
+    return { id: ownerId(ownerIdSecret!, match), formerId: formerOwnerId(match) };
   };
 }
 
-/** The stable, non-secret name of a key's owner: a prefix of the key's SHA-256. */
-export const ownerId = (digest: Buffer) => `key-${digest.subarray(0, 12).toString('hex')}`;
+/**
+ * The stable, non-secret name of a key's owner, stored with each image: an HMAC of the key's hash
+ * under the server's secret, so an id seen in storage or a log cannot be tested against guessed keys.
+ */
+export const ownerId = (secret: string, digest: Buffer) => `owner-${createHmac('sha256', secret).update(digest).digest().subarray(0, 12).toString('hex')}`;
+
+const formerOwnerId = (digest: Buffer) => `key-${digest.subarray(0, 12).toString('hex')}`;
+
+/** True when an image stored under `stored` belongs to `owner`. */
+export const owns = (owner: Owner, stored: string) => stored === owner.id || stored === owner.formerId;

@@ -4,6 +4,7 @@ import { idFromOriginalKey, isValidId, originalKey, ORIGINALS_PREFIX } from '../
 import { readManifest, type Manifest } from '../processing/manifest.js';
 import { fromObjectMetadata } from '../processing/original-metadata.js';
 import type { ListedObject, ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import { owns, type Owner } from './auth.js';
 import type { VariantLink } from './delivery.js';
 import type { Image } from './schemas.js';
 
@@ -47,17 +48,17 @@ export async function toImageView(id: string, original: ObjectInfo, manifest: Ma
  * Each API key sees the images it uploaded; images without an owner (uploaded with auth off, or
  * written by another tool) are shared. `owner` undefined means auth is off: everything is visible.
  */
-export const visibleTo = (original: ObjectInfo, owner: string | undefined) =>
-  owner === undefined || !original.metadata.owner || original.metadata.owner === owner;
+export const visibleTo = (original: ObjectInfo, owner: Owner | undefined) =>
+  owner === undefined || !original.metadata.owner || owns(owner, original.metadata.owner);
 
 /** The original of an image the caller may see, or a 404 that does not say whether it exists. */
-export async function findOriginal(input: ObjectStore, id: string, owner: string | undefined): Promise<ObjectInfo> {
+export async function findOriginal(input: ObjectStore, id: string, owner: Owner | undefined): Promise<ObjectInfo> {
   const original = await input.head(originalKey(id));
   if (!original || !visibleTo(original, owner)) throw notFound(id);
   return original;
 }
 
-export async function describeImage(input: ObjectStore, output: ObjectStore, id: string, link: VariantLink, owner: string | undefined): Promise<ImageView> {
+export async function describeImage(input: ObjectStore, output: ObjectStore, id: string, link: VariantLink, owner: Owner | undefined): Promise<ImageView> {
   const original = await findOriginal(input, id, owner);
   return toImageView(id, original, await readManifest(output, id), link);
 }
@@ -73,7 +74,7 @@ interface Position {
 export async function listImages(
   input: ObjectStore,
   output: ObjectStore,
-  { limit, cursor, owner }: { limit: number; cursor?: string | undefined; owner: string | undefined },
+  { limit, cursor, owner }: { limit: number; cursor?: string | undefined; owner: Owner | undefined },
   link: VariantLink,
 ): Promise<{ items: ImageView[]; nextCursor?: string }> {
   const after = cursor ? decodeCursor(cursor) : undefined;

@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Log } from '../logging.js';
 import type { Config } from '../config/config.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import type { Owner } from './auth.js';
 import type { Metrics } from './metrics.js';
 import type { Delivery } from './delivery.js';
 
@@ -12,6 +13,7 @@ export type AppConfig = Pick<
   | 'maxInputPixels'
   | 'allowSvg'
   | 'apiKeys'
+  | 'ownerIdSecret'
   | 'corsOrigins'
   | 'signedUrlTtlSeconds'
   | 'watermark'
@@ -26,8 +28,8 @@ export type AppConfig = Pick<
 /** Per-request values the middleware sets for the routes. */
 export interface AppEnv {
   Variables: {
-    /** The caller's owner id; undefined when authentication is off. */
-    owner: string | undefined;
+    /** The caller; undefined when authentication is off. */
+    owner: Owner | undefined;
   };
 }
 
@@ -48,7 +50,7 @@ export interface AppDeps {
    * Who is calling, when something in front of the app authenticated the request (API Gateway's API
    * key id on Lambda). Without it the app checks `x-api-key` against API_KEYS itself.
    */
-  identify?: (c: Context<AppEnv>) => string | undefined;
+  identify?: (c: Context<AppEnv>) => Owner | undefined;
   /** Images waiting for a worker, where this process has the queue; uploads are refused past MAX_QUEUE_DEPTH. */
   queueDepth?: () => number;
   /** Starts processing an original again (`POST /v1/images/{id}/reprocess`). */

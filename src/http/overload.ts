@@ -23,7 +23,7 @@ export function limitUploads(config: AppConfig, queueDepth?: () => number): Midd
       throw new AppError(503, 'too_many_uploads', 'Too many uploads are in progress; try again shortly.', { 'retry-after': '2' });
     }
     // One key (or one address, without a key) cannot take every slot.
-    const who = c.get('owner') ?? `address:${clientAddress(c)}`;
+    const who = c.get('owner')?.id ?? `address:${clientAddress(c)}`;
     const mine = perCaller.get(who) ?? 0;
     if (mine >= config.maxUploadsPerKey) {
       throw new AppError(503, 'too_many_uploads', `This key already has ${mine} uploads in progress, the most it may; try again when one ends.`, { 'retry-after': '2' });
@@ -65,7 +65,7 @@ export function createRateLimiter(config: AppConfig, now: () => number = Date.no
     bucket.tokens -= 1;
   }
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
-    if (c.req.path.startsWith('/v1/')) take(c.get('owner') ?? `address:${clientAddress(c)}`);
+    if (c.req.path.startsWith('/v1/')) take(c.get('owner')?.id ?? `address:${clientAddress(c)}`);
     return next();
   };
   return { take, middleware };

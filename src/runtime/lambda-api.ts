@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { createApp } from '../http/app.js';
+import type { Owner } from '../http/auth.js';
 import { createMetrics } from '../http/metrics.js';
 import { originalKey } from '../processing/keys.js';
 import { createPresignClient, createS3Client, createS3Store } from '../storage/s3-store.js';
@@ -47,9 +48,10 @@ const app = createApp({
 });
 
 /** The id of the API key API Gateway accepted (REST API events carry it in the request context). */
-function apiKeyIdOf(event: LambdaEvent | undefined): string | undefined {
+function apiKeyIdOf(event: LambdaEvent | undefined): Owner | undefined {
   const context = event?.requestContext as { identity?: { apiKeyId?: string | null } } | undefined;
-  return context?.identity?.apiKeyId ?? undefined;
+  const id = context?.identity?.apiKeyId;
+  return id ? { id } : undefined;
 }
 
 const handleRequest = handle(app);

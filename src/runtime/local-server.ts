@@ -20,6 +20,7 @@ import { createFsStore, tempDir } from '../storage/fs-store.js';
 import type { ObjectCreatedSource, ObjectStore } from '../storage/object-store.js';
 import { withRetry } from '../storage/retry.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
+import { keptSecret } from './kept-secret.js';
 
 export interface LocalServer {
   url: string;
@@ -94,8 +95,10 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     if (id) queue.enqueue(id);
   });
 
+  // Owner ids outlive the process: derived from a secret kept beside the buckets unless one is given.
+  const ownerIdSecret = config.ownerIdSecret ?? (config.apiKeys.length > 0 ? await keptSecret(join(config.dataDir, '.secrets', 'owner-id')) : undefined);
   const app = createApp({
-    config,
+    config: { ...config, ...(ownerIdSecret ? { ownerIdSecret } : {}) },
     input,
     output,
     logger,

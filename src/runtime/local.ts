@@ -27,14 +27,14 @@ async function main() {
     logger.fatal({ err: error }, error instanceof Error ? error.message : 'start-up failed');
     process.exit(1);
   }
-  logger.info(
-    { url: server.url, dataDir: config.dataDir, concurrency: config.concurrency, auth: config.apiKeys.length > 0 ? 'api-key' : 'off' },
-    config.apiKeys.length > 0 ? `listening on ${server.url}` : `listening on ${server.url}; auth is off (set API_KEYS to turn it on)`,
-  );
   // sharp gives libvips one thread per image on glibc unless MALLOC_ARENA_MAX is set (npm start sets it).
   if (sharp.concurrency() === 1 && availableParallelism() > 1) {
     logger.warn({ cores: availableParallelism() }, 'sharp uses one thread per image: start with MALLOC_ARENA_MAX=2 (as npm start does) to use every core');
   }
+  logger.info(
+    { url: server.url, dataDir: config.dataDir, concurrency: config.concurrency, auth: config.apiKeys.length > 0 ? 'api-key' : 'off' },
+    config.apiKeys.length > 0 ? `listening on ${server.url}` : `listening on ${server.url}; auth is off (set API_KEYS to turn it on)`,
+  );
   const stop = async () => {
     logger.info('stopping');
     await server.close();

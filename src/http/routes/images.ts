@@ -117,7 +117,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
 
   app.openapi(uploadImage, async (c) => {
     const query = c.req.valid('query');
-    const owner = c.get('owner');
+    const owner = c.get('owner')?.id;
     const contentType = c.req.header('content-type') ?? 'application/octet-stream';
     const multipart = /^multipart\/form-data/i.test(contentType);
     const refusal = postTooLarge(config);

@@ -69,7 +69,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     const id = newId();
     const expiresAt = Math.floor(now().getTime() / 1000) + UPLOAD_URL_TTL_SECONDS;
     const filename = cleanFilename(request.filename);
-    const owner = c.get('owner');
+    const owner = c.get('owner')?.id;
     let target: { url: string; headers: Record<string, string> };
     if (delivery.kind === 's3') {
       // Straight to the input bucket; the object-created event starts processing, which judges the bytes.
