@@ -53,7 +53,7 @@ describe('loadConfig', () => {
   it.each([
     [{ VARIANTS: 'foo' }, /VARIANTS="foo".*name:WxH:fit/],
     [{ QUALITY: '500' }, /QUALITY="500": expected a whole number from 1 to 100/],
-    [{ OUTPUT_FORMAT: 'bmp' }, /OUTPUT_FORMAT="bmp": expected jpeg, webp, avif, png or auto/],
+    [{ OUTPUT_FORMAT: 'bmp' }, /OUTPUT_FORMAT="bmp": expected avif, webp, jpeg, png, gif or auto/],
     [{ WATERMARK_OPACITY: '2' }, /WATERMARK_OPACITY="2": expected a number from 0 to 1/],
     [{ ALLOW_SVG: 'yes' }, /ALLOW_SVG="yes": expected true or false/],
     [{ PORT: '70000' }, /PORT="70000"/],

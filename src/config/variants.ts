@@ -1,5 +1,5 @@
-export const OUTPUT_FORMATS = ['jpeg', 'webp', 'avif', 'png', 'gif'] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+import { OUTPUT_FORMATS, type OutputFormat } from '../imaging/formats.js';
+
 export const FITS = ['cover', 'inside', 'attention', 'entropy'] as const;
 export type Fit = (typeof FITS)[number];
 

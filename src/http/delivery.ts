@@ -1,6 +1,5 @@
 import type { Context } from 'hono';
-import type { OutputFormat } from '../config/variants.js';
-import { EXTENSIONS } from '../imaging/formats.js';
+import { FORMATS, OUTPUT_FORMATS, outputOf, type OutputFormat } from '../imaging/formats.js';
 import type { Manifest, ManifestVariant } from '../processing/manifest.js';
 import type { S3Store } from '../storage/s3-store.js';
 import { contentDisposition, variantFilename } from './filenames.js';
@@ -16,21 +15,19 @@ export const DOWNLOAD_CACHE_CONTROL = 'private, max-age=31536000, immutable';
 
 /** The headers a variant download carries, wherever it is served from. */
 export function variantHeaders(manifest: Pick<Manifest, 'id' | 'original'>, variant: Pick<ManifestVariant, 'name' | 'format'>) {
-  const filename = variantFilename(manifest.original.filename, manifest.id, variant.name, EXTENSIONS[variant.format]);
-  return { contentType: `image/${variant.format}`, contentDisposition: contentDisposition('inline', filename), cacheControl: DOWNLOAD_CACHE_CONTROL };
+  const { extension, mime } = FORMATS[variant.format];
+  const filename = variantFilename(manifest.original.filename, manifest.id, variant.name, extension);
+  return { contentType: mime, contentDisposition: contentDisposition('inline', filename), cacheControl: DOWNLOAD_CACHE_CONTROL };
 }
 
-/** Formats in the order a browser that accepts them should get them: smallest files first. */
-const PREFERENCE: OutputFormat[] = ['avif', 'webp', 'jpeg', 'png', 'gif'];
-
 /**
- * Picks the format of a variant to serve: the one asked for with `?format=`, else the best the
- * `Accept` header allows (AVIF, then WebP, then the rest, which every browser takes).
+ * Picks the format of a variant to serve: the one asked for with `?format=`, else the most
+ * preferred one the client takes (a negotiated format only when `Accept` names it).
  */
 export function chooseFormat<T extends { format: OutputFormat }>(entries: T[], accept: string | undefined, asked?: OutputFormat): T | undefined {
   if (asked) return entries.find((entry) => entry.format === asked);
-  const accepts = (format: OutputFormat) => (format === 'avif' || format === 'webp' ? (accept ?? '').includes(`image/${format}`) : true);
-  for (const format of PREFERENCE) {
+  const accepts = (format: OutputFormat) => !outputOf(format).negotiated || (accept ?? '').includes(FORMATS[format].mime);
+  for (const format of OUTPUT_FORMATS) {
     const entry = entries.find((e) => e.format === format);
     if (entry && accepts(format)) return entry;
   }

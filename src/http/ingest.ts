@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Config } from '../config/config.js';
-import { MIME_TYPES } from '../imaging/formats.js';
+import { FORMATS } from '../imaging/formats.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
 import { originalKey } from '../processing/keys.js';
 import { toObjectMetadata } from '../processing/original-metadata.js';
@@ -32,7 +32,7 @@ export async function ingestOriginal(
     const info = await probeImage(file.path, limits);
     const name = cleanFilename(filename ?? file.filename);
     const options = {
-      contentType: MIME_TYPES[info.format],
+      contentType: FORMATS[info.format].mime,
       metadata: toObjectMetadata({
         ...(name ? { filename: name } : {}),
         ...(watermark !== undefined ? { watermark } : {}),

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { INPUT_FORMATS, OUTPUT_FORMATS } from '../imaging/formats.js';
 import { ID_PATTERN } from '../processing/keys.js';
 
 /** The shapes the API validates and answers with; `/openapi.json` is generated from these same schemas. */
@@ -35,7 +36,7 @@ export const Image = z
     status: Status,
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     original: z.object({
-      format: z.string().optional(),
+      format: z.enum(INPUT_FORMATS).optional(),
       width: z.number().int().optional(),
       height: z.number().int().optional(),
       bytes: z.number().int(),
@@ -44,7 +45,7 @@ export const Image = z
     variants: z.array(
       z.object({
         name: z.string(),
-        format: z.string(),
+        format: z.enum(OUTPUT_FORMATS),
         width: z.number().int(),
         height: z.number().int(),
         bytes: z.number().int(),

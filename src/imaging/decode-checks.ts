@@ -1,15 +1,4 @@
-import type { FailOnOptions } from 'sharp';
 import { AppError } from '../errors.js';
-import type { InputFormat } from './formats.js';
-
-/**
- * How much damage libvips may tolerate in each format. A cut-short JPEG or PNG still shows most of
- * the picture, so "truncated" lets it through. A TIFF tile libvips cannot read (corrupt data, or a
- * compression its libtiff lacks) is only a warning there, and the tile is left as zeros: a picture
- * with holes, or nothing at all, would end `done`. TIFF is read at "warning", which in its loader
- * counts pixel data only (unknown tags and odd metadata still pass).
- */
-export const failOnFor = (format: InputFormat): FailOnOptions => (format === 'tiff' ? 'warning' : 'truncated');
 
 /**
  * Refuses decoded pixels that show nothing: with an alpha channel (the last of `channels`) that is

@@ -1,7 +1,5 @@
 import { AppError, isAppError } from '../errors.js';
-import type { InputFormat } from './formats.js';
-
-const LABELS: Record<InputFormat, string> = { jpeg: 'JPEG', png: 'PNG', gif: 'GIF', webp: 'WebP', avif: 'AVIF', heif: 'HEIC', tiff: 'TIFF', svg: 'SVG', bmp: 'BMP' };
+import { FORMATS, type InputFormat } from './formats.js';
 
 /**
  * A decoder's failure as the client hears it: what happened, in our words. The library's own text
@@ -11,7 +9,7 @@ const LABELS: Record<InputFormat, string> = { jpeg: 'JPEG', png: 'PNG', gif: 'GI
 export function decodeFailure(error: unknown, format?: InputFormat): AppError {
   if (isAppError(error)) return error;
   const text = error instanceof Error ? error.message : String(error);
-  const name = format ? LABELS[format] : 'image';
+  const name = format ? FORMATS[format].label : 'image';
   if (/pixel limit/i.test(text)) return new AppError(422, 'too_many_pixels', `The ${name} has more pixels than this server takes (MAX_INPUT_PIXELS).`);
   if (/timeout/i.test(text)) return new AppError(422, 'timeout', 'Processing took longer than the time limit.');
   if (/premature end|truncat|unexpected end|end of (file|data|stream|image)|not enough data|short read|out of data/i.test(text)) {

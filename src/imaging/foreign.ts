@@ -1,9 +1,12 @@
 import { decodeBmp } from './bmp.js';
 import type { DecodeLimits, RawPixels } from './decode-worker.js';
+import { FORMATS, type InputFormat } from './formats.js';
 import { decodeHeif } from './heif.js';
 
-/** Inputs that the libvips inside sharp's prebuilt binaries cannot decode: HEVC-coded HEIC, and BMP. */
-export const FOREIGN_FORMATS: ReadonlySet<string> = new Set(['heif', 'bmp']);
+/** Inputs that the libvips inside sharp's prebuilt binaries cannot decode (HEVC-coded HEIC, BMP): ours do. */
+export const isForeign = (format: InputFormat) => FORMATS[format].decoder !== 'libvips';
+
+const DECODERS = { libheif: decodeHeif, 'strict-bmp': decodeBmp };
 
 /** What a process needs besides the pixels of the image it decodes: Node, sharp, the bundles. */
 const BASELINE_MB = 160;
@@ -28,6 +31,8 @@ export function foreignPixelBudget(memoryLimitMb: number | undefined): number {
  * lossless PNG in between to encode and decode again), each in a worker thread under a deadline.
  * Both decoders check their own reading of the pixel count against `limits.maxPixels`.
  */
-export async function decodeForeign(source: Buffer, format: string, limits: DecodeLimits): Promise<RawPixels> {
-  return format === 'bmp' ? decodeBmp(source, limits) : decodeHeif(source, limits);
+export async function decodeForeign(source: Buffer, format: InputFormat, limits: DecodeLimits): Promise<RawPixels> {
+  const { decoder } = FORMATS[format];
+  if (decoder === 'libvips') throw new Error(`${format} is decoded by sharp`);
+  return DECODERS[decoder](source, limits);
 }

@@ -1,84 +1,90 @@
-import type { OutputFormat } from '../config/variants.js';
+/**
+ * The format registry: every format this service reads or writes, and everything the rest of the
+ * code needs to know about it. Config enums, content types, download names, content negotiation,
+ * the page's `<picture>` order and the encoder's options all come from here, so a new output format
+ * is a row below (and, if sharp needs it, a sniffing rule in sniff.ts). Plain data: the web page
+ * imports it too.
+ */
+interface Format {
+  /** How messages name it. */
+  label: string;
+  mime: string;
+  /** Other content types clients send for it. */
+  otherMimes?: readonly string[];
+  /** The usual file extension, for keys and download names. */
+  extension: string;
+  /** Who decodes it: libvips inside sharp, or one of our decoders in a worker thread (see foreign.ts). */
+  decoder: 'libvips' | 'libheif' | 'strict-bmp';
+  /**
+   * How much damage libvips may tolerate. A cut-short JPEG still shows most of its picture; a TIFF
+   * tile libvips cannot read is only a "warning" there, and would be left as zeros.
+   */
+  failOn: 'truncated' | 'warning';
+  /** Holds more than one frame that plays as an animation. */
+  animation: boolean;
+  /** Taken only when the server allows it (the setting's name). */
+  optIn?: 'ALLOW_SVG';
+  /** Present for formats variants can be written in. */
+  output?: {
+    /** Order of preference when a client accepts several (and of the page's `<picture>` sources): lower first. */
+    preference: number;
+    /** Sent only to clients whose `Accept` names it; the others go to every client. */
+    negotiated: boolean;
+    alpha: boolean;
+    /** sharp's encoder options for a quality (1-100) and, for animations, the frame timing. */
+    options: (quality: number) => Record<string, unknown>;
+  };
+}
+
+export const FORMATS = {
+  jpeg: {
+    label: 'JPEG', mime: 'image/jpeg', extension: 'jpg', decoder: 'libvips', failOn: 'truncated', animation: false,
+    output: { preference: 2, negotiated: false, alpha: false, options: (quality) => ({ quality }) },
+  },
+  png: {
+    label: 'PNG', mime: 'image/png', extension: 'png', decoder: 'libvips', failOn: 'truncated', animation: false,
+    // No quality: for PNG it would turn on palette quantisation.
+    output: { preference: 3, negotiated: false, alpha: true, options: () => ({ compressionLevel: 6 }) },
+  },
+  gif: {
+    label: 'GIF', mime: 'image/gif', extension: 'gif', decoder: 'libvips', failOn: 'truncated', animation: true,
+    output: { preference: 4, negotiated: false, alpha: true, options: () => ({}) },
+  },
+  webp: {
+    label: 'WebP', mime: 'image/webp', extension: 'webp', decoder: 'libvips', failOn: 'truncated', animation: true,
+    output: { preference: 1, negotiated: true, alpha: true, options: (quality) => ({ quality }) },
+  },
+  avif: {
+    label: 'AVIF', mime: 'image/avif', extension: 'avif', decoder: 'libvips', failOn: 'truncated', animation: false,
+    output: { preference: 0, negotiated: true, alpha: true, options: (quality) => ({ quality }) },
+  },
+  heif: { label: 'HEIC', mime: 'image/heif', otherMimes: ['image/heic'], extension: 'heic', decoder: 'libheif', failOn: 'truncated', animation: false },
+  tiff: { label: 'TIFF', mime: 'image/tiff', extension: 'tif', decoder: 'libvips', failOn: 'warning', animation: false },
+  svg: { label: 'SVG', mime: 'image/svg+xml', extension: 'svg', decoder: 'libvips', failOn: 'truncated', animation: false, optIn: 'ALLOW_SVG' },
+  bmp: { label: 'BMP', mime: 'image/bmp', extension: 'bmp', decoder: 'strict-bmp', failOn: 'truncated', animation: false },
+} as const satisfies Record<string, Format>;
 
 /** Formats we recognise by their bytes, named as sharp names them. */
-export type InputFormat = 'jpeg' | 'png' | 'gif' | 'webp' | 'avif' | 'heif' | 'tiff' | 'svg' | 'bmp';
+export type InputFormat = keyof typeof FORMATS;
 
-/** How many leading bytes `sniffFormat` needs. */
-export const SNIFF_BYTES = 512;
+/** Formats variants can be written in. */
+export type OutputFormat = { [F in InputFormat]: (typeof FORMATS)[F] extends { output: object } ? F : never }[InputFormat];
 
-const startsWith = (head: Buffer, bytes: number[], offset = 0) =>
-  head.length >= offset + bytes.length && bytes.every((b, i) => head[offset + i] === b);
+const isOutput = (format: InputFormat): format is OutputFormat => 'output' in FORMATS[format];
 
-const ascii = (head: Buffer, start: number, end: number) => head.subarray(start, end).toString('latin1');
+export const outputOf = (format: OutputFormat): Format['output'] & object => FORMATS[format].output;
 
-/** Judges a file by its leading bytes alone; never by its name or declared type. */
-export function sniffFormat(head: Buffer): InputFormat | undefined {
-  if (startsWith(head, [0xff, 0xd8, 0xff])) return 'jpeg';
-  if (startsWith(head, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
-  if (ascii(head, 0, 6) === 'GIF87a' || ascii(head, 0, 6) === 'GIF89a') return 'gif';
-  if (ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 12) === 'WEBP') return 'webp';
-  if (startsWith(head, [0x49, 0x49, 0x2a, 0x00]) || startsWith(head, [0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
-  if (ascii(head, 4, 8) === 'ftyp') return isoBrand(head);
-  // BM, then a header size that one of the BMP versions uses.
-  if (ascii(head, 0, 2) === 'BM' && head.length >= 18 && [12, 40, 52, 56, 108, 124].includes(head.readUInt32LE(14))) return 'bmp';
-  if (looksLikeSvg(head)) return 'svg';
-  return undefined;
-}
+export const INPUT_FORMATS = Object.keys(FORMATS) as [InputFormat, ...InputFormat[]];
 
-/** ISO base media files (HEIF family): the major brand, then the compatible ones, say what is inside. */
-function isoBrand(head: Buffer): InputFormat | undefined {
-  const boxSize = head.readUInt32BE(0);
-  const end = Math.min(head.length, Math.max(16, boxSize));
-  const brands = [ascii(head, 8, 12)];
-  for (let at = 16; at + 4 <= end; at += 4) brands.push(ascii(head, at, at + 4));
-  if (brands.some((b) => b === 'avif' || b === 'avis')) return 'avif';
-  if (brands.some((b) => ['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx', 'mif1', 'msf1'].includes(b))) return 'heif';
-  return undefined;
-}
+/** Every output format, most preferred first. */
+export const OUTPUT_FORMATS = INPUT_FORMATS.filter(isOutput).sort((a, b) => outputOf(a).preference - outputOf(b).preference) as [OutputFormat, ...OutputFormat[]];
 
-function looksLikeSvg(head: Buffer): boolean {
-  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
-  if (!text.startsWith('<')) return false;
-  // Skip the XML declaration, comments and a doctype before the root element.
-  const body = text.replace(/^(<\?xml[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>|\s)+/i, '');
-  return /^<svg[\s>]/i.test(body);
-}
+/** What OUTPUT_FORMAT=auto picks: a format that keeps an animation, one that keeps alpha, or the plainest. */
+export const AUTO_OUTPUT = { animated: 'webp', alpha: 'png', opaque: 'jpeg' } as const satisfies Record<string, OutputFormat>;
 
-export const MIME_TYPES: Record<InputFormat | OutputFormat, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  heif: 'image/heif',
-  tiff: 'image/tiff',
-  svg: 'image/svg+xml',
-  bmp: 'image/bmp',
-};
-
-export const EXTENSIONS: Record<OutputFormat, string> = {
-  jpeg: 'jpg',
-  png: 'png',
-  gif: 'gif',
-  webp: 'webp',
-  avif: 'avif',
-};
-
-/** The usual file extension of each input format, for an original's download name. */
-export const INPUT_EXTENSIONS: Record<InputFormat, string> = {
-  jpeg: 'jpg',
-  png: 'png',
-  gif: 'gif',
-  webp: 'webp',
-  avif: 'avif',
-  heif: 'heic',
-  tiff: 'tif',
-  svg: 'svg',
-  bmp: 'bmp',
-};
-
-/** Output formats that can carry an animation. */
-export const ANIMATED_OUTPUTS: ReadonlySet<OutputFormat> = new Set(['webp', 'gif']);
-
-/** Output formats with an alpha channel. */
-export const ALPHA_OUTPUTS: ReadonlySet<OutputFormat> = new Set(['png', 'webp', 'avif', 'gif']);
+/** The content types `POST /v1/uploads` takes: every format, those behind a setting only when it is on. */
+export const uploadTypes = (allowed: { allowSvg: boolean }) =>
+  INPUT_FORMATS.filter((format) => {
+    const optIn = (FORMATS[format] as Format).optIn;
+    return optIn === undefined || (optIn === 'ALLOW_SVG' && allowed.allowSvg);
+  }).flatMap((format) => [FORMATS[format].mime, ...((FORMATS[format] as Format).otherMimes ?? [])]);

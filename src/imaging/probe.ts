@@ -6,7 +6,8 @@ import { refuseEmbeddedRasters } from './svg-guard.js';
 import { pngGamma } from './png-gamma.js';
 import { readRange } from './read-range.js';
 import { refuseUnsupportedTiff } from './tiff-kind.js';
-import { sniffFormat, SNIFF_BYTES, type InputFormat } from './formats.js';
+import { FORMATS, INPUT_FORMATS, type InputFormat } from './formats.js';
+import { sniffFormat, SNIFF_BYTES } from './sniff.js';
 
 export interface ProbeLimits {
   maxInputPixels: number;
@@ -25,7 +26,8 @@ export interface ImageInfo {
   gamma?: number;
 }
 
-const SUPPORTED = 'JPEG, PNG, WebP, GIF, AVIF, HEIC, TIFF or BMP';
+const labels = INPUT_FORMATS.filter((format) => !('optIn' in FORMATS[format])).map((format) => FORMATS[format].label);
+const SUPPORTED = `${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`;
 
 /**
  * Judges an input by its bytes and its header only, without decoding pixels:

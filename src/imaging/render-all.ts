@@ -1,9 +1,9 @@
 import sharp, { type SharpOptions } from 'sharp';
 import { isCrop, type VariantSpec } from '../config/variants.js';
 import { blendInto } from './blend.js';
-import { failOnFor, refuseInvisible } from './decode-checks.js';
+import { refuseInvisible } from './decode-checks.js';
 import type { RawPixels } from './decode-worker.js';
-import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
+import { FORMATS, outputOf } from './formats.js';
 import { gammaCorrection } from './png-gamma.js';
 import type { ImageInfo } from './probe.js';
 import { encode, isAnimated, outputFormatsFor, place, renderVariant, resizedSize, resizeFit, type RenderedVariant, type RenderOptions } from './render.js';
@@ -29,7 +29,7 @@ const open = (source: SourceImage, options: SharpOptions) =>
  * own rectangle only. An animation that an output format keeps goes variant by variant, frames and all.
  */
 export async function renderAll(source: SourceImage, info: ImageInfo, specs: VariantSpec[], options: RenderOptions): Promise<RenderedVariant[]> {
-  const keepsAnimation = isAnimated(info) && specs.some((spec) => outputFormatsFor(spec, info, options).some((f) => ANIMATED_OUTPUTS.has(f)));
+  const keepsAnimation = isAnimated(info) && specs.some((spec) => outputFormatsFor(spec, info, options).some((f) => FORMATS[f].animation));
   // Only GIF and WebP animate, and sharp decodes both itself: an animation always comes as bytes.
   if (keepsAnimation && Buffer.isBuffer(source)) {
     const out: RenderedVariant[] = [];
@@ -39,7 +39,7 @@ export async function renderAll(source: SourceImage, info: ImageInfo, specs: Var
 
   const timeout = options.timeoutSeconds ? { seconds: Math.max(1, Math.ceil(options.timeoutSeconds)) } : undefined;
   const scale = Math.max(...specs.map((spec) => scaleNeeded(info, spec)));
-  let decode = open(source, { failOn: failOnFor(info.format), limitInputPixels: options.maxInputPixels }).autoOrient();
+  let decode = open(source, { failOn: FORMATS[info.format].failOn, limitInputPixels: options.maxInputPixels }).autoOrient();
   // A PNG in another gamma than the usual (linear light, say), brought to it as browsers do.
   const correction = info.gamma === undefined ? undefined : gammaCorrection(info.gamma);
   if (correction) decode = decode.gamma(...correction);
@@ -78,7 +78,7 @@ export async function renderAll(source: SourceImage, info: ImageInfo, specs: Var
     }
     for (const format of formats) {
       let output = formats.length > 1 ? variant.clone() : variant;
-      if (raw.channels === 4 && !ALPHA_OUTPUTS.has(format)) output = output.flatten({ background: '#ffffff' });
+      if (raw.channels === 4 && !outputOf(format).alpha) output = output.flatten({ background: '#ffffff' });
       const { data, info: out } = await encode(output, format, options.quality).toBuffer({ resolveWithObject: true });
       rendered.push({ name: spec.name, data, format, width: out.width, height: out.height, pages: 1 });
     }

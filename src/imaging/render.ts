@@ -1,8 +1,7 @@
 import sharp, { type Sharp } from 'sharp';
-import { isCrop, type Fit, type OutputFormat, type VariantSpec } from '../config/variants.js';
+import { isCrop, type Fit, type VariantSpec } from '../config/variants.js';
 import type { WatermarkPosition } from '../config/config.js';
-import { failOnFor } from './decode-checks.js';
-import { ALPHA_OUTPUTS, ANIMATED_OUTPUTS } from './formats.js';
+import { AUTO_OUTPUT, FORMATS, outputOf, type OutputFormat } from './formats.js';
 import type { ImageInfo } from './probe.js';
 import { carriesMark, watermarkFor, type Watermark } from './watermark.js';
 
@@ -35,8 +34,8 @@ export interface RenderedVariant {
 export function outputFormatFor(spec: VariantSpec, info: ImageInfo, configured: RenderOptions['outputFormat']): OutputFormat {
   if (spec.format) return spec.format;
   if (configured !== 'auto') return configured;
-  if (isAnimated(info)) return 'webp';
-  return info.hasAlpha ? 'png' : 'jpeg';
+  if (isAnimated(info)) return AUTO_OUTPUT.animated;
+  return info.hasAlpha ? AUTO_OUTPUT.alpha : AUTO_OUTPUT.opaque;
 }
 
 /** Every format a variant is rendered in: its own, else OUTPUT_FORMATS, else the one of `outputFormatFor`. */
@@ -45,7 +44,7 @@ export function outputFormatsFor(spec: VariantSpec, info: ImageInfo, options: Pi
   return [outputFormatFor(spec, info, options.outputFormat)];
 }
 
-export const isAnimated = (info: ImageInfo) => info.pages > 1 && (info.format === 'gif' || info.format === 'webp');
+export const isAnimated = (info: ImageInfo) => info.pages > 1 && FORMATS[info.format].animation;
 
 /**
  * Renders one variant from the original's bytes: EXIF orientation applied, converted to sRGB
@@ -59,13 +58,13 @@ export async function renderVariant(
   options: RenderOptions,
   format: OutputFormat = outputFormatFor(spec, info, options.outputFormat),
 ): Promise<RenderedVariant> {
-  const animated = isAnimated(info) && ANIMATED_OUTPUTS.has(format);
+  const animated = isAnimated(info) && FORMATS[format].animation;
   const framePixels = info.width * info.height;
   // Keep as many frames as both the frame cap and the pixel budget allow.
   const pages = animated ? Math.max(1, Math.min(info.pages, options.maxAnimationFrames, Math.floor(options.maxInputPixels / framePixels))) : 1;
 
   let image = sharp(source, {
-    failOn: failOnFor(info.format),
+    failOn: FORMATS[info.format].failOn,
     limitInputPixels: options.maxInputPixels * pages,
     animated,
     pages,
@@ -74,7 +73,7 @@ export async function renderVariant(
     .resize(spec.width, spec.height, { ...resizeFit(spec.fit, animated), withoutEnlargement: true })
     .toColourspace('srgb');
   if (options.timeoutSeconds) image = image.timeout({ seconds: Math.max(1, Math.ceil(options.timeoutSeconds)) });
-  if (info.hasAlpha && !ALPHA_OUTPUTS.has(format)) image = image.flatten({ background: '#ffffff' });
+  if (info.hasAlpha && !outputOf(format).alpha) image = image.flatten({ background: '#ffffff' });
 
   const size = resizedSize(info, spec);
   const mark = options.watermark;
@@ -139,17 +138,7 @@ export function resizedSize(info: Pick<ImageInfo, 'width' | 'height'>, spec: Var
   return { width: Math.max(1, Math.round(info.width * scale)), height: Math.max(1, Math.round(info.height * scale)) };
 }
 
+/** Encodes with the registry's options for the format; an animation keeps its frame timing. */
 export function encode(image: Sharp, format: OutputFormat, quality: number, animation: Animation = {}): Sharp {
-  switch (format) {
-    case 'jpeg':
-      return image.jpeg({ quality });
-    case 'webp':
-      return image.webp({ quality, ...animation });
-    case 'avif':
-      return image.avif({ quality });
-    case 'png':
-      return image.png({ compressionLevel: 6 });
-    case 'gif':
-      return image.gif(animation);
-  }
+  return image.toFormat(format, { ...outputOf(format).options(quality), ...(FORMATS[format].animation ? animation : {}) });
 }

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { OutputFormat } from '../config/variants.js';
-import { EXTENSIONS } from '../imaging/formats.js';
+import { FORMATS, type OutputFormat } from '../imaging/formats.js';
 
 /**
  * Image ids: UUIDv7 from the API (time-ordered, 74 random bits), or any key suffix another tool
@@ -15,7 +14,7 @@ export const ORIGINALS_PREFIX = 'originals/';
 export const originalKey = (id: string) => `${ORIGINALS_PREFIX}${id}`;
 export const manifestKey = (id: string) => `${id}/manifest.json`;
 export const outputPrefix = (id: string) => `${id}/`;
-export const variantKey = (id: string, variant: string, format: OutputFormat) => `${id}/${variant}.${EXTENSIONS[format]}`;
+export const variantKey = (id: string, variant: string, format: OutputFormat) => `${id}/${variant}.${FORMATS[format].extension}`;
 
 /**
  * The id of an input-bucket key: the rest of the key after `originals/`. Any object another tool put

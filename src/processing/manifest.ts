@@ -1,5 +1,4 @@
-import type { OutputFormat } from '../config/variants.js';
-import type { InputFormat } from '../imaging/formats.js';
+import type { InputFormat, OutputFormat } from '../imaging/formats.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey } from './keys.js';
 

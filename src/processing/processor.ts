@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import { AppError } from '../errors.js';
 import { decodeFailure } from '../imaging/decode-failure.js';
-import { decodeForeign, FOREIGN_FORMATS, foreignPixelBudget } from '../imaging/foreign.js';
+import { decodeForeign, foreignPixelBudget, isForeign } from '../imaging/foreign.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
 import { renderAll } from '../imaging/render-all.js';
@@ -209,7 +209,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
 
   async function decodeAndRender(source: Buffer, info: ImageInfo, watermark: boolean) {
     // HEIC and BMP are decoded to raw pixels first (sharp's libvips lacks both); the rest is the same.
-    const pixels = FOREIGN_FORMATS.has(info.format)
+    const pixels = isForeign(info.format)
       ? await decodeForeign(source, info.format, { maxPixels: Math.min(config.maxInputPixels, foreignPixelBudget(config.memoryLimitMb)), timeoutMs: config.processTimeoutMs })
       : source;
     const rendered = await renderAll(pixels, info, config.variants, {

@@ -1,6 +1,7 @@
 import type { ImageView } from './api.js';
 import { thumbHashToDataURL } from 'thumbhash';
 import { formatBytes, formatSize } from './format.js';
+import { FORMATS, outputOf } from '../imaging/formats.js';
 
 export interface Card {
   element: HTMLLIElement;
@@ -21,13 +22,13 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, t
 
 /** A button that copies a `<picture>` for the variant's formats: the browser picks the best it supports. */
 function copyPicture(group: ImageView['variants'], alt: string): HTMLButtonElement {
-  const order = ['avif', 'webp', 'png', 'gif', 'jpeg'];
-  const sorted = [...group].sort((a, b) => order.indexOf(a.format) - order.indexOf(b.format));
-  const fallback = sorted.at(-1)!;
+  // Negotiated formats as <source>s, most preferred first; the first every browser takes as the <img>.
+  const sorted = [...group].sort((a, b) => outputOf(a.format).preference - outputOf(b.format).preference);
+  const fallback = sorted.find((v) => !outputOf(v.format).negotiated) ?? sorted.at(-1)!;
   const attr = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
   const snippet = [
     '<picture>',
-    ...sorted.slice(0, -1).map((v) => `  <source type="image/${v.format}" srcset="${attr(v.url)}">`),
+    ...sorted.filter((v) => v !== fallback).map((v) => `  <source type="${FORMATS[v.format].mime}" srcset="${attr(v.url)}">`),
     `  <img src="${attr(fallback.url)}" width="${fallback.width}" height="${fallback.height}" alt="${attr(alt)}">`,
     '</picture>',
   ].join('\n');
@@ -112,7 +113,7 @@ export function createCard(name: string, bytes: number): Card {
           const first = group[0]!;
           const item = el('li', 'variant');
           const preview = el('img');
-          preview.src = (group.find((v) => v.format === 'jpeg') ?? first).url;
+          preview.src = (group.find((v) => !outputOf(v.format).negotiated) ?? first).url;
           preview.alt = `${first.name} of ${heading.textContent}`;
           preview.loading = 'lazy';
           preview.width = 72;

@@ -1,12 +1,11 @@
 import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { OUTPUT_FORMATS } from '../../config/variants.js';
 import { AppError } from '../../errors.js';
 import { originalKey } from '../../processing/keys.js';
 import { readManifest } from '../../processing/manifest.js';
 import { fromObjectMetadata } from '../../processing/original-metadata.js';
-import { INPUT_EXTENSIONS, MIME_TYPES } from '../../imaging/formats.js';
+import { FORMATS, OUTPUT_FORMATS } from '../../imaging/formats.js';
 import type { ObjectInfo, ObjectStore, StoredObject } from '../../storage/object-store.js';
 import { findOriginal, notFound } from '../catalogue.js';
 import type { AppDeps, AppEnv } from '../context.js';
@@ -28,7 +27,7 @@ const downloadVariant = createRoute({
   method: 'get',
   path: '/v1/images/{id}/variants/{name}',
   summary: 'Download one processed variant',
-  description: 'With OUTPUT_FORMATS, the format follows `Accept` (AVIF, then WebP, then JPEG), or `?format=`.',
+  description: `With OUTPUT_FORMATS, the format follows \`Accept\` (${OUTPUT_FORMATS.map((f) => FORMATS[f].label).join(', then ')}), or \`?format=\`.`,
   request: {
     params: VariantParams,
     query: signedQuery.extend({ format: z.enum(OUTPUT_FORMATS).optional().openapi({ description: 'One format of the variant, instead of choosing by Accept.' }) }),
@@ -126,8 +125,8 @@ async function originalHeaders(output: ObjectStore, id: string, original: Object
   const meta = fromObjectMetadata(original.metadata);
   const format = meta.format ?? (await readManifest(output, id))?.original.format;
   return {
-    contentType: format ? MIME_TYPES[format] : 'application/octet-stream',
-    contentDisposition: contentDisposition('attachment', originalFilename(meta.filename, id, format ? INPUT_EXTENSIONS[format] : undefined)),
+    contentType: format ? FORMATS[format].mime : 'application/octet-stream',
+    contentDisposition: contentDisposition('attachment', originalFilename(meta.filename, id, format ? FORMATS[format].extension : undefined)),
     cacheControl: DOWNLOAD_CACHE_CONTROL,
   };
 }

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '../../errors.js';
-import { MIME_TYPES } from '../../imaging/formats.js';
+import { uploadTypes } from '../../imaging/formats.js';
 import { isValidId, newId, originalKey } from '../../processing/keys.js';
 import { toObjectMetadata } from '../../processing/original-metadata.js';
 import { cleanFilename } from '../filenames.js';
@@ -52,9 +52,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
   const now = () => deps.now?.() ?? new Date();
   const allowedTypes = new Set([
     'application/octet-stream',
-    ...(['jpeg', 'png', 'webp', 'gif', 'avif', 'tiff', 'heif', 'bmp'] as const).map((format) => MIME_TYPES[format]),
-    'image/heic',
-    ...(config.allowSvg ? [MIME_TYPES.svg] : []),
+    ...uploadTypes(config),
   ]);
 
   app.openapi(createTicket, async (c) => {
