@@ -1,11 +1,10 @@
 import type { Config } from '../config/config.js';
-import { AppError } from '../errors.js';
 import { decodeFailure } from '../imaging/decode-failure.js';
-import { decodeForeign, foreignPixelBudget, isForeign } from '../imaging/foreign.js';
+import { FORMATS } from '../imaging/formats.js';
+import type { RenderedVariant } from '../imaging/pipeline/render.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
-import { probeImage, type ImageInfo } from '../imaging/probe.js';
-import { renderAll } from '../imaging/render-all.js';
-import type { RenderedVariant } from '../imaging/render.js';
+import type { ImageInfo } from '../imaging/probe.js';
+import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
 import { findTwin, fingerprint, forgetTwin, rememberTwin } from './dedup.js';
@@ -14,11 +13,7 @@ import { isSettled, readManifest, writeManifest, type Manifest, type ManifestVar
 import { markFailed as markFailedManifest } from './mark-failed.js';
 import { fromObjectMetadata } from './original-metadata.js';
 
-export type ProcessingConfig = Pick<
-  Config,
-  'variants' | 'outputFormat' | 'outputFormats' | 'quality' | 'watermark' | 'maxInputPixels' | 'allowSvg' | 'maxAnimationFrames' | 'processTimeoutMs' | 'maxUploadBytes'
-> &
-  Partial<Pick<Config, 'memoryLimitMb'>>;
+export type ProcessingConfig = ImagingConfig & Pick<Config, 'maxUploadBytes'>;
 
 export interface ProcessorDeps {
   input: ObjectStore;
@@ -103,8 +98,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     let info: ImageInfo;
     let rendered: RenderedVariant[];
     try {
-      const work = () => withDeadline(render(source, base.watermark), config.processTimeoutMs);
-      ({ info, rendered } = await renderGate.run(work));
+      ({ info, variants: rendered } = await renderGate.run(() => renderImage(source, imagingSettings(config, base.watermark))));
     } catch (error) {
       const { code, message } = decodeFailure(error);
       const failure = { code, message };
@@ -117,7 +111,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     const variants: ManifestVariant[] = await Promise.all(
       rendered.map(async (variant) => {
         const key = variantKey(id, variant.name, variant.format);
-        await output.put(key, variant.data, { contentType: `image/${variant.format}` });
+        await output.put(key, variant.data, { contentType: FORMATS[variant.format].mime });
         return { name: variant.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key };
       }),
     );
@@ -167,7 +161,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       const bytes = await getBuffer(output, variant.key);
       if (!bytes) return undefined;
       const key = variantKey(id, variant.name, variant.format);
-      await output.put(key, bytes, { contentType: `image/${variant.format}` });
+      await output.put(key, bytes, { contentType: FORMATS[variant.format].mime });
       variants.push({ ...variant, key });
     }
     return {
@@ -199,31 +193,6 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     return false;
   }
 
-  async function render(source: Buffer, watermark: boolean) {
-    const info = await probeImage(source, config);
-    // A decoder's failure from here on is described in our words, naming the format the header told.
-    return decodeAndRender(source, info, watermark).catch((error: unknown) => {
-      throw decodeFailure(error, info.format);
-    });
-  }
-
-  async function decodeAndRender(source: Buffer, info: ImageInfo, watermark: boolean) {
-    // HEIC and BMP are decoded to raw pixels first (sharp's libvips lacks both); the rest is the same.
-    const pixels = isForeign(info.format)
-      ? await decodeForeign(source, info.format, { maxPixels: Math.min(config.maxInputPixels, foreignPixelBudget(config.memoryLimitMb)), timeoutMs: config.processTimeoutMs })
-      : source;
-    const rendered = await renderAll(pixels, info, config.variants, {
-      outputFormat: config.outputFormat,
-      ...(config.outputFormats ? { outputFormats: config.outputFormats } : {}),
-      quality: config.quality,
-      maxInputPixels: config.maxInputPixels,
-      maxAnimationFrames: config.maxAnimationFrames,
-      ...(watermark && config.watermark.text ? { watermark: config.watermark } : {}),
-      timeoutSeconds: config.processTimeoutMs / 1000,
-    });
-    return { info, rendered };
-  }
-
   async function removeStaleOutputs(id: string, keep: Set<string>) {
     for await (const object of output.list(outputPrefix(id))) {
       if (!keep.has(object.key) && object.key !== manifestKey(id)) await output.delete(object.key);
@@ -243,18 +212,4 @@ export async function removeOutputs(output: ObjectStore, id: string): Promise<vo
     if (object.key !== manifestKey(id)) await output.delete(object.key);
   }
   await output.delete(manifestKey(id));
-}
-
-async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AppError(422, 'timeout', `Processing took longer than ${ms} ms.`)), ms);
-  });
-  // The loser of the race still settles later; its rejection is already accounted for.
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

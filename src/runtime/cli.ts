@@ -1,15 +1,11 @@
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { createReadStream } from 'node:fs';
 import { ConfigError, loadConfig } from '../config/config.js';
+import { isAppError } from '../errors.js';
+import { FORMATS } from '../imaging/formats.js';
+import { imagingSettings, renderImage } from '../imaging/render-image.js';
 import { tuneSharp } from '../imaging/tuning.js';
-import { originalKey } from '../processing/keys.js';
-import { readManifest } from '../processing/manifest.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
-import { createProcessor } from '../processing/processor.js';
-import { createFsStore } from '../storage/fs-store.js';
-import { getBuffer } from '../storage/object-store.js';
 
 const USAGE = `usage: image-processor process <files or folders...> --out <dir>
 
@@ -63,40 +59,29 @@ export async function main(argv: string[]): Promise<number> {
   tuneSharp();
   const files = await collectFiles(paths);
   const names = outputNames(files);
-  const work = await mkdtemp(join(tmpdir(), 'image-processor-cli-'));
+  const settings = imagingSettings(config, config.watermark.text !== '');
+  const gate = createGate(config.concurrency);
   const failures: string[] = [];
-  try {
-    const input = createFsStore(work, config.inputBucket);
-    const output = createFsStore(work, config.outputBucket);
-    const processor = createProcessor({ input, output, config, renderGate: createGate(config.concurrency) });
-    let next = 0;
-    let done = 0;
-    const worker = async () => {
-      for (let i = next++; i < files.length; i = next++) {
-        const id = `cli-${i}`;
-        try {
-          await input.put(originalKey(id), createReadStream(files[i]!));
-          const outcome = await processor.process(id);
-          if (outcome.status === 'failed') {
-            failures.push(`${files[i]}: ${outcome.error.code}: ${outcome.error.message}`);
-          } else {
-            const manifest = await readManifest(output, id);
-            const folder = join(out, names[i]!);
-            await mkdir(folder, { recursive: true });
-            for (const variant of manifest?.variants ?? []) {
-              await writeFile(join(folder, variant.key.slice(`${id}/`.length)), (await getBuffer(output, variant.key))!);
-            }
-          }
-        } catch (error) {
-          failures.push(`${files[i]}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-        progress(++done, files.length, basename(files[i]!));
+  let next = 0;
+  let done = 0;
+  // More files in flight than render slots, so reading and writing overlap another file's rendering.
+  const worker = async () => {
+    for (let i = next++; i < files.length; i = next++) {
+      const file = files[i]!;
+      try {
+        if ((await stat(file)).size > config.maxUploadBytes) throw new Error(`too_large: over MAX_UPLOAD_BYTES (${config.maxUploadBytes} bytes)`);
+        const bytes = await readFile(file);
+        const { variants } = await gate.run(() => renderImage(bytes, settings));
+        const folder = join(out, names[i]!);
+        await mkdir(folder, { recursive: true });
+        for (const variant of variants) await writeFile(join(folder, `${variant.name}.${FORMATS[variant.format].extension}`), variant.data);
+      } catch (error) {
+        failures.push(`${file}: ${isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)}`);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(config.concurrency * IN_FLIGHT_PER_RENDER_SLOT, files.length) }, worker));
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+      progress(++done, files.length, basename(file));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(config.concurrency * IN_FLIGHT_PER_RENDER_SLOT, files.length) }, worker));
   console.log(`processed ${files.length - failures.length} of ${files.length} files into ${out}`);
   for (const failure of failures) console.error(`failed: ${failure}`);
   return failures.length > 0 ? 1 : 0;

@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { probeImage } from '../../src/imaging/probe.js';
-import { renderAll } from '../../src/imaging/render-all.js';
+import { renderVariants } from '../../src/imaging/pipeline/render.js';
 import { pixel } from '../helpers/images.js';
 
 /** A PNG chunk: length, type, data, CRC of type and data. */
@@ -32,7 +32,7 @@ const gama = (gamma: number) => {
 
 async function rendered(png: Buffer): Promise<number> {
   const info = await probeImage(png, { maxInputPixels: 1e8, allowSvg: false });
-  const [variant] = await renderAll(png, info, [{ name: 'v', width: 32, height: 32, fit: 'inside' }], { outputFormat: 'png', quality: 80, maxInputPixels: 1e8, maxAnimationFrames: 1 });
+  const [variant] = await renderVariants(png, info, [{ name: 'v', width: 32, height: 32, fit: 'inside' }], { outputFormat: 'png', quality: 80, maxInputPixels: 1e8, maxAnimationFrames: 1 });
   return (await pixel(variant!.data, 8, 8))[0];
 }
 

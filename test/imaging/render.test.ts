@@ -2,16 +2,17 @@ import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import type { VariantSpec } from '../../src/config/variants.js';
 import { probeImage } from '../../src/imaging/probe.js';
-import { renderVariant, type RenderOptions } from '../../src/imaging/render.js';
+import type { RenderSettings } from '../../src/imaging/pipeline/render.js';
+import { renderOne } from '../helpers/render.js';
 import { animatedGif, cmykRed, halfTransparent, halves, noisy, p3Red, pixel, solid, withEverything } from '../helpers/images.js';
 
-const options: RenderOptions = { outputFormat: 'jpeg', quality: 90, maxInputPixels: 100_000_000, maxAnimationFrames: 100 };
+const options: RenderSettings = { outputFormat: 'jpeg', quality: 90, maxInputPixels: 100_000_000, maxAnimationFrames: 100 };
 const inside = (width: number, height = width): VariantSpec => ({ name: 'v', width, height, fit: 'inside' });
 const cover = (width: number, height = width): VariantSpec => ({ name: 'v', width, height, fit: 'cover' });
 
-async function render(source: Buffer, spec: VariantSpec, extra: Partial<RenderOptions> = {}) {
+async function render(source: Buffer, spec: VariantSpec, extra: Partial<RenderSettings> = {}) {
   const info = await probeImage(source, { maxInputPixels: options.maxInputPixels, allowSvg: false });
-  return renderVariant(source, info, spec, { ...options, ...extra });
+  return renderOne(source, info, spec, { ...options, ...extra });
 }
 
 const near = (actual: number[], expected: number[], tolerance = 12) =>

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { probeImage } from '../../src/imaging/probe.js';
-import { renderVariant } from '../../src/imaging/render.js';
+import { renderOne } from '../helpers/render.js';
 import { pixel, solid } from '../helpers/images.js';
 
 describe('SVG with ALLOW_SVG=true', () => {
@@ -38,7 +38,7 @@ describe('SVG with ALLOW_SVG=true', () => {
     );
     // Past the probe (which refuses any <image>): the renderer itself must not load the file either.
     const info = { format: 'svg' as const, width: 200, height: 100, pages: 1, hasAlpha: true };
-    const out = await renderVariant(svg, info, { name: 'v', width: 200, height: 100, fit: 'inside' }, { outputFormat: 'png', quality: 80, maxInputPixels: 1e8, maxAnimationFrames: 10 });
+    const out = await renderOne(svg, info, { name: 'v', width: 200, height: 100, fit: 'inside' }, { outputFormat: 'png', quality: 80, maxInputPixels: 1e8, maxAnimationFrames: 10 });
     // The drawn rectangle is there; the referenced red file is not.
     const [r, g, b] = await pixel(out.data, 150, 50);
     expect([r, g, b]).toEqual([0, 0, 255]);
@@ -52,7 +52,7 @@ describe('SVG with ALLOW_SVG=true', () => {
       `<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><image href="data:image/png;base64,${red}" x="0" y="0" width="100" height="100"/></svg>`,
     );
     const info = { format: 'svg' as const, width: 100, height: 100, pages: 1, hasAlpha: true };
-    const out = await renderVariant(svg, info, { name: 'v', width: 100, height: 100, fit: 'inside' }, { outputFormat: 'png', quality: 80, maxInputPixels: 1e8, maxAnimationFrames: 10 });
+    const out = await renderOne(svg, info, { name: 'v', width: 100, height: 100, fit: 'inside' }, { outputFormat: 'png', quality: 80, maxInputPixels: 1e8, maxAnimationFrames: 10 });
     expect(await pixel(out.data, 50, 50)).toEqual([255, 0, 0]);
   });
 });

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import sharp, { type OutputInfo } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { probeImage } from '../../src/imaging/probe.js';
-import { renderVariant, type RenderOptions } from '../../src/imaging/render.js';
+import type { RenderSettings } from '../../src/imaging/pipeline/render.js';
+import { renderOne } from '../helpers/render.js';
 import { prepareWatermarks, renderWatermark, watermarkFor } from '../../src/imaging/watermark.js';
 import { animatedGif, solid } from '../helpers/images.js';
 
@@ -43,13 +44,13 @@ describe('watermark font', () => {
 });
 
 describe('watermark placement', () => {
-  const options: RenderOptions = { outputFormat: 'png', quality: 90, maxInputPixels: 1e8, maxAnimationFrames: 100 };
-  const mark: NonNullable<RenderOptions['watermark']> = { text: 'SAMPLE', position: 'southeast', opacity: 1, minWidth: 300 };
+  const options: RenderSettings = { outputFormat: 'png', quality: 90, maxInputPixels: 1e8, maxAnimationFrames: 100 };
+  const mark: NonNullable<RenderSettings['watermark']> = { text: 'SAMPLE', position: 'southeast', opacity: 1, minWidth: 300 };
 
   async function renderBlack(width: number, height: number, watermark = mark) {
     const source = await solid(width, height, '#000000', 'png');
     const info = await probeImage(source, { maxInputPixels: 1e8, allowSvg: false });
-    const out = await renderVariant(source, info, { name: 'v', width, height, fit: 'inside' }, { ...options, watermark });
+    const out = await renderOne(source, info, { name: 'v', width, height, fit: 'inside' }, { ...options, watermark });
     return sharp(out.data).raw().toBuffer({ resolveWithObject: true });
   }
 
@@ -108,7 +109,7 @@ describe('watermark placement', () => {
   it('stamps every frame of an animation', async () => {
     const source = await animatedGif(600, 300, 3);
     const info = await probeImage(source, { maxInputPixels: 1e8, allowSvg: false });
-    const out = await renderVariant(source, info, { name: 'v', width: 600, height: 300, fit: 'inside' }, { ...options, outputFormat: 'webp', watermark: mark });
+    const out = await renderOne(source, info, { name: 'v', width: 600, height: 300, fit: 'inside' }, { ...options, outputFormat: 'webp', watermark: mark });
     expect(out.pages).toBe(3);
     for (const page of [0, 1, 2]) {
       const frame = await sharp(out.data, { page }).extract({ left: 300, top: 240, width: 300, height: 60 }).greyscale().raw().toBuffer();

@@ -1,0 +1,78 @@
+import sharp, { type Sharp, type SharpOptions } from 'sharp';
+import type { RawPixels } from '../decode-worker.js';
+import { refuseInvisible } from '../decode-checks.js';
+import { FORMATS } from '../formats.js';
+import type { ImageInfo } from '../probe.js';
+import { gammaCorrection } from '../png-gamma.js';
+
+/** An original as sharp reads it: its encoded bytes, or pixels one of our decoders made (HEIC, BMP). */
+export type SourceImage = Buffer | RawPixels;
+
+/** The frame timing of an animation. */
+export interface Timing {
+  delay?: number[];
+  loop?: number;
+}
+
+/** The decoded picture every variant is made from: oriented, in sRGB, at `width` x `height` a frame. */
+export interface Decoded {
+  width: number;
+  height: number;
+  /** Frames; more than 1 only for an animation an output keeps. */
+  pages: number;
+  timing: Timing;
+  /** A fresh pipeline over the pixels, with `pages` frames or only the first. */
+  open(pages: number): Sharp;
+}
+
+export interface DecodePlan {
+  /** Frames to keep: 1 for a still picture (or an animation no output keeps). */
+  pages: number;
+  /** How far every variant lets the picture shrink while it is decoded (1 = full size). */
+  scale: number;
+  maxInputPixels: number;
+  timeout?: { seconds: number };
+}
+
+const open = (source: SourceImage, options: SharpOptions) =>
+  Buffer.isBuffer(source) ? sharp(source, options) : sharp(source.data, { ...options, raw: { width: source.width, height: source.height, channels: source.channels } });
+
+/** Orientation and colour, the same for every variant: EXIF orientation applied, a PNG's gamma honoured, sRGB. */
+function orientAndColour(image: Sharp, info: ImageInfo): Sharp {
+  let out = image.autoOrient();
+  // A PNG in another gamma than the usual (linear light, say), brought to it as browsers do.
+  const correction = info.gamma === undefined ? undefined : gammaCorrection(info.gamma);
+  if (correction) out = out.gamma(...correction);
+  return out.toColourspace('srgb');
+}
+
+/**
+ * The decode step. A still picture is decoded once, straight to the smallest size that still serves
+ * the largest variant (JPEG shrink-on-load does most of that), and its pixels are shared by every
+ * variant. An animation is read again by each variant instead: all its frames held at once would
+ * cost frames times the pixels of one.
+ */
+export async function decode(source: SourceImage, info: ImageInfo, plan: DecodePlan): Promise<Decoded> {
+  const failOn = FORMATS[info.format].failOn;
+  const withTimeout = (image: Sharp) => (plan.timeout ? image.timeout(plan.timeout) : image);
+  if (plan.pages > 1 && Buffer.isBuffer(source)) {
+    const { delay, loop } = await sharp(source, { animated: true, pages: plan.pages }).metadata();
+    return {
+      width: info.width,
+      height: info.height,
+      pages: plan.pages,
+      timing: { ...(delay ? { delay } : {}), ...(loop !== undefined ? { loop } : {}) },
+      open: (pages) =>
+        withTimeout(orientAndColour(sharp(source, { failOn, limitInputPixels: plan.maxInputPixels * pages, animated: pages > 1, pages }), info)),
+    };
+  }
+
+  let image = orientAndColour(open(source, { failOn, limitInputPixels: plan.maxInputPixels }), info);
+  if (plan.scale < 1) {
+    image = image.resize(Math.max(1, Math.round(info.width * plan.scale)), Math.max(1, Math.round(info.height * plan.scale)), { fit: 'fill' });
+  }
+  const { data, info: out } = await withTimeout(image).raw().toBuffer({ resolveWithObject: true });
+  refuseInvisible(data, out.channels);
+  const raw = { width: out.width, height: out.height, channels: out.channels };
+  return { width: out.width, height: out.height, pages: 1, timing: {}, open: () => withTimeout(sharp(data, { raw })) };
+}

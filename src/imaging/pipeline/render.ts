@@ -1,0 +1,72 @@
+import type { VariantSpec } from '../../config/variants.js';
+import { FORMATS, type OutputFormat } from '../formats.js';
+import type { ImageInfo } from '../probe.js';
+import { carriesMark } from '../watermark.js';
+import { decode, type Decoded, type SourceImage } from './decode.js';
+import { encode, flattenFor, fromFrames } from './encode.js';
+import { markFrames, type Frames, type PlacedMark } from './mark.js';
+import { isAnimated, outputFormatsFor, type FormatSettings } from './output-formats.js';
+import { resizeTo, scaleNeeded } from './resize.js';
+
+export interface RenderSettings extends FormatSettings {
+  quality: number;
+  maxInputPixels: number;
+  maxAnimationFrames: number;
+  /** Absent when this image is not watermarked. */
+  watermark?: PlacedMark;
+  /** Seconds libvips may spend on each pipeline. */
+  timeoutSeconds?: number;
+}
+
+export interface RenderedVariant {
+  /** The variant it renders (VARIANTS' name). */
+  name: string;
+  data: Buffer;
+  format: OutputFormat;
+  width: number;
+  height: number;
+  /** Frames in the output; 1 unless an animation was kept. */
+  pages: number;
+}
+
+/**
+ * The render pipeline, one for still pictures and animations alike: decode (with orientation and
+ * colour), then for each variant resize and crop, mark, encode in each of its formats. Variants
+ * run side by side, so on an idle server the encodes of one image spread over the cores.
+ */
+export async function renderVariants(source: SourceImage, info: ImageInfo, specs: VariantSpec[], settings: RenderSettings): Promise<RenderedVariant[]> {
+  const plans = specs.map((spec) => ({ spec, formats: outputFormatsFor(spec, info, settings) }));
+  // Only GIF and WebP animate, and sharp decodes both itself: an animation always comes as bytes.
+  const animates = isAnimated(info) && Buffer.isBuffer(source) && plans.some(({ formats }) => formats.some((f) => FORMATS[f].animation));
+  // As many frames as both the frame cap and the pixel budget allow.
+  const pages = animates ? Math.max(1, Math.min(info.pages, settings.maxAnimationFrames, Math.floor(settings.maxInputPixels / (info.width * info.height)))) : 1;
+  const decoded = await decode(source, info, {
+    pages,
+    scale: pages > 1 ? 1 : Math.max(...specs.map((spec) => scaleNeeded(info, spec))),
+    maxInputPixels: settings.maxInputPixels,
+    ...(settings.timeoutSeconds ? { timeout: { seconds: Math.max(1, Math.ceil(settings.timeoutSeconds)) } } : {}),
+  });
+  return (await Promise.all(plans.map(({ spec, formats }) => renderVariant(decoded, info, spec, formats, settings)))).flat();
+}
+
+async function renderVariant(decoded: Decoded, info: ImageInfo, spec: VariantSpec, formats: OutputFormat[], settings: RenderSettings): Promise<RenderedVariant[]> {
+  const pages = formats.some((f) => FORMATS[f].animation) ? decoded.pages : 1;
+  const { image, width } = resizeTo(decoded, info, spec, pages);
+  const encoded = async (format: OutputFormat, input: typeof image): Promise<RenderedVariant> => {
+    const outPages = FORMATS[format].animation ? pages : 1;
+    const { data, info: out } = await encode(input, format, settings.quality, decoded.timing).toBuffer({ resolveWithObject: true });
+    return { name: spec.name, data, format, width: out.width, height: out.pageHeight ?? out.height / outPages, pages: outPages };
+  };
+
+  const marked = carriesMark(settings.watermark, width);
+  // Nothing to do between resize and encode: straight through, no copy of the pixels.
+  if (!marked && formats.length === 1) return [await encoded(formats[0]!, flattenFor(image, formats[0]!))];
+
+  // Resized once to raw frames, marked, then encoded in each format.
+  const raw = await image.raw().toBuffer({ resolveWithObject: true });
+  const frames: Frames = { data: raw.data, width: raw.info.width, height: raw.info.height / pages, channels: raw.info.channels, pages };
+  if (marked) await markFrames(frames, settings.watermark!);
+  const out: RenderedVariant[] = [];
+  for (const format of formats) out.push(await encoded(format, fromFrames(frames, format)));
+  return out;
+}

@@ -1,0 +1,77 @@
+import type { Config } from '../config/config.js';
+import type { VariantSpec } from '../config/variants.js';
+import { AppError } from '../errors.js';
+import { decodeFailure } from './decode-failure.js';
+import { decodeForeign, foreignPixelBudget, isForeign } from './foreign.js';
+import { renderVariants, type RenderedVariant, type RenderSettings } from './pipeline/render.js';
+import { probeImage, type ImageInfo } from './probe.js';
+
+export interface ImagingSettings extends Omit<RenderSettings, 'timeoutSeconds'> {
+  variants: VariantSpec[];
+  allowSvg: boolean;
+  /** The whole job's deadline: probe, decode, every variant. */
+  processTimeoutMs: number;
+  /** The memory the process may use (Lambda's memory size); our own decoders stay within it. */
+  memoryLimitMb?: number;
+}
+
+export type ImagingConfig = Pick<Config, 'variants' | 'outputFormat' | 'outputFormats' | 'quality' | 'watermark' | 'maxInputPixels' | 'allowSvg' | 'maxAnimationFrames' | 'processTimeoutMs'> &
+  Partial<Pick<Config, 'memoryLimitMb'>>;
+
+export interface RenderedImage {
+  info: ImageInfo;
+  variants: RenderedVariant[];
+}
+
+/** The settings of a run from the configuration; `watermark` says whether this image is marked. */
+export function imagingSettings(config: ImagingConfig, watermark: boolean): ImagingSettings {
+  return {
+    variants: config.variants,
+    outputFormat: config.outputFormat,
+    ...(config.outputFormats ? { outputFormats: config.outputFormats } : {}),
+    quality: config.quality,
+    maxInputPixels: config.maxInputPixels,
+    maxAnimationFrames: config.maxAnimationFrames,
+    allowSvg: config.allowSvg,
+    processTimeoutMs: config.processTimeoutMs,
+    ...(config.memoryLimitMb ? { memoryLimitMb: config.memoryLimitMb } : {}),
+    ...(watermark && config.watermark.text ? { watermark: config.watermark } : {}),
+  };
+}
+
+/**
+ * An original's bytes in, every variant out: judged by its header, decoded (HEIC and BMP by our
+ * decoders in worker threads, the rest by sharp), rendered. Touches no storage, so the server's
+ * processor and the batch CLI share it. Failures are AppErrors in our words (422 and a code).
+ */
+export async function renderImage(bytes: Buffer, settings: ImagingSettings): Promise<RenderedImage> {
+  return withDeadline(render(bytes, settings), settings.processTimeoutMs);
+}
+
+async function render(bytes: Buffer, settings: ImagingSettings): Promise<RenderedImage> {
+  const info = await probeImage(bytes, settings);
+  try {
+    const source = isForeign(info.format)
+      ? await decodeForeign(bytes, info.format, { maxPixels: Math.min(settings.maxInputPixels, foreignPixelBudget(settings.memoryLimitMb)), timeoutMs: settings.processTimeoutMs })
+      : bytes;
+    const variants = await renderVariants(source, info, settings.variants, { ...settings, timeoutSeconds: settings.processTimeoutMs / 1000 });
+    return { info, variants };
+  } catch (error) {
+    // A decoder's failure is described in our words, naming the format the header told.
+    throw decodeFailure(error, info.format);
+  }
+}
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AppError(422, 'timeout', `Processing took longer than ${ms} ms.`)), ms);
+  });
+  // The loser of the race still settles later; its rejection is already accounted for.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
