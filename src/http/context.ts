@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { Owner } from './auth.js';
 import type { Metrics } from './metrics.js';
-import type { Delivery } from './delivery.js';
+import type { Delivery } from '../storage/delivery-port.js';
 
 export type AppConfig = Pick<
   Config,

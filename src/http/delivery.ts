@@ -1,20 +1,13 @@
 import type { Context } from 'hono';
 import { FORMATS, OUTPUT_FORMATS, outputOf, type OutputFormat } from '../imaging/formats.js';
 import type { Manifest, ManifestVariant } from '../processing/manifest.js';
-import type { S3Store } from '../storage/s3-store.js';
+import type { Delivery, DownloadHeaders } from '../storage/delivery-port.js';
 import { contentDisposition, variantFilename } from './filenames.js';
-import { linkExpiry, type UrlSigner } from './signed-url.js';
-
-/**
- * How bytes reach a browser without the API key. Locally: HMAC-signed links and upload URLs of this
- * server. On AWS: presigned S3 URLs, so no image passes through API Gateway or Lambda.
- */
-export type Delivery = { kind: 'local'; signer: UrlSigner } | { kind: 's3'; input: S3Store; output: S3Store };
 
 export const DOWNLOAD_CACHE_CONTROL = 'private, max-age=31536000, immutable';
 
 /** The headers a variant download carries, wherever it is served from. */
-export function variantHeaders(manifest: Pick<Manifest, 'id' | 'original'>, variant: Pick<ManifestVariant, 'name' | 'format'>) {
+export function variantHeaders(manifest: Pick<Manifest, 'id' | 'original'>, variant: Pick<ManifestVariant, 'name' | 'format'>): DownloadHeaders {
   const { extension, mime } = FORMATS[variant.format];
   const filename = variantFilename(manifest.original.filename, manifest.id, variant.name, extension);
   return { contentType: mime, contentDisposition: contentDisposition('inline', filename), cacheControl: DOWNLOAD_CACHE_CONTROL };
@@ -37,16 +30,13 @@ export function chooseFormat<T extends { format: OutputFormat }>(entries: T[], a
 /** Gives the signed link of a variant, for the answer to one request. */
 export type VariantLink = (manifest: Manifest, variant: ManifestVariant) => Promise<string>;
 
-export function variantLinker(c: Context, delivery: Delivery, ttlSeconds: number, now: Date): VariantLink {
-  const nowSeconds = Math.floor(now.getTime() / 1000);
-  if (delivery.kind === 's3') {
-    return (manifest, variant) => delivery.output.presignGet(variant.key, ttlSeconds, variantHeaders(manifest, variant));
-  }
+export function variantLinker(c: Context, delivery: Delivery, ttlSeconds: number): VariantLink {
   const origin = new URL(c.req.url).origin;
-  const expires = linkExpiry(nowSeconds, ttlSeconds);
-  return async (manifest, variant) => {
+  return (manifest, variant) => {
     // With several formats of one variant, each link names its own; with one, the link stays plain.
     const several = manifest.variants.filter((v) => v.name === variant.name).length > 1;
-    return origin + delivery.signer.sign('GET', `/v1/images/${manifest.id}/variants/${variant.name}`, several ? { format: variant.format } : {}, expires);
+    const path = `/v1/images/${manifest.id}/variants/${variant.name}`;
+    const headers = variantHeaders(manifest, variant);
+    return delivery.downloadLink({ origin, path, params: several ? { format: variant.format } : {}, bucket: 'output', key: variant.key, headers }, ttlSeconds);
   };
 }

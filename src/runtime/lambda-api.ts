@@ -9,6 +9,7 @@ import { createApp } from '../http/app.js';
 import type { Owner } from '../http/auth.js';
 import { createMetrics } from '../http/metrics.js';
 import { originalKey } from '../processing/keys.js';
+import { createS3Delivery } from '../storage/s3-delivery.js';
 import { createPresignClient, createS3Client, createS3Store } from '../storage/s3-store.js';
 import { powertoolsLog } from './powertools-log.js';
 
@@ -38,7 +39,7 @@ const app = createApp({
   output,
   logger: powertoolsLog(logger),
   metrics: createMetrics(),
-  delivery: { kind: 's3', input, output },
+  delivery: createS3Delivery({ input, output }),
   spoolDir: join(tmpdir(), 'uploads'),
   webRoot: fileURLToPath(new URL('./web/', import.meta.url)),
   // API Gateway checked the key; its id names the owner, so each key sees only its own images.

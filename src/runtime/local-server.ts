@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from '../config/config.js';
 import { createApp } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
+import { createLocalDelivery } from '../http/local-delivery.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { prepareWatermarks } from '../imaging/watermark.js';
@@ -103,7 +104,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     output,
     logger,
     metrics,
-    delivery: { kind: 'local', signer: createUrlSigner(config.urlSigningSecret) },
+    delivery: createLocalDelivery(createUrlSigner(config.urlSigningSecret)),
     spoolDir: join(tempDir(config.dataDir), 'uploads'),
     queueDepth: () => queue.depth,
     enqueue: (id) => queue.enqueue(id),

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createApp } from '../../src/http/app.js';
+import { createLocalDelivery } from '../../src/http/local-delivery.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createUrlSigner } from '../../src/http/signed-url.js';
 import { ORIGINALS_PREFIX } from '../../src/processing/keys.js';
@@ -130,7 +131,7 @@ describe('overload', () => {
       output: createFsStore(dataDir, config.outputBucket),
       logger: pino({ level: 'silent' }),
       metrics: createMetrics(),
-      delivery: { kind: 'local', signer: createUrlSigner() },
+      delivery: createLocalDelivery(createUrlSigner()),
       spoolDir: join(dataDir, 'spool'),
       queueDepth: () => depth,
     });

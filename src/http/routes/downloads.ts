@@ -74,9 +74,7 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       await findOriginal(input, id, c.get('owner'));
       return;
     }
-    const nowSeconds = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
-    // A signed link is always signed for GET; HEAD asks about the same resource.
-    if (delivery.kind !== 'local' || !delivery.signer.verify('GET', url, nowSeconds)) {
+    if (!delivery.verifyLink(url)) {
       throw new AppError(403, 'invalid_signature', 'This link is not valid or has expired; fetch the image again for a fresh one.');
     }
   }
@@ -93,7 +91,8 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
     const variesByAccept = entries.length > 1 && !format;
     if (variesByAccept) c.header('vary', 'Accept');
     const headers = variantHeaders(manifest, variant);
-    if (delivery.kind === 's3') return c.redirect(await delivery.output.presignGet(variant.key, ttl, headers), 302);
+    const elsewhere = await delivery.redirectFor({ bucket: 'output', key: variant.key, headers }, ttl);
+    if (elsewhere) return c.redirect(elsewhere, 302);
     const object = await output.get(variant.key);
     if (!object) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}" (yet).`);
     const response = send(c, object, headers.contentType, headers.contentDisposition);
@@ -105,14 +104,13 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
   app.openapi(downloadOriginal, async (c) => {
     const { id } = c.req.valid('param');
     await authorize(c, id);
-    if (delivery.kind === 's3') {
-      const info = await input.head(originalKey(id));
-      if (!info) throw notFound(id);
-      return c.redirect(await delivery.input.presignGet(info.key, ttl, await originalHeaders(output, id, info)), 302);
-    }
-    const object = await input.get(originalKey(id));
+    const info = await input.head(originalKey(id));
+    if (!info) throw notFound(id);
+    const headers = await originalHeaders(output, id, info);
+    const elsewhere = await delivery.redirectFor({ bucket: 'input', key: info.key, headers }, ttl);
+    if (elsewhere) return c.redirect(elsewhere, 302);
+    const object = await input.get(info.key);
     if (!object) throw notFound(id);
-    const headers = await originalHeaders(output, id, object);
     return send(c, object, headers.contentType, headers.contentDisposition);
   });
 }

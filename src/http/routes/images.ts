@@ -89,7 +89,7 @@ const deleteRoute = createRoute({
 
 /** Signed links to variants, valid without the API key. */
 const variantLinks = (c: Context, deps: AppDeps) =>
-  variantLinker(c, deps.delivery, deps.config.signedUrlTtlSeconds, deps.now?.() ?? new Date());
+  variantLinker(c, deps.delivery, deps.config.signedUrlTtlSeconds);
 
 /** Refuses a declared body over the limit (plus any framing `overhead`) before reading a byte of it. */
 export function checkDeclaredLength(c: Context, limit: number, overhead = 0, refusal = tooLarge(limit)): void {

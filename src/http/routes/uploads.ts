@@ -68,57 +68,47 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     const expiresAt = Math.floor(now().getTime() / 1000) + UPLOAD_URL_TTL_SECONDS;
     const filename = cleanFilename(request.filename);
     const owner = c.get('owner')?.id;
-    let target: { url: string; headers: Record<string, string> };
-    if (delivery.kind === 's3') {
-      // Straight to the input bucket; the object-created event starts processing, which judges the bytes.
-      const metadata = toObjectMetadata({
-        ...(filename ? { filename } : {}),
-        ...(request.watermark !== undefined ? { watermark: request.watermark } : {}),
-        ...(owner ? { owner } : {}),
-      });
-      target = await delivery.input.presignPut(originalKey(id), UPLOAD_URL_TTL_SECONDS, { contentType, metadata, size: request.size });
-    } else {
-      const params: Record<string, string> = { size: String(request.size), type: contentType };
-      if (filename) params.filename = filename;
-      if (request.watermark !== undefined) params.watermark = String(request.watermark);
-      // Sealed: the URL's holder must not learn the owner id, from which a weak key could be guessed.
-      if (owner) params.owner = delivery.signer.seal(owner);
-      const url = new URL(c.req.url).origin + delivery.signer.sign('PUT', `/v1/uploads/${id}`, params, expiresAt);
-      target = { url, headers: { 'Content-Type': contentType } };
-    }
+    const signed = {
+      contentType,
+      size: request.size,
+      ...(filename ? { filename } : {}),
+      ...(request.watermark !== undefined ? { watermark: request.watermark } : {}),
+      ...(owner ? { owner } : {}),
+    };
+    // Wherever it goes (this server, or straight to the input bucket), the processor judges the bytes.
+    const target = await delivery.uploadTarget(
+      { ...signed, origin: new URL(c.req.url).origin, id, key: originalKey(id), metadata: toObjectMetadata(signed) },
+      UPLOAD_URL_TTL_SECONDS,
+    );
     return c.json({ id, upload: { ...target, method: 'PUT' as const, expiresAt: new Date(expiresAt * 1000).toISOString() } }, 201);
   });
 
-  if (delivery.kind !== 'local') return;
-  const { signer } = delivery;
   const claims = createUploadClaims(() => now().getTime());
   app.openapi(putUpload, async (c) => {
     const url = new URL(c.req.url);
     const id = c.req.param('id');
-    if (!isValidId(id) || !signer.verify('PUT', url, Math.floor(now().getTime() / 1000))) {
+    // Only an upload URL this server signed comes here (on AWS they point at S3: none is valid here).
+    const signed = isValidId(id) ? delivery.acceptUpload(url) : undefined;
+    if (!signed) {
       throw new AppError(403, 'invalid_signature', 'This upload URL is not valid or has expired; ask POST /v1/uploads for a new one.');
     }
-    const signedType = url.searchParams.get('type') ?? '';
-    if ((c.req.header('content-type') ?? '').toLowerCase() !== signedType) {
-      throw new AppError(403, 'signature_mismatch', `Send the header Content-Type: ${signedType}, as the upload URL was signed for it.`);
+    if ((c.req.header('content-type') ?? '').toLowerCase() !== signed.contentType) {
+      throw new AppError(403, 'signature_mismatch', `Send the header Content-Type: ${signed.contentType}, as the upload URL was signed for it.`);
     }
     const used = () => new AppError(409, 'already_uploaded', 'This upload URL was already used.');
-    if (!claims.claim(id, Number(url.searchParams.get('exp')))) throw used();
+    if (!claims.claim(id, signed.expiresAt)) throw used();
     try {
       if (await input.head(originalKey(id))) throw used();
-      const limit = Math.min(Number(url.searchParams.get('size')), config.maxUploadBytes);
+      const limit = Math.min(signed.size, config.maxUploadBytes);
       checkDeclaredLength(c, limit);
       const file = await spoolBody(c, 'application/octet-stream', deps.spoolDir, { limit, idleMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.minUploadBytesPerSecond });
-      const watermark = url.searchParams.get('watermark');
-      const filename = url.searchParams.get('filename');
-      const sealedOwner = url.searchParams.get('owner');
-      const owner = sealedOwner ? signer.unseal(sealedOwner) : undefined;
+      const { owner, filename, watermark } = signed;
       await ingestOriginal(input, config, {
         id,
         file,
         ...(owner ? { owner } : {}),
         ...(filename ? { filename } : {}),
-        ...(watermark ? { watermark: watermark === 'true' } : {}),
+        ...(watermark !== undefined ? { watermark } : {}),
       });
     } catch (error) {
       // Nothing was stored (or it was stored before, and stays claimed by that): the URL may be tried again.
