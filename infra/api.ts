@@ -14,7 +14,7 @@ import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_PREFIX } from '../src/http/idempotency.js';
+import { IDEMPOTENCY_PREFIX } from '../src/processing/keys.js';
 import { DEDUP_PREFIX } from '../src/processing/dedup.js';
 import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
 import { allowListing, allowObjects } from './bucket-access.js';

@@ -1,12 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
+import type { Owner } from '../lifecycle/owner.js';
 
-/** Who is calling: the owner id images are stored under, and the id an older release stored them under. */
-export interface Owner {
-  id: string;
-  /** The unsalted id (a prefix of the key's SHA-256) of releases before OWNER_ID_SECRET; read, never written. */
-  formerId?: string;
-}
 
 /**
  * Checks an `x-api-key` against the configured keys, given in clear or as `sha256:<hex>`, in
@@ -37,6 +32,3 @@ export function createKeyChecker(keys: string[], ownerIdSecret: string | undefin
 export const ownerId = (secret: string, digest: Buffer) => `owner-${createHmac('sha256', secret).update(digest).digest().subarray(0, 12).toString('hex')}`;
 
 const formerOwnerId = (digest: Buffer) => `key-${digest.subarray(0, 12).toString('hex')}`;
-
-/** True when an image stored under `stored` belongs to `owner`. */
-export const owns = (owner: Owner, stored: string) => stored === owner.id || stored === owner.formerId;

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import type { Log } from '../logging.js';
 import type { Config } from '../config/config.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { Owner } from './auth.js';
+import type { Owner } from '../lifecycle/owner.js';
 import type { Metrics } from './metrics.js';
 import type { Delivery } from '../storage/delivery-port.js';
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
+import { IDEMPOTENCY_PREFIX } from '../processing/keys.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 
 /** How long a client's retry with the same Idempotency-Key gets the first answer back. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
-export const IDEMPOTENCY_PREFIX = 'idempotency/';
 
 interface Record {
   id: string;

@@ -163,3 +163,9 @@ function spoolMultipart(source: Readable, contentType: string, path: string, lim
     source.pipe(parser);
   });
 }
+
+/** Refuses a declared body over the limit (plus any framing `overhead`) before reading a byte of it. */
+export function checkDeclaredLength(c: Context, limit: number, overhead = 0, refusal = tooLarge(limit)): void {
+  const declared = Number(c.req.header('content-length'));
+  if (Number.isFinite(declared) && declared > limit + overhead) throw refusal;
+}

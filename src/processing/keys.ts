@@ -10,6 +10,8 @@ export const ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 export const isValidId = (id: string) => ID_PATTERN.test(id);
 
 export const ORIGINALS_PREFIX = 'originals/';
+/** Idempotency-Key records, in the input bucket beside the originals they answer for. */
+export const IDEMPOTENCY_PREFIX = 'idempotency/';
 
 export const originalKey = (id: string) => `${ORIGINALS_PREFIX}${id}`;
 export const manifestKey = (id: string) => `${id}/manifest.json`;

@@ -1,44 +1,57 @@
-import type { InputFormat, OutputFormat } from '../imaging/formats.js';
+import * as z from 'zod';
+import { INPUT_FORMATS, OUTPUT_FORMATS } from '../imaging/formats.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey } from './keys.js';
 
-export type ImageStatus = 'pending' | 'processing' | 'done' | 'failed';
+export const STATUSES = ['pending', 'processing', 'done', 'failed'] as const;
+export type ImageStatus = (typeof STATUSES)[number];
 
-export interface ManifestVariant {
-  name: string;
-  format: OutputFormat;
-  width: number;
-  height: number;
-  bytes: number;
-  key: string;
-}
+/** The manifest format this code writes. Manifests without a version were written before it had one: the same shape. */
+export const MANIFEST_VERSION = 1;
 
-export interface OriginalInfo {
-  format?: InputFormat;
-  width?: number;
-  height?: number;
-  bytes: number;
-  filename?: string;
-}
+const count = z.number().int().nonnegative();
+
+const ManifestVariantSchema = z.object({
+  name: z.string(),
+  format: z.enum(OUTPUT_FORMATS),
+  width: count,
+  height: count,
+  bytes: count,
+  key: z.string(),
+});
+
+const OriginalInfoSchema = z.object({
+  format: z.enum(INPUT_FORMATS).optional(),
+  width: count.optional(),
+  height: count.optional(),
+  bytes: count,
+  filename: z.string().optional(),
+});
 
 /** `{id}/manifest.json` in the output bucket: the status record of one image; no database needed. */
-export interface Manifest {
-  id: string;
-  status: ImageStatus;
-  error?: { code: string; message: string };
-  original: OriginalInfo;
-  variants: ManifestVariant[];
-  watermark: boolean;
+const ManifestSchema = z.object({
+  version: z.literal(MANIFEST_VERSION).optional(),
+  id: z.string(),
+  status: z.enum(STATUSES),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  original: OriginalInfoSchema,
+  variants: z.array(ManifestVariantSchema),
+  watermark: z.boolean(),
   /** On done images: what to show while a preview loads. */
-  placeholder?: { thumbhash: string; dominantColor: string };
-  createdAt: string;
-  startedAt?: string;
-  completedAt?: string;
+  placeholder: z.object({ thumbhash: z.string(), dominantColor: z.string() }).optional(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  completedAt: z.string().optional(),
   /** The ETag of the original this manifest describes; a new original means new work. */
-  sourceEtag: string;
+  sourceEtag: z.string(),
   /** The bytes-and-settings hash of a done image (see dedup.ts), so an identical upload can reuse its outputs. */
-  fingerprint?: string;
-}
+  fingerprint: z.string().optional(),
+});
+
+export type ManifestVariant = z.infer<typeof ManifestVariantSchema>;
+export type OriginalInfo = z.infer<typeof OriginalInfoSchema>;
+/** A manifest as the code handles it; the version is added on write and checked on read. */
+export type Manifest = Omit<z.infer<typeof ManifestSchema>, 'version'>;
 
 export const isFinal = (status: ImageStatus) => status === 'done' || status === 'failed';
 
@@ -55,16 +68,22 @@ export const isSettled = (manifest: Manifest) => manifest.status === 'done' || (
 export async function readManifest(output: ObjectStore, id: string): Promise<Manifest | undefined> {
   const bytes = await getBuffer(output, manifestKey(id));
   if (!bytes) return undefined;
+  let json: unknown;
   try {
-    return JSON.parse(bytes.toString('utf8')) as Manifest;
+    json = JSON.parse(bytes.toString('utf8'));
   } catch {
-    // A manifest is written atomically, so this is another tool's file: treat it as absent.
-    return undefined;
+    json = undefined;
   }
+  // A manifest is written atomically, so one that does not parse is another tool's file (or a newer
+  // version's): treated as absent, so the image is processed again and the manifest rewritten.
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) return undefined;
+  const { version: _version, ...manifest } = parsed.data;
+  return manifest;
 }
 
 export async function writeManifest(output: ObjectStore, manifest: Manifest): Promise<void> {
-  await output.put(manifestKey(manifest.id), Buffer.from(JSON.stringify(manifest, null, 2)), {
+  await output.put(manifestKey(manifest.id), Buffer.from(JSON.stringify({ version: MANIFEST_VERSION, ...manifest }, null, 2)), {
     contentType: 'application/json',
   });
 }

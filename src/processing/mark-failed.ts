@@ -1,7 +1,7 @@
 import type { ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey } from './keys.js';
 import { isFinal, readManifest, writeManifest, type Manifest } from './manifest.js';
-import { fromObjectMetadata } from './original-metadata.js';
+import { fromObjectMetadata, originalInfo } from './original-metadata.js';
 
 export interface MarkFailedDeps {
   input: ObjectStore;
@@ -32,7 +32,7 @@ export async function markFailed(
     id,
     status: 'failed',
     error,
-    original: { bytes: original.size, ...(meta.filename ? { filename: meta.filename } : {}) },
+    original: originalInfo(original),
     variants: [],
     watermark: meta.watermark ?? watermarkByDefault,
     createdAt: previous?.createdAt ?? original.lastModified.toISOString(),

@@ -1,4 +1,6 @@
 import type { InputFormat } from '../imaging/formats.js';
+import type { ObjectInfo } from '../storage/object-store.js';
+import type { OriginalInfo } from './manifest.js';
 
 /** What the upload learnt about an original, kept as its user metadata (S3: x-amz-meta-*). */
 export interface OriginalMetadata {
@@ -45,4 +47,21 @@ export function fromObjectMetadata(record: Record<string, string>): OriginalMeta
   if (record.owner) meta.owner = record.owner;
   if (record.idempotency && /^[0-9a-f]{64}$/.test(record.idempotency)) meta.idempotencyRecord = record.idempotency;
   return meta;
+}
+
+/**
+ * What a manifest and the API say of an original: its size and the name it was uploaded as, with
+ * its format and dimensions from `probed` (the processor's own reading) or else from the upload's.
+ */
+export function originalInfo(object: Pick<ObjectInfo, 'size' | 'metadata'>, probed?: Pick<OriginalInfo, 'format' | 'width' | 'height'>): OriginalInfo {
+  const meta = fromObjectMetadata(object.metadata);
+  const format = probed?.format ?? meta.format;
+  const width = probed?.width ?? meta.width;
+  const height = probed?.height ?? meta.height;
+  return {
+    bytes: object.size,
+    ...(format ? { format } : {}),
+    ...(width && height ? { width, height } : {}),
+    ...(meta.filename ? { filename: meta.filename } : {}),
+  };
 }

@@ -5,13 +5,13 @@ import type { RenderedVariant } from '../imaging/pipeline/render.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import type { ImageInfo } from '../imaging/probe.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
-import { getBuffer, type ObjectStore } from '../storage/object-store.js';
+import { getBuffer, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
 import { findTwin, fingerprint, forgetTwin, rememberTwin } from './dedup.js';
 import { UNBOUNDED, type Gate } from './gate.js';
 import { isSettled, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { markFailed as markFailedManifest } from './mark-failed.js';
-import { fromObjectMetadata } from './original-metadata.js';
+import { fromObjectMetadata, originalInfo } from './original-metadata.js';
 
 export type ProcessingConfig = ImagingConfig & Pick<Config, 'maxUploadBytes'>;
 
@@ -59,12 +59,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     const base: Manifest = {
       id,
       status: 'processing',
-      original: {
-        bytes: original.size,
-        ...(meta.format ? { format: meta.format } : {}),
-        ...(meta.width ? { width: meta.width, height: meta.height } : {}),
-        ...(meta.filename ? { filename: meta.filename } : {}),
-      },
+      original: originalInfo(original),
       variants: [],
       watermark: meta.watermark ?? config.watermark.text !== '',
       createdAt: previous?.createdAt ?? original.lastModified.toISOString(),
@@ -89,7 +84,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     }
 
     const print = fingerprint(source, config, base.watermark, meta.owner);
-    const reused = await reuseTwin(id, print, base);
+    const reused = await reuseTwin(id, print, base, original);
     if (reused) {
       if (!(await finish(reused))) return { id, status: 'skipped', reason: 'deleted' };
       return done(reused, original.size, started);
@@ -123,7 +118,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     const manifest: Manifest = {
       ...base,
       status: 'done',
-      original: { ...base.original, format: info.format, width: info.width, height: info.height },
+      original: originalInfo(original, info),
       variants,
       placeholder,
       fingerprint: print,
@@ -151,7 +146,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
    * Identical bytes with identical settings: copy the outputs an earlier image already has instead of
    * rendering them again. Copies, not shared references, so deleting either image leaves the other whole.
    */
-  async function reuseTwin(id: string, print: string, base: Manifest): Promise<Manifest | undefined> {
+  async function reuseTwin(id: string, print: string, base: Manifest, original: ObjectInfo): Promise<Manifest | undefined> {
     const twinId = await findTwin(input, print);
     if (!twinId || twinId === id) return undefined;
     const twin = await readManifest(output, twinId);
@@ -167,12 +162,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     return {
       ...base,
       status: 'done',
-      original: {
-        bytes: base.original.bytes,
-        ...(twin.original.format ? { format: twin.original.format } : {}),
-        ...(twin.original.width ? { width: twin.original.width, height: twin.original.height } : {}),
-        ...(base.original.filename ? { filename: base.original.filename } : {}),
-      },
+      original: originalInfo(original, twin.original),
       variants,
       ...(twin.placeholder ? { placeholder: twin.placeholder } : {}),
       fingerprint: print,

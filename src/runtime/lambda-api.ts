@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { createApp } from '../http/app.js';
-import type { Owner } from '../http/auth.js';
+import type { Owner } from '../lifecycle/owner.js';
 import { createMetrics } from '../http/metrics.js';
 import { originalKey } from '../processing/keys.js';
 import { createS3Delivery } from '../storage/s3-delivery.js';

@@ -14,7 +14,7 @@ import { idFromOriginalKey } from '../processing/keys.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
-import { sweepExpired } from '../processing/retention.js';
+import { sweepExpired } from '../lifecycle/retention.js';
 import { createWebhook } from '../processing/webhook.js';
 import { createWorkQueue, type WorkQueue } from '../processing/work-queue.js';
 import { createFsStore, tempDir } from '../storage/fs-store.js';

@@ -1,4 +1,4 @@
-import type { ImageView } from '../http/catalogue.js';
+import type { ImageView } from '../http/image-view.js';
 
 export type { ImageView };
 

@@ -7,7 +7,7 @@ import { readManifest } from '../../processing/manifest.js';
 import { fromObjectMetadata } from '../../processing/original-metadata.js';
 import { FORMATS, OUTPUT_FORMATS } from '../../imaging/formats.js';
 import type { ObjectInfo, ObjectStore, StoredObject } from '../../storage/object-store.js';
-import { findOriginal, notFound } from '../catalogue.js';
+import { createImages, notFound } from '../../lifecycle/images.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { chooseFormat, DOWNLOAD_CACHE_CONTROL, variantHeaders } from '../delivery.js';
 import { contentDisposition, originalFilename } from '../filenames.js';
@@ -62,6 +62,7 @@ export function isSignedDownload(method: string, path: string, hasSignature: boo
 
 export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { input, output, delivery } = deps;
+  const images = createImages(deps);
   const ttl = deps.config.signedUrlTtlSeconds;
 
   /**
@@ -71,7 +72,7 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
   async function authorize(c: Context<AppEnv>, id: string) {
     const url = new URL(c.req.url);
     if (!url.searchParams.has('sig')) {
-      await findOriginal(input, id, c.get('owner'));
+      await images.findOriginal(id, c.get('owner'));
       return;
     }
     if (!delivery.verifyLink(url)) {

@@ -1,17 +1,14 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError, isAppError } from '../../errors.js';
-import { manifestKey, newId, originalKey } from '../../processing/keys.js';
-import { readManifest } from '../../processing/manifest.js';
-import { forgetTwin } from '../../processing/dedup.js';
-import { fromObjectMetadata } from '../../processing/original-metadata.js';
-import { removeOutputs } from '../../processing/processor.js';
-import { describeImage, findOriginal, listImages, notFound, visibleTo } from '../catalogue.js';
-import { createIdempotency, IDEMPOTENCY_PREFIX } from '../idempotency.js';
+import { createImages, notFound } from '../../lifecycle/images.js';
+import { ingestOriginal } from '../../lifecycle/ingest.js';
+import { newId } from '../../processing/keys.js';
+import { createIdempotency } from '../idempotency.js';
 import type { AppConfig, AppDeps, AppEnv } from '../context.js';
-import { ingestOriginal } from '../ingest.js';
 import { variantLinker } from '../delivery.js';
-import { spoolBody, tooLarge } from '../spool.js';
+import { toImageView } from '../image-view.js';
+import { checkDeclaredLength, spoolBody, tooLarge } from '../spool.js';
 import { Accepted, IdParams, Image, ImageList, ListQuery, problemResponse, UploadQuery } from '../schemas.js';
 
 /** Room for multipart boundaries and headers on top of the file itself. */
@@ -91,12 +88,6 @@ const deleteRoute = createRoute({
 const variantLinks = (c: Context, deps: AppDeps) =>
   variantLinker(c, deps.delivery, deps.config.signedUrlTtlSeconds);
 
-/** Refuses a declared body over the limit (plus any framing `overhead`) before reading a byte of it. */
-export function checkDeclaredLength(c: Context, limit: number, overhead = 0, refusal = tooLarge(limit)): void {
-  const declared = Number(c.req.header('content-length'));
-  if (Number.isFinite(declared) && declared > limit + overhead) throw refusal;
-}
-
 /**
  * The 413 of `POST /v1/images` when it takes less than a direct upload does (on Lambda, whose
  * request payload limit allows about 4.45 MiB): it names the way that takes the rest.
@@ -111,7 +102,8 @@ function postTooLarge(config: AppConfig): AppError {
 }
 
 export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  const { input, output, config } = deps;
+  const { input, config } = deps;
+  const images = createImages(deps);
 
   const idempotent = createIdempotency(input, deps.now);
 
@@ -157,42 +149,26 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
 
   app.openapi(listRoute, async (c) => {
     const { limit, cursor } = c.req.valid('query');
-    return c.json(await listImages(input, output, { limit, cursor, owner: c.get('owner') }, variantLinks(c, deps)), 200);
+    const { records, nextCursor } = await images.list({ limit, cursor, owner: c.get('owner') });
+    const link = variantLinks(c, deps);
+    const items = await Promise.all(records.map((record) => toImageView(record, link)));
+    return c.json({ items, ...(nextCursor ? { nextCursor } : {}) }, 200);
   });
 
   app.openapi(getImage, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(await describeImage(input, output, id, variantLinks(c, deps), c.get('owner')), 200);
+    return c.json(await toImageView(await images.find(id, c.get('owner')), variantLinks(c, deps)), 200);
   });
 
   app.openapi(reprocessRoute, async (c) => {
     const { id } = c.req.valid('param');
-    await findOriginal(input, id, c.get('owner'));
-    if (!deps.enqueue) throw new AppError(501, 'not_supported', 'This deployment cannot start processing from the API.');
-    // Without a final manifest for its bytes, the processor does the whole job again.
-    await output.delete(manifestKey(id));
-    await deps.enqueue(id);
+    await images.reprocess(id, c.get('owner'));
     return c.json({ id, status: 'pending' as const, links: { self: `/v1/images/${id}` } }, 202);
   });
 
   app.openapi(deleteRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const original = await input.head(originalKey(id));
-    if (!original) {
-      // No image; outputs a crash left behind go quietly, whoever asks.
-      await removeOutputs(output, id);
-      throw notFound(id);
-    }
-    if (!visibleTo(original, c.get('owner'))) throw notFound(id);
-    const manifest = await readManifest(output, id);
-    // The original goes first: once it is gone, no event or restart can bring the image back, and a
-    // processor still at work removes what it writes after (see processor.ts, finish).
-    await input.delete(originalKey(id));
-    await removeOutputs(output, id);
-    // Nothing outlives its image: its dedup and idempotency records go with it.
-    if (manifest?.fingerprint) await forgetTwin(input, manifest.fingerprint);
-    const record = fromObjectMetadata(original.metadata).idempotencyRecord;
-    if (record) await input.delete(IDEMPOTENCY_PREFIX + record);
+    if (!(await images.remove(id, c.get('owner')))) throw notFound(id);
     return c.body(null, 204);
   });
 }

@@ -3,13 +3,12 @@ import { AppError } from '../../errors.js';
 import { uploadTypes } from '../../imaging/formats.js';
 import { isValidId, newId, originalKey } from '../../processing/keys.js';
 import { toObjectMetadata } from '../../processing/original-metadata.js';
-import { cleanFilename } from '../filenames.js';
+import { cleanFilename } from '../../lifecycle/filename.js';
 import type { AppDeps, AppEnv } from '../context.js';
-import { ingestOriginal } from '../ingest.js';
+import { ingestOriginal } from '../../lifecycle/ingest.js';
 import { Accepted, ImageId, problemResponse, UploadRequest, UploadTicket } from '../schemas.js';
-import { spoolBody } from '../spool.js';
+import { checkDeclaredLength, spoolBody } from '../spool.js';
 import { createUploadClaims } from '../upload-claims.js';
-import { checkDeclaredLength } from './images.js';
 
 /** How long a direct-upload URL stays valid. */
 export const UPLOAD_URL_TTL_SECONDS = 15 * 60;

@@ -1,12 +1,12 @@
+import { idFromOriginalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { idFromOriginalKey, ORIGINALS_PREFIX } from './keys.js';
-import { removeOutputs } from './processor.js';
+import { removeImage } from './images.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * RETENTION_DAYS, locally (S3 lifecycle rules do it on AWS): removes every image whose original is
- * older than the retention, the original first, then its outputs. Returns the ids removed.
+ * older than the retention, as a delete does (original, outputs, records). Returns the ids removed.
  */
 export async function sweepExpired(input: ObjectStore, output: ObjectStore, retentionDays: number, now: Date): Promise<string[]> {
   if (retentionDays <= 0) return [];
@@ -15,8 +15,9 @@ export async function sweepExpired(input: ObjectStore, output: ObjectStore, rete
   for await (const object of input.list(ORIGINALS_PREFIX)) {
     const id = idFromOriginalKey(object.key);
     if (!id || object.lastModified.getTime() >= cutoff) continue;
-    await input.delete(object.key);
-    await removeOutputs(output, id);
+    const original = await input.head(object.key);
+    if (!original) continue;
+    await removeImage(input, output, id, original);
     removed.push(id);
   }
   return removed;

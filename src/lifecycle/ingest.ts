@@ -5,12 +5,19 @@ import { probeImage, type ImageInfo } from '../imaging/probe.js';
 import { originalKey } from '../processing/keys.js';
 import { toObjectMetadata } from '../processing/original-metadata.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { cleanFilename } from './filenames.js';
-import type { SpooledFile } from './spool.js';
+import { cleanFilename } from './filename.js';
+
+/** An upload already on this disk (spooled), judged before it becomes an original. */
+export interface ReceivedFile {
+  path: string;
+  /** The client's name for the file, when multipart gave one. */
+  filename?: string;
+  discard(): Promise<void>;
+}
 
 export interface IngestRequest {
   id: string;
-  file: SpooledFile;
+  file: ReceivedFile;
   filename?: string;
   watermark?: boolean;
   owner?: string;

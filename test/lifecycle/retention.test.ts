@@ -1,10 +1,11 @@
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findTwin } from '../../src/processing/dedup.js';
 import { originalKey } from '../../src/processing/keys.js';
 import { readManifest } from '../../src/processing/manifest.js';
 import { createProcessor } from '../../src/processing/processor.js';
-import { sweepExpired } from '../../src/processing/retention.js';
+import { sweepExpired } from '../../src/lifecycle/retention.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { solid } from '../helpers/images.js';
@@ -13,7 +14,7 @@ import { useTempDirs } from '../helpers/temp.js';
 const tempDirs = useTempDirs();
 
 describe('retention sweeper', () => {
-  it('removes images older than RETENTION_DAYS, originals and outputs, and keeps the rest', async () => {
+  it('removes images older than RETENTION_DAYS, originals, outputs and records, and keeps the rest', async () => {
     const dir = await tempDirs();
     const config = loadConfig({ DATA_DIR: dir });
     const input = createFsStore(dir, config.inputBucket);
@@ -23,6 +24,8 @@ describe('retention sweeper', () => {
       await input.put(originalKey(id), await solid(200, 100, '#333333'));
       await processor.process(id);
     }
+    const oldPrint = (await readManifest(output, 'old'))!.fingerprint!;
+    expect(await findTwin(input, oldPrint)).toBe('old');
     const tenDaysAgo = new Date(Date.now() - 10 * 86_400_000);
     await utimes(join(dir, config.inputBucket, 'originals/old'), tenDaysAgo, tenDaysAgo);
 
@@ -31,6 +34,8 @@ describe('retention sweeper', () => {
     expect(await input.head(originalKey('old'))).toBeUndefined();
     expect(await readManifest(output, 'old')).toBeUndefined();
     expect(await output.head('old/thumbnail.jpg')).toBeUndefined();
+    // As a delete: the dedup record answering for it goes too, so nothing outlives the image.
+    expect(await findTwin(input, oldPrint)).toBeUndefined();
     expect(await readManifest(output, 'new')).toMatchObject({ status: 'done' });
   });
 });
