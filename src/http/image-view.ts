@@ -1,8 +1,9 @@
 import type { z } from '@hono/zod-openapi';
 import type { ImageRecord } from '../lifecycle/images.js';
+import type { Manifest } from '../processing/manifest.js';
 import { originalInfo } from '../processing/original-metadata.js';
 import type { VariantLink } from './delivery.js';
-import type { Image } from './schemas.js';
+import type { Image, WebhookEvent } from './schemas.js';
 
 export type ImageView = z.infer<typeof Image>;
 
@@ -10,24 +11,32 @@ export type ImageView = z.infer<typeof Image>;
  * What the API says of one image, from its original and its manifest. No manifest for these bytes
  * means the work has not started yet: `pending`.
  */
-export async function toImageView({ id, original, manifest: current }: ImageRecord, link: VariantLink): Promise<ImageView> {
-  const described = current?.original ?? originalInfo(original);
+export async function toImageView({ id, original, manifest }: ImageRecord, link: VariantLink): Promise<ImageView> {
+  if (!manifest) {
+    return { id, status: 'pending', original: originalInfo(original), variants: [], createdAt: original.lastModified.toISOString() };
+  }
+  const view = describe(manifest);
+  const variants = view.variants.length > 0 ? await Promise.all(manifest.variants.map(async (variant, i) => ({ ...view.variants[i]!, url: await link(manifest, variant) }))) : [];
+  return { ...view, variants };
+}
+
+/** The webhook body for an image that reached `done` or `failed`: the API's own shape, without links. */
+export function webhookEvent(manifest: Manifest): z.infer<typeof WebhookEvent> {
+  const status = manifest.status === 'done' ? 'done' : 'failed';
+  return { event: `image.${status}`, image: { ...describe(manifest), status } };
+}
+
+/** The public part of a manifest: never its storage keys, source ETag or fingerprint. */
+function describe(manifest: Manifest) {
+  const done = manifest.status === 'done';
   return {
-    id,
-    status: current?.status ?? 'pending',
-    ...(current?.error ? { error: current.error } : {}),
-    original: described,
-    variants:
-      current?.status === 'done'
-        ? await Promise.all(
-            current.variants.map(async (variant) => {
-              const { name, format, width, height, bytes } = variant;
-              return { name, format, width, height, bytes, url: await link(current, variant) };
-            }),
-          )
-        : [],
-    ...(current?.status === 'done' && current.placeholder ? { placeholder: current.placeholder } : {}),
-    createdAt: current?.createdAt ?? original.lastModified.toISOString(),
-    ...(current?.completedAt ? { completedAt: current.completedAt } : {}),
+    id: manifest.id,
+    status: manifest.status,
+    ...(manifest.error ? { error: manifest.error } : {}),
+    original: manifest.original,
+    variants: done ? manifest.variants.map(({ name, format, width, height, bytes }) => ({ name, format, width, height, bytes })) : [],
+    ...(done && manifest.placeholder ? { placeholder: manifest.placeholder } : {}),
+    createdAt: manifest.createdAt,
+    ...(manifest.completedAt ? { completedAt: manifest.completedAt } : {}),
   };
 }

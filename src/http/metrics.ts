@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { OutcomeMetrics } from '../processing/outcome-reporter.js';
 
 export interface Metrics {
   registry: Registry;
@@ -35,4 +36,20 @@ export function createMetrics(queueDepth: () => number = () => 0): Metrics {
     },
   });
   return metrics;
+}
+
+/** The outcome metrics (see processing/outcome-reporter.ts) on this registry. */
+export function outcomeMetrics(metrics: Metrics): OutcomeMetrics {
+  return {
+    done(outcome) {
+      metrics.processed.inc({ status: 'done' });
+      metrics.processingSeconds.observe(outcome.durationMs / 1000);
+    },
+    failed(code, outcome) {
+      metrics.failed.inc({ code });
+      if (!outcome) return;
+      metrics.processed.inc({ status: 'failed' });
+      metrics.processingSeconds.observe(outcome.durationMs / 1000);
+    },
+  };
 }

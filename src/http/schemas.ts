@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { INPUT_FORMATS, OUTPUT_FORMATS } from '../imaging/formats.js';
 import { ID_PATTERN } from '../processing/keys.js';
+import { STATUSES } from '../processing/manifest.js';
 
 /** The shapes the API validates and answers with; `/openapi.json` is generated from these same schemas. */
 
@@ -28,41 +29,48 @@ export const UploadQuery = z.object({
   filename: z.string().max(255).optional().openapi({ description: 'The file name for a raw upload; multipart uploads carry their own.' }),
 });
 
-export const Status = z.enum(['pending', 'processing', 'done', 'failed']);
+export const Status = z.enum(STATUSES);
 
-export const Image = z
+const StoredVariant = z.object({
+  name: z.string(),
+  format: z.enum(OUTPUT_FORMATS),
+  width: z.number().int(),
+  height: z.number().int(),
+  bytes: z.number().int(),
+});
+
+const ImageFields = z.object({
+  id: z.string(),
+  status: Status,
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  original: z.object({
+    format: z.enum(INPUT_FORMATS).optional(),
+    width: z.number().int().optional(),
+    height: z.number().int().optional(),
+    bytes: z.number().int(),
+    filename: z.string().optional(),
+  }),
+  variants: z.array(StoredVariant),
+  placeholder: z
+    .object({
+      thumbhash: z.string().openapi({ description: 'ThumbHash of the image, base64.' }),
+      dominantColor: z.string().openapi({ example: '#4a7ab8' }),
+    })
+    .optional()
+    .openapi({ description: 'On done images: what to show while a preview loads.' }),
+  createdAt: z.string(),
+  completedAt: z.string().optional(),
+});
+
+export const Image = ImageFields.extend({ variants: z.array(StoredVariant.extend({ url: z.string().openapi({ description: 'A signed link that works without the API key until it expires.' }) })) }).openapi('Image');
+
+/** The body of a webhook delivery: the image as the API shows it, without links (fetch `GET /v1/images/{id}` for fresh ones). */
+export const WebhookEvent = z
   .object({
-    id: z.string(),
-    status: Status,
-    error: z.object({ code: z.string(), message: z.string() }).optional(),
-    original: z.object({
-      format: z.enum(INPUT_FORMATS).optional(),
-      width: z.number().int().optional(),
-      height: z.number().int().optional(),
-      bytes: z.number().int(),
-      filename: z.string().optional(),
-    }),
-    variants: z.array(
-      z.object({
-        name: z.string(),
-        format: z.enum(OUTPUT_FORMATS),
-        width: z.number().int(),
-        height: z.number().int(),
-        bytes: z.number().int(),
-        url: z.string().openapi({ description: 'A signed link that works without the API key until it expires.' }),
-      }),
-    ),
-    placeholder: z
-      .object({
-        thumbhash: z.string().openapi({ description: 'ThumbHash of the image, base64.' }),
-        dominantColor: z.string().openapi({ example: '#4a7ab8' }),
-      })
-      .optional()
-      .openapi({ description: 'On done images: what to show while a preview loads.' }),
-    createdAt: z.string(),
-    completedAt: z.string().optional(),
+    event: z.enum(['image.done', 'image.failed']),
+    image: ImageFields.extend({ status: z.enum(['done', 'failed']) }),
   })
-  .openapi('Image');
+  .openapi('WebhookEvent', { description: 'POSTed to WEBHOOK_URL when an image reaches done or failed, signed with `X-Signature-256: sha256=<hex HMAC-SHA256 of the body under WEBHOOK_SECRET>`.' });
 
 export const Accepted = z
   .object({ id: z.string(), status: z.literal('pending'), links: z.object({ self: z.string() }) })

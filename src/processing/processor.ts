@@ -37,7 +37,7 @@ export interface Processor {
   /** Renders every variant of one original and writes its manifest. Safe to call twice, or at once. */
   process(id: string): Promise<ProcessOutcome>;
   /** Records a failure that happened outside the imaging work (a storage error, a crash in the runner). */
-  markFailed(id: string, code: string, message: string): Promise<void>;
+  markFailed(id: string, code: string, message: string): Promise<Manifest | undefined>;
 }
 
 /**
@@ -190,7 +190,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
   }
 
   async function markFailed(id: string, code: string, message: string) {
-    await markFailedManifest({ input, output, watermarkByDefault: config.watermark.text !== '', now }, id, { code, message });
+    return markFailedManifest({ input, output, watermarkByDefault: config.watermark.text !== '', now }, id, { code, message });
   }
 
   return { process, markFailed };

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import type { Log } from '../logging.js';
-import type { Manifest } from './manifest.js';
 
 export interface WebhookOptions {
   url: string;
@@ -12,20 +11,14 @@ export interface WebhookOptions {
   timeoutMs?: number;
 }
 
-/** The manifest as the receiver gets it: the status record, without storage internals. */
-function payload(manifest: Manifest) {
-  const { sourceEtag: _etag, fingerprint: _print, ...rest } = manifest;
-  return { ...rest, variants: manifest.variants.map(({ key: _key, ...variant }) => variant) };
-}
-
 /**
- * Completion webhook: POSTs the manifest of each image that reaches `done` or `failed`, signed,
+ * Completion webhook: POSTs a body about one image (see http/image-view.ts, webhookEvent), signed,
  * retried with back-off on network errors, 429 and 5xx. The returned promise settles when the
  * delivery ends, but nothing waits on it locally, so a slow receiver never holds up processing.
  */
 export function createWebhook({ url, secret, logger, attempts = 5, firstDelayMs = 500, timeoutMs = 10_000 }: WebhookOptions) {
-  return async function notify(manifest: Manifest): Promise<boolean> {
-    const body = JSON.stringify({ event: `image.${manifest.status}`, image: payload(manifest) });
+  return async function deliver(id: string, event: unknown): Promise<boolean> {
+    const body = JSON.stringify(event);
     const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'image-processor-webhook' };
     if (secret) headers['x-signature-256'] = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
     for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -34,7 +27,7 @@ export function createWebhook({ url, secret, logger, attempts = 5, firstDelayMs 
         await response.arrayBuffer();
         if (response.ok) return true;
         if (response.status !== 429 && response.status < 500) {
-          logger.warn({ id: manifest.id, status: response.status }, 'webhook refused');
+          logger.warn({ id, status: response.status }, 'webhook refused');
           return false;
         }
       } catch {
@@ -42,7 +35,7 @@ export function createWebhook({ url, secret, logger, attempts = 5, firstDelayMs 
       }
       if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, firstDelayMs * 2 ** (attempt - 1)));
     }
-    logger.warn({ id: manifest.id, attempts }, 'webhook gave up');
+    logger.warn({ id, attempts }, 'webhook gave up');
     return false;
   };
 }

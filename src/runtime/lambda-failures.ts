@@ -1,4 +1,3 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { idFromOriginalKey } from '../processing/keys.js';
@@ -11,7 +10,7 @@ import { createdKeys } from './s3-event.js';
 const config = loadConfig();
 const client = createS3Client(config.s3);
 const deps = { input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), watermarkByDefault: config.watermark.text !== '' };
-const { logger, webhook, metrics } = await lambdaReporting('image-processor-failures', config.webhook);
+const { logger, metrics, report } = await lambdaReporting('image-processor-failures', config.webhook);
 
 /**
  * The failure handler: each SQS message is the processor's on-failure invocation record (every
@@ -32,10 +31,8 @@ export async function handler(event: SQSEvent, context?: Context): Promise<SQSBa
         if (!id) continue;
         const manifest = await markFailed(deps, id, error, { keepFinal: true });
         logger.warn('processor gave up', { imageId: id, code: error.code, condition: record.requestContext?.condition, errorType: record.responsePayload?.errorType, marked: Boolean(manifest) });
-        if (!manifest) continue;
-        metrics.addMetric('ImagesFailed', MetricUnit.Count, 1);
-        metrics.singleMetric().addDimension('errorCode', error.code).addMetric('ImagesFailedByCode', MetricUnit.Count, 1);
-        if (webhook) deliveries.push(webhook(manifest));
+        const delivery = manifest && report.failure(manifest);
+        if (delivery) deliveries.push(delivery);
       }
     } catch (error) {
       logger.error('could not record a failure', { messageId: message.messageId, error: error as Error });

@@ -1,4 +1,3 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, S3Event } from 'aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { tuneSharp } from '../imaging/tuning.js';
@@ -13,7 +12,7 @@ const config = loadConfig();
 tuneSharp();
 const client = createS3Client(config.s3);
 const processor = createProcessor({ input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), config });
-const { logger, webhook, metrics } = await lambdaReporting('image-processor', config.webhook);
+const { logger, metrics, report } = await lambdaReporting('image-processor', config.webhook);
 
 /**
  * The processor Lambda: S3 ObjectCreated on `originals/`. A corrupt image ends as a failed manifest
@@ -32,21 +31,8 @@ export async function handler(event: S3Event, context?: Context): Promise<void> 
         continue;
       }
       logger.appendKeys({ imageId: id });
-      const outcome = await processor.process(id);
-      if (outcome.status !== 'skipped' && webhook) deliveries.push(webhook(outcome.manifest));
-      if (outcome.status === 'skipped') {
-        logger.info('skipped', { reason: outcome.reason });
-      } else if (outcome.status === 'done') {
-        metrics.addMetric('ImagesProcessed', MetricUnit.Count, 1);
-        metrics.addMetric('ProcessingDuration', MetricUnit.Milliseconds, outcome.durationMs);
-        metrics.addMetric('OriginalBytes', MetricUnit.Bytes, outcome.originalBytes);
-        metrics.addMetric('OutputBytes', MetricUnit.Bytes, outcome.outputBytes);
-        logger.info('processed', { status: 'done', durationMs: outcome.durationMs, variants: outcome.variants });
-      } else {
-        metrics.addMetric('ImagesFailed', MetricUnit.Count, 1);
-        metrics.singleMetric().addDimension('errorCode', outcome.error.code).addMetric('ImagesFailedByCode', MetricUnit.Count, 1);
-        logger.warn('processed', { status: 'failed', durationMs: outcome.durationMs, error: outcome.error });
-      }
+      const delivery = report.outcome(await processor.process(id));
+      if (delivery) deliveries.push(delivery);
       logger.removeKeys(['imageId']);
     }
   } finally {

@@ -5,7 +5,8 @@ import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from '../config/config.js';
 import { createApp } from '../http/app.js';
-import { createMetrics } from '../http/metrics.js';
+import { webhookEvent } from '../http/image-view.js';
+import { createMetrics, outcomeMetrics } from '../http/metrics.js';
 import { createLocalDelivery } from '../http/local-delivery.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
@@ -15,6 +16,8 @@ import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
 import { sweepExpired } from '../lifecycle/retention.js';
+import { createOutcomeReporter } from '../processing/outcome-reporter.js';
+import type { Manifest } from '../processing/manifest.js';
 import { createWebhook } from '../processing/webhook.js';
 import { createWorkQueue, type WorkQueue } from '../processing/work-queue.js';
 import { createFsStore, tempDir } from '../storage/fs-store.js';
@@ -68,27 +71,25 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   const processor = createProcessor({ input, output, config, renderGate: createGate(config.concurrency) });
   const metrics = createMetrics(() => queue.depth);
   const webhook = config.webhook ? createWebhook({ ...config.webhook, logger }) : undefined;
+  const report = createOutcomeReporter({
+    log: logger,
+    metrics: outcomeMetrics(metrics),
+    ...(webhook ? { notify: (manifest: Manifest) => webhook(manifest.id, webhookEvent(manifest)) } : {}),
+  });
 
   const queue = createWorkQueue(config.concurrency * IN_FLIGHT_PER_RENDER_SLOT, async (id) => {
     try {
       // Storage hiccups are retried with back-off; imaging failures never throw, so never repeat.
-      const outcome = await withRetry(() => processor.process(id), 3, 200);
-      if (outcome.status === 'skipped') {
-        logger.debug({ id, reason: outcome.reason }, 'skipped');
-        return;
-      }
-      // Fire and forget: a slow receiver must not hold a worker.
-      if (webhook) void webhook(outcome.manifest);
-      metrics.processed.inc({ status: outcome.status });
-      metrics.processingSeconds.observe(outcome.durationMs / 1000);
-      if (outcome.status === 'failed') metrics.failed.inc({ code: outcome.error.code });
-      logger.info({ id, status: outcome.status, durationMs: outcome.durationMs, ...(outcome.status === 'failed' ? { error: outcome.error } : { variants: outcome.variants }) }, 'processed');
+      // The webhook is not awaited: a slow receiver must not hold a worker.
+      void report.outcome(await withRetry(() => processor.process(id), 3, 200));
     } catch (error) {
       logger.error({ id, err: error }, 'processing error');
-      metrics.failed.inc({ code: 'internal_error' });
-      await processor.markFailed(id, 'internal_error', 'The image could not be stored or read; upload it again.').catch((markError: unknown) => {
+      try {
+        const manifest = await processor.markFailed(id, 'internal_error', 'The image could not be stored or read; upload it again.');
+        if (manifest) void report.failure(manifest);
+      } catch (markError) {
         logger.error({ id, err: markError }, 'could not record the failure');
-      });
+      }
     }
   });
   input.onObjectCreated((key) => {

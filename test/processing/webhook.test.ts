@@ -21,7 +21,7 @@ async function until(check: () => boolean) {
 }
 
 describe('completion webhook', () => {
-  it('POSTs the manifest when an image is done, signed, and retries a failed delivery', async () => {
+  it('POSTs the image, as the API shows it, when it is done, signed, and retries a failed delivery', async () => {
     const hook = await receiver([500, 200]);
     const server = await startTestServer(await tempDirs(), { WEBHOOK_URL: hook.url, WEBHOOK_SECRET: SECRET });
     try {
@@ -34,6 +34,12 @@ describe('completion webhook', () => {
       expect(payload.event).toBe('image.done');
       expect(payload.image).toMatchObject({ id, status: 'done', variants: [{ name: 'thumbnail' }, { name: 'medium' }, { name: 'large' }] });
       expect(payload.image.sourceEtag).toBeUndefined();
+      // The API's own shape (GET /v1/images/{id}), without the links, as the OpenAPI document says.
+      const view = (await (await server.api(`/v1/images/${id}`)).json()) as { variants: Record<string, unknown>[] };
+      expect(payload.image).toEqual({ ...view, variants: view.variants.map(({ url: _url, ...variant }) => variant) });
+      const doc = (await (await server.api('/openapi.json')).json()) as { webhooks: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+      expect(doc.webhooks.imageSettled).toBeDefined();
+      expect(doc.components.schemas.WebhookEvent).toBeDefined();
     } finally {
       await server.close();
     }

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../context.js';
-import { Health } from '../schemas.js';
+import { Health, WebhookEvent } from '../schemas.js';
 
 const health = createRoute({
   method: 'get',
@@ -17,6 +17,14 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     return c.body(await registry.metrics(), 200, { 'content-type': registry.contentType });
   });
 
+  app.openAPIRegistry.registerWebhook({
+    method: 'post',
+    path: 'imageSettled',
+    operationId: 'imageSettled',
+    summary: 'An image reached done or failed (sent to WEBHOOK_URL)',
+    request: { body: { content: { 'application/json': { schema: WebhookEvent } } } },
+    responses: { 200: { description: 'Any 2xx acknowledges it; 429 and 5xx are retried with back-off.' } },
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
