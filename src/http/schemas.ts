@@ -104,7 +104,6 @@ export const UploadTicket = z
   })
   .openapi('UploadTicket');
 
-export const Health = z.object({ status: z.literal('ok') });
 
 export const problemResponse = (description: string) => ({
   description,

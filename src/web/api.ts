@@ -1,11 +1,11 @@
+import type { z } from '@hono/zod-openapi';
 import type { ImageView } from '../http/image-view.js';
+import type { UploadTicket as UploadTicketSchema } from '../http/schemas.js';
 
 export type { ImageView };
 
-export interface UploadTicket {
-  id: string;
-  upload: { url: string; method: 'PUT'; headers: Record<string, string>; expiresAt: string };
-}
+/** What `POST /v1/uploads` answers, as the API declares it. */
+export type UploadTicket = z.infer<typeof UploadTicketSchema>;
 
 /** A refusal from the API, with the problem+json detail in words a person can read. */
 export class ApiError extends Error {

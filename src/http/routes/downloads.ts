@@ -24,6 +24,7 @@ const signedQuery = z.object({
 });
 
 const downloadVariant = createRoute({
+  operationId: 'downloadVariant',
   method: 'get',
   path: '/v1/images/{id}/variants/{name}',
   summary: 'Download one processed variant',
@@ -42,6 +43,7 @@ const downloadVariant = createRoute({
 });
 
 const downloadOriginal = createRoute({
+  operationId: 'downloadOriginal',
   method: 'get',
   path: '/v1/images/{id}/original',
   summary: 'Download the original as uploaded',

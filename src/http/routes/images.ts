@@ -15,6 +15,7 @@ import { Accepted, IdParams, Image, ImageList, ListQuery, problemResponse, Uploa
 const MULTIPART_OVERHEAD = 64 * 1024;
 
 const uploadImage = createRoute({
+  operationId: 'uploadImage',
   method: 'post',
   path: '/v1/images',
   summary: 'Upload one image',
@@ -44,6 +45,7 @@ const uploadImage = createRoute({
 });
 
 const getImage = createRoute({
+  operationId: 'getImage',
   method: 'get',
   path: '/v1/images/{id}',
   summary: 'Status and variants of one image',
@@ -55,6 +57,7 @@ const getImage = createRoute({
 });
 
 const listRoute = createRoute({
+  operationId: 'listImages',
   method: 'get',
   path: '/v1/images',
   summary: 'Images, newest first',
@@ -66,6 +69,7 @@ const listRoute = createRoute({
 });
 
 const reprocessRoute = createRoute({
+  operationId: 'reprocessImage',
   method: 'post',
   path: '/v1/images/{id}/reprocess',
   summary: 'Process an image again (after a failure, or a change of VARIANTS)',
@@ -77,6 +81,7 @@ const reprocessRoute = createRoute({
 });
 
 const deleteRoute = createRoute({
+  operationId: 'deleteImage',
   method: 'delete',
   path: '/v1/images/{id}',
   summary: 'Delete an image: its original and every output',

@@ -1,16 +1,10 @@
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../context.js';
-import { Health, WebhookEvent } from '../schemas.js';
-
-const health = createRoute({
-  method: 'get',
-  path: '/healthz',
-  summary: 'Liveness',
-  responses: { 200: { description: 'Alive.', content: { 'application/json': { schema: Health } } } },
-});
+import { WebhookEvent } from '../schemas.js';
 
 export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  app.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
+  // Probes for operators (a load balancer, Prometheus), not operations of the API: outside its document.
+  app.get('/healthz', (c) => c.json({ status: 'ok' as const }, 200));
 
   app.get('/metrics', async (c) => {
     const registry = deps.metrics.registry;
@@ -32,7 +26,10 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       title: 'Serverless Image Processor',
       version: '1.0.0',
       description: 'Upload images; get resized, optionally watermarked variants back. Errors are RFC 9457 problem+json.',
+      license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
     },
+    // Relative: the API is wherever this document is served from.
+    servers: [{ url: '/', description: 'This server' }],
     security: [{ ApiKey: [] }],
   });
 }

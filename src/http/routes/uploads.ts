@@ -14,6 +14,7 @@ import { createUploadClaims } from '../upload-claims.js';
 export const UPLOAD_URL_TTL_SECONDS = 15 * 60;
 
 const createTicket = createRoute({
+  operationId: 'createUpload',
   method: 'post',
   path: '/v1/uploads',
   summary: 'Ask for a direct upload URL',
@@ -29,6 +30,7 @@ const createTicket = createRoute({
 });
 
 const putUpload = createRoute({
+  operationId: 'putUpload',
   method: 'put',
   path: '/v1/uploads/{id}',
   summary: 'The direct upload target (a signed URL from POST /v1/uploads)',
