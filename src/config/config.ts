@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import * as z from 'zod';
-import { OUTPUT_FORMATS, type OutputFormat } from '../imaging/formats.js';
+import { AUTO_OUTPUT, OUTPUT_FORMATS, type OutputFormat } from '../imaging/formats.js';
 import { parseVariants, VARIANT_FORM, type VariantSpec } from './variants.js';
 
 export const WATERMARK_POSITIONS = [
@@ -41,7 +41,7 @@ const variants = z.string().transform((value, ctx): VariantSpec[] => {
  */
 const Env = z.object({
   VARIANTS: variants.default(parseVariants('thumbnail:150x150:cover,medium:800x800:inside,large:1600x1600:inside')),
-  OUTPUT_FORMAT: z.enum([...OUTPUT_FORMATS, 'auto'], { error: `expected ${OUTPUT_FORMATS.join(', ')} or auto` }).default('jpeg'),
+  OUTPUT_FORMAT: z.enum([...OUTPUT_FORMATS, 'auto'], { error: `expected ${OUTPUT_FORMATS.join(', ')} or auto` }).default(AUTO_OUTPUT.opaque),
   OUTPUT_FORMATS: list
     .refine((formats) => formats.every((f) => (OUTPUT_FORMATS as readonly string[]).includes(f)), { error: `expected a comma-separated list of ${OUTPUT_FORMATS.join(', ')}` })
     .optional(),

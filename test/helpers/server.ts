@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import { startLocalServer, type LocalServer } from '../../src/runtime/local-server.js';
@@ -42,4 +45,27 @@ export async function startTestServer(dataDir: string, env: Record<string, strin
     }
   }
   return { ...server, dataDir, api, upload, settled };
+}
+
+/**
+ * Servers for the tests of a file, each closed (and its temporary folder removed) after its test:
+ * `const server = await testServer(env, { apiKey, dataDir })`. Give `dataDir` to start another
+ * server on the same data, as a restart does; closing one early is fine.
+ */
+export function useTestServer(): (env?: Record<string, string>, options?: { apiKey?: string; dataDir?: string }) => Promise<TestServer> {
+  const open: TestServer[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((server) => server.close()));
+    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  return async (env = {}, { apiKey, dataDir } = {}) => {
+    let dir = dataDir;
+    if (!dir) dirs.push((dir = await mkdtemp(join(tmpdir(), 'imgproc-server-'))));
+    const server = await startTestServer(dir, env, apiKey);
+    let closed: Promise<void> | undefined;
+    const once = { ...server, close: () => (closed ??= server.close()) };
+    open.push(once);
+    return once;
+  };
 }

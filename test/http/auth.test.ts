@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solid } from '../helpers/images.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, useTestServer, type TestServer } from '../helpers/server.js';
 import { useTempDirs } from '../helpers/temp.js';
 import { loadConfig } from '../../src/config/config.js';
 import { originalKey } from '../../src/processing/keys.js';
@@ -86,12 +86,12 @@ describe('start-up without keys', () => {
 });
 
 describe('owner ids', () => {
-  const tempDirs = useTempDirs();
+  const testServer = useTestServer();
   const unsalted = (key: string) => `key-${createHash('sha256').update(key).digest('hex').slice(0, 24)}`;
 
   it('are an HMAC under a secret kept in DATA_DIR (only its user may read it), the same after a restart', async () => {
-    const dir = await tempDirs();
-    const first = await startTestServer(dir, { API_KEYS: `other-key,${KEY}` }, KEY);
+    const first = await testServer({ API_KEYS: `other-key,${KEY}` }, { apiKey: KEY });
+    const dir = first.dataDir;
     const id = await first.upload(await solid(300, 200, '#404080'));
     const stored = (await first.input.head(originalKey(id)))!.metadata.owner!;
     await first.close();
@@ -100,47 +100,32 @@ describe('owner ids', () => {
     expect(stored).not.toBe(unsalted(KEY));
     expect((await stat(join(dir, '.secrets', 'owner-id'))).mode & 0o777).toBe(0o600);
 
-    const again = await startTestServer(dir, { API_KEYS: `other-key,${KEY}` }, KEY);
-    try {
-      expect((await again.api(`/v1/images/${id}`)).status).toBe(200);
-      expect((await again.api(`/v1/images/${id}`, { headers: { 'x-api-key': 'other-key' } })).status).toBe(404);
-    } finally {
-      await again.close();
-    }
-    const elsewhere = await startTestServer(await tempDirs(), { API_KEYS: KEY }, KEY);
-    try {
-      const otherId = await elsewhere.upload(await solid(300, 200, '#404080'));
-      expect((await elsewhere.input.head(originalKey(otherId)))!.metadata.owner).not.toBe(stored);
-    } finally {
-      await elsewhere.close();
-    }
+    const again = await testServer({ API_KEYS: `other-key,${KEY}` }, { apiKey: KEY, dataDir: dir });
+    expect((await again.api(`/v1/images/${id}`)).status).toBe(200);
+    expect((await again.api(`/v1/images/${id}`, { headers: { 'x-api-key': 'other-key' } })).status).toBe(404);
+    const elsewhere = await testServer({ API_KEYS: KEY }, { apiKey: KEY });
+    const otherId = await elsewhere.upload(await solid(300, 200, '#404080'));
+    expect((await elsewhere.input.head(originalKey(otherId)))!.metadata.owner).not.toBe(stored);
   });
 
   it('still find the images an earlier release stored under the unsalted id, for their key only', async () => {
-    const dir = await tempDirs();
-    const server = await startTestServer(dir, { API_KEYS: `other-key,${KEY}` }, KEY);
-    try {
-      const id = 'legacyimage0000000001';
-      await server.input.put(originalKey(id), await solid(300, 200, '#804040'), { metadata: toObjectMetadata({ owner: unsalted(KEY) }) });
-      await server.settled(id);
-      expect((await server.api(`/v1/images/${id}`)).status).toBe(200);
-      const listed = (await (await server.api('/v1/images')).json()) as { items: { id: string }[] };
-      expect(listed.items.map((item) => item.id)).toContain(id);
-      expect((await server.api(`/v1/images/${id}`, { headers: { 'x-api-key': 'other-key' } })).status).toBe(404);
-      expect((await server.api(`/v1/images/${id}`, { method: 'DELETE', headers: { 'x-api-key': 'other-key' } })).status).toBe(404);
-    } finally {
-      await server.close();
-    }
+    const server = await testServer({ API_KEYS: `other-key,${KEY}` }, { apiKey: KEY });
+    const id = 'legacyimage0000000001';
+    await server.input.put(originalKey(id), await solid(300, 200, '#804040'), { metadata: toObjectMetadata({ owner: unsalted(KEY) }) });
+    await server.settled(id);
+    expect((await server.api(`/v1/images/${id}`)).status).toBe(200);
+    const listed = (await (await server.api('/v1/images')).json()) as { items: { id: string }[] };
+    expect(listed.items.map((item) => item.id)).toContain(id);
+    expect((await server.api(`/v1/images/${id}`, { headers: { 'x-api-key': 'other-key' } })).status).toBe(404);
+    expect((await server.api(`/v1/images/${id}`, { method: 'DELETE', headers: { 'x-api-key': 'other-key' } })).status).toBe(404);
   });
 
   it('come from OWNER_ID_SECRET when given, so servers sharing buckets agree', async () => {
     const secret = 's'.repeat(40);
     const owners = [];
-    for (const dir of [await tempDirs(), await tempDirs()]) {
-      const server = await startTestServer(dir, { API_KEYS: KEY, OWNER_ID_SECRET: secret }, KEY);
+    for (const server of [await testServer({ API_KEYS: KEY, OWNER_ID_SECRET: secret }, { apiKey: KEY }), await testServer({ API_KEYS: KEY, OWNER_ID_SECRET: secret }, { apiKey: KEY })]) {
       const id = await server.upload(await solid(300, 200, '#408040'));
       owners.push((await server.input.head(originalKey(id)))!.metadata.owner);
-      await server.close();
     }
     expect(owners[0]).toMatch(/^owner-/);
     expect(owners[1]).toBe(owners[0]);

@@ -6,10 +6,11 @@ import { originalKey } from '../../src/processing/keys.js';
 import { readManifest, writeManifest } from '../../src/processing/manifest.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { solid } from '../helpers/images.js';
-import { startTestServer } from '../helpers/server.js';
+import { useTestServer } from '../helpers/server.js';
 import { useTempDirs } from '../helpers/temp.js';
 
 const tempDirs = useTempDirs();
+const testServer = useTestServer();
 
 describe('restart and events', () => {
   it('processes at start-up every original a crash left without a final manifest', async () => {
@@ -28,14 +29,10 @@ describe('restart and events', () => {
     await mkdir(join(dataDir, '.tmp'), { recursive: true });
     await writeFile(join(dataDir, '.tmp', 'half-written'), 'partial');
 
-    const server = await startTestServer(dataDir);
-    try {
-      expect(await server.settled('never-started')).toMatchObject({ status: 'done', original: { width: 500, height: 400 } });
-      expect(await server.settled('interrupted')).toMatchObject({ status: 'done', original: { width: 600, height: 300 } });
-      expect(await readdir(join(dataDir, '.tmp'))).not.toContain('half-written');
-    } finally {
-      await server.close();
-    }
+    const server = await testServer({}, { dataDir });
+    expect(await server.settled('never-started')).toMatchObject({ status: 'done', original: { width: 500, height: 400 } });
+    expect(await server.settled('interrupted')).toMatchObject({ status: 'done', original: { width: 600, height: 300 } });
+    expect(await readdir(join(dataDir, '.tmp'))).not.toContain('half-written');
   });
 
   it('processes a file another tool drops under originals/ once the server looks again', async () => {
@@ -44,52 +41,39 @@ describe('restart and events', () => {
     await mkdir(folder, { recursive: true });
     await writeFile(join(folder, 'from-camera.jpg'), await solid(320, 240, '#aa5500'));
     await writeFile(join(folder, 'Holiday 2024.jpg'), await solid(200, 100, '#0055aa'));
-    const server = await startTestServer(dataDir);
-    try {
-      expect(await server.settled('from-camera.jpg')).toMatchObject({ status: 'done', original: { format: 'jpeg', width: 320 } });
-      // A name outside the API's id pattern is processed all the same, though the API cannot name it.
-      await server.queue.idle();
-      const output = createFsStore(dataDir, 'image-processor-output-bucket');
-      expect(await readManifest(output, 'Holiday 2024.jpg')).toMatchObject({ status: 'done', original: { width: 200 } });
-    } finally {
-      await server.close();
-    }
+    const server = await testServer({}, { dataDir });
+    expect(await server.settled('from-camera.jpg')).toMatchObject({ status: 'done', original: { format: 'jpeg', width: 320 } });
+    // A name outside the API's id pattern is processed all the same, though the API cannot name it.
+    await server.queue.idle();
+    const output = createFsStore(dataDir, 'image-processor-output-bucket');
+    expect(await readManifest(output, 'Holiday 2024.jpg')).toMatchObject({ status: 'done', original: { width: 200 } });
   });
 
   it('handles a duplicated object-created event without redoing or breaking the work', async () => {
     const dataDir = await tempDirs();
-    const server = await startTestServer(dataDir);
-    try {
-      const id = await server.upload(await solid(800, 600, '#0a0b0c'));
-      // The same event twice more, at once, as S3 may deliver it.
-      server.queue.enqueue(id);
-      server.queue.enqueue(id);
-      const first = await server.settled(id);
-      await server.queue.idle();
-      server.queue.enqueue(id);
-      await server.queue.idle();
-      const output = createFsStore(dataDir, 'image-processor-output-bucket');
-      const manifest = await readManifest(output, id);
-      expect(manifest?.completedAt).toBe(first.completedAt);
-      expect(manifest?.status).toBe('done');
-    } finally {
-      await server.close();
-    }
+    const server = await testServer({}, { dataDir });
+    const id = await server.upload(await solid(800, 600, '#0a0b0c'));
+    // The same event twice more, at once, as S3 may deliver it.
+    server.queue.enqueue(id);
+    server.queue.enqueue(id);
+    const first = await server.settled(id);
+    await server.queue.idle();
+    server.queue.enqueue(id);
+    await server.queue.idle();
+    const output = createFsStore(dataDir, 'image-processor-output-bucket');
+    const manifest = await readManifest(output, id);
+    expect(manifest?.completedAt).toBe(first.completedAt);
+    expect(manifest?.status).toBe('done');
   });
 
   it('does not process a finished image again after a restart', async () => {
-    const dataDir = await tempDirs();
-    let server = await startTestServer(dataDir);
-    const id = await server.upload(await solid(300, 300, '#777777'));
-    const first = await server.settled(id);
-    await server.close();
-    server = await startTestServer(dataDir);
-    try {
-      await server.recovered;
-      await server.queue.idle();
-      expect((await server.settled(id)).completedAt).toBe(first.completedAt);
-    } finally {
-      await server.close();
-    }
+    const before = await testServer();
+    const id = await before.upload(await solid(300, 300, '#777777'));
+    const first = await before.settled(id);
+    await before.close();
+    const server = await testServer({}, { dataDir: before.dataDir });
+    await server.recovered;
+    await server.queue.idle();
+    expect((await server.settled(id)).completedAt).toBe(first.completedAt);
   });
 });

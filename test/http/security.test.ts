@@ -10,7 +10,9 @@ import { startLocalServer, type LocalServer } from '../../src/runtime/local-serv
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { collect } from '../helpers/collect.js';
 import { noisy, solid } from '../helpers/images.js';
-import { startTestServer } from '../helpers/server.js';
+import { useTestServer } from '../helpers/server.js';
+
+const testServer = useTestServer();
 
 const ALICE = 'alice-key-0123456789';
 const BOB = 'bob-key-9876543210';
@@ -173,14 +175,9 @@ describe('headers', () => {
   });
 
   it('honours CORS_ORIGINS=* as any origin', async () => {
-    const open = await startTestServer(await mkdtemp(join(tmpdir(), 'imgproc-cors-')), { CORS_ORIGINS: '*' });
-    try {
-      const preflight = await fetch(open.url + '/v1/images', { method: 'OPTIONS', headers: { origin: 'https://any.example', 'access-control-request-method': 'POST' } });
-      expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
-    } finally {
-      await open.close();
-      await rm(open.dataDir, { recursive: true, force: true });
-    }
+    const open = await testServer({ CORS_ORIGINS: '*' });
+    const preflight = await fetch(open.url + '/v1/images', { method: 'OPTIONS', headers: { origin: 'https://any.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
   });
 });
 
