@@ -15,7 +15,7 @@ import { createFsStore } from '../src/storage/fs-store.js';
 
 const run = promisify(execFile);
 
-/** The default workload of SPEC section 4: three variants, a watermark on the two large ones. */
+/** The default workload: the three default variants, a watermark on the two large ones. */
 export const VARIANTS = [
   { name: 'thumbnail', width: 150, height: 150, fit: 'cover' as const },
   { name: 'medium', width: 800, height: 800, fit: 'inside' as const },

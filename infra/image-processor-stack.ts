@@ -8,7 +8,7 @@ import { acknowledgeFindings } from './nag-acknowledgements.js';
 import { PROCESSOR_TIMEOUT, Processor } from './processor.js';
 import type { Settings } from './settings.js';
 
-/** SPEC section 5: the buckets, the processor on S3 events, the API behind API Gateway, and their monitoring. */
+/** The deployment: the buckets, the processor on S3 events, the API behind API Gateway, and their monitoring. */
 export class ImageProcessorStack extends Stack {
   constructor(scope: Construct, id: string, settings: Settings, props: StackProps = {}) {
     super(scope, id, props);
@@ -32,7 +32,7 @@ export class ImageProcessorStack extends Stack {
     acknowledgeFindings(this, [processor.function, failures.function, api.function], api.restApi);
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'SPEC section 5 fixes Node.js 22 for the functions; the code must also run on the Node 20 of the build machines.',
+      reason: 'The functions run on Node.js 22, the newest Lambda runtime; the code must also run on the Node 20 of the build machines.',
     });
 
     new CfnOutput(this, 'ApiUrl', { value: api.restApi.url, description: 'The web page and the API (append v1/images).' });

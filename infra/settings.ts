@@ -1,7 +1,7 @@
 import type { Node } from 'constructs';
 import { loadConfig } from '../src/config/config.js';
 
-/** SPEC section 4 variables the processor and the API read; passed from context, present even when empty. */
+/** The settings (README, Configuration) the processor and the API read; passed from context, present even when empty. */
 export const PROCESSING_VARIABLES = [
   'VARIANTS',
   'OUTPUT_FORMAT',

@@ -25,8 +25,8 @@ export interface PutOptions {
 }
 
 /**
- * One bucket. Adapters: `fs` (a folder) and, later, `s3`. Writes are all-or-nothing: a reader sees
- * the old object, the new one, or none, never a partial file.
+ * One bucket. Adapters: `fs` (a folder) and `s3`, both held to test/storage/contract.test.ts.
+ * Writes are all-or-nothing: a reader sees the old object, the new one, or none, never a partial file.
  */
 export interface ObjectStore {
   readonly name: string;

@@ -68,7 +68,7 @@ describe('CDK app', () => {
     }
   });
 
-  it('runs the processor on Node.js 22, arm64, 512 MB, 5 minutes, with the SPEC variables even when empty', () => {
+  it('runs the processor on Node.js 22, arm64, 512 MB, 5 minutes, with every setting variable even when empty', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'processor.handler',
       Runtime: 'nodejs22.x',

@@ -227,7 +227,7 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
 
   it('takes a raw POST of up to 4,669,440 bytes, and answers a larger one with a 413 that names POST /v1/uploads', async () => {
     const jpeg = await noisy(600, 400);
-    // A photo followed by other bytes is still that photo (SPEC section 3).
+    // A photo followed by other bytes is still that photo: the header decides, the rest is ignored.
     const sized = (bytes: number) => Buffer.concat([jpeg, Buffer.alloc(bytes - jpeg.length)]);
     const post = (body: Buffer) => call(restApiEvent('POST', '/v1/images', { headers: { 'content-type': 'image/jpeg' }, body }));
 
