@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import * as z from 'zod';
 import { AUTO_OUTPUT, OUTPUT_FORMATS, type OutputFormat } from '../imaging/formats.js';
+import { readLogo, type Logo } from '../imaging/logo.js';
 import { parseVariants, VARIANT_FORM, type VariantSpec } from './variants.js';
 
 export const WATERMARK_POSITIONS = [
@@ -50,6 +51,15 @@ const Env = z.object({
   WATERMARK_POSITION: z.enum(WATERMARK_POSITIONS, { error: `expected one of ${WATERMARK_POSITIONS.join(', ')}` }).default('southeast'),
   WATERMARK_OPACITY: fraction.default(0.5),
   WATERMARK_MIN_WIDTH: int(0, 100_000).default(300),
+  WATERMARK_IMAGE: z.string().transform((path, ctx): Logo => {
+    try {
+      return readLogo(path);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }).optional(),
+  WATERMARK_SCALE: z.coerce.number({ error: 'expected a number above 0, up to 1' }).gt(0, { error: 'expected a number above 0, up to 1' }).max(1, { error: 'expected a number above 0, up to 1' }).default(0.2),
   MAX_UPLOAD_BYTES: int(1, 5 * 1024 * MiB).default(50 * MiB),
   MAX_POST_BYTES: int(1, 5 * 1024 * MiB).optional(),
   MAX_INPUT_PIXELS: int(1, 2 ** 32).default(100_000_000),
@@ -97,7 +107,8 @@ export interface Config {
   /** OUTPUT_FORMATS: every variant in each format; overrides OUTPUT_FORMAT. */
   outputFormats?: OutputFormat[];
   quality: number;
-  watermark: { text: string; position: WatermarkPosition; opacity: number; minWidth: number };
+  /** WATERMARK_*: a text, a logo (WATERMARK_IMAGE, `scale` of the variant's width), or both. */
+  watermark: { text: string; image?: Logo; scale: number; position: WatermarkPosition; opacity: number; minWidth: number };
   maxUploadBytes: number;
   /** The largest body `POST /v1/images` takes (at most maxUploadBytes); larger files go through `POST /v1/uploads`. */
   maxPostBytes: number;
@@ -161,7 +172,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     outputFormat: e.OUTPUT_FORMAT,
     ...(e.OUTPUT_FORMATS?.length ? { outputFormats: [...new Set(e.OUTPUT_FORMATS)] as OutputFormat[] } : {}),
     quality: e.QUALITY,
-    watermark: { text: e.WATERMARK_TEXT, position: e.WATERMARK_POSITION, opacity: e.WATERMARK_OPACITY, minWidth: e.WATERMARK_MIN_WIDTH },
+    watermark: {
+      text: e.WATERMARK_TEXT,
+      ...(e.WATERMARK_IMAGE ? { image: e.WATERMARK_IMAGE } : {}),
+      scale: e.WATERMARK_SCALE,
+      position: e.WATERMARK_POSITION,
+      opacity: e.WATERMARK_OPACITY,
+      minWidth: e.WATERMARK_MIN_WIDTH,
+    },
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxPostBytes: Math.min(e.MAX_POST_BYTES ?? e.MAX_UPLOAD_BYTES, e.MAX_UPLOAD_BYTES),
     maxInputPixels: e.MAX_INPUT_PIXELS,

@@ -5,6 +5,7 @@ import { decodeFailure } from './decode-failure.js';
 import { decodeForeign, foreignPixelBudget, isForeign } from './foreign.js';
 import { renderVariants, type RenderedVariant, type RenderSettings } from './pipeline/render.js';
 import { probeImage, type ImageInfo } from './probe.js';
+import { hasMark } from './watermark.js';
 
 export interface ImagingSettings extends Omit<RenderSettings, 'timeoutSeconds'> {
   variants: VariantSpec[];
@@ -35,7 +36,7 @@ export function imagingSettings(config: ImagingConfig, watermark: boolean): Imag
     allowSvg: config.allowSvg,
     processTimeoutMs: config.processTimeoutMs,
     ...(config.memoryLimitMb ? { memoryLimitMb: config.memoryLimitMb } : {}),
-    ...(watermark && config.watermark.text ? { watermark: config.watermark } : {}),
+    ...(watermark && hasMark(config.watermark) ? { watermark: config.watermark } : {}),
   };
 }
 

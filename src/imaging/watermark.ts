@@ -1,9 +1,13 @@
 import sharp from 'sharp';
 import { watermarkFontFile, WATERMARK_FONT_NAME } from './font.js';
+import { renderLogo, type Logo } from './logo.js';
 
 /** What the configuration says of the mark (WATERMARK_*). */
 export interface WatermarkSettings {
   text: string;
+  /** A logo, stamped at `scale` of the variant's width. */
+  image?: Logo;
+  scale: number;
   opacity: number;
   minWidth: number;
 }
@@ -36,7 +40,7 @@ export async function renderWatermark(text: string, imageWidth: number, opacity:
     .toBuffer({ resolveWithObject: true });
 
   const pad = Math.max(2, Math.round(fontPx * 0.15));
-  const margin = Math.round(fontPx * 0.6);
+  const margin = markMargin(imageWidth);
   let mask = sharp(glyphs.data, { raw: { width: glyphs.info.width, height: glyphs.info.height, channels: 1 } }).extend({ top: pad, bottom: pad, left: pad, right: pad, background: 'black' });
   const maxWidth = Math.floor(imageWidth * MAX_WIDTH_SHARE) - 2 * margin;
   if (glyphs.info.width + 2 * pad > maxWidth) mask = mask.resize({ width: Math.max(1, maxWidth) });
@@ -65,27 +69,56 @@ export async function renderWatermark(text: string, imageWidth: number, opacity:
   return { data: padded.data, width: padded.info.width, height: padded.info.height };
 }
 
+/** The clear space around a mark, so that a mark in a corner stays off the edge. */
+export const markMargin = (imageWidth: number) => Math.round(Math.max(MIN_FONT_PX, Math.round(imageWidth * SIZE_RATIO)) * 0.6);
+
 const CACHED_MARKS = 32;
 const marks = new Map<string, Promise<Watermark>>();
 
 /**
- * renderWatermark, remembered: every image of one variant width carries the same mark, and rendering
- * it (Pango, a blur, three small pipelines) costs 10 to 20 ms of a 12 MP photo's budget each time.
- * The few most recent widths are kept (portrait and landscape photos give a handful per variant).
+ * A stamp, remembered: every image of one variant width carries the same mark, and rendering it
+ * (Pango, a blur, three small pipelines) costs 10 to 20 ms of a 12 MP photo's budget each time.
+ * The few most recent are kept (portrait and landscape photos give a handful of widths per variant).
  */
-export function watermarkFor(text: string, imageWidth: number, opacity: number): Promise<Watermark> {
-  const key = JSON.stringify([text, imageWidth, opacity]);
+function remembered(key: string, render: () => Promise<Watermark>): Promise<Watermark> {
   let mark = marks.get(key);
   if (mark) {
     // Map keeps insertion order: re-inserting makes this the newest, so the oldest goes first.
     marks.delete(key);
   } else {
-    mark = renderWatermark(text, imageWidth, opacity);
+    mark = render();
     mark.catch(() => marks.delete(key));
   }
   marks.set(key, mark);
   if (marks.size > CACHED_MARKS) marks.delete(marks.keys().next().value!);
   return mark;
+}
+
+/** The text mark for a variant `imageWidth` pixels wide. */
+export function watermarkFor(text: string, imageWidth: number, opacity: number): Promise<Watermark> {
+  return remembered(JSON.stringify(['text', text, imageWidth, opacity]), () => renderWatermark(text, imageWidth, opacity));
+}
+
+/** The logo mark for a variant `imageWidth` pixels wide, with its margin. */
+export function logoFor(logo: Logo, imageWidth: number, scale: number, opacity: number): Promise<Watermark> {
+  return remembered(JSON.stringify(['logo', logo.digest, imageWidth, scale, opacity]), async () => {
+    const stamp = await renderLogo(logo, imageWidth, scale, opacity);
+    const margin = markMargin(imageWidth);
+    const { data, info } = await sharp(stamp.data, { raw: { width: stamp.width, height: stamp.height, channels: 4 } })
+      .extend({ top: margin, bottom: margin, left: margin, right: margin, background: { r: 0, g: 0, b: 0, alpha: 0 } })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height };
+  });
+}
+
+/** Every stamp a variant `imageWidth` pixels wide carries, top to bottom: the logo, then the text. */
+export async function stampsFor(mark: WatermarkSettings, imageWidth: number): Promise<Watermark[]> {
+  const stamps = await Promise.all([
+    mark.image ? logoFor(mark.image, imageWidth, mark.scale, mark.opacity) : undefined,
+    mark.text ? watermarkFor(mark.text, imageWidth, mark.opacity) : undefined,
+  ]);
+  return stamps.filter((stamp): stamp is Watermark => stamp !== undefined);
 }
 
 /**
@@ -94,12 +127,15 @@ export function watermarkFor(text: string, imageWidth: number, opacity: number):
  * otherwise land on the first image.
  */
 export async function prepareWatermarks(mark: WatermarkSettings, widths: number[]): Promise<void> {
-  await Promise.all(widths.filter((width) => carriesMark(mark, width)).map((width) => watermarkFor(mark.text, width, mark.opacity)));
+  await Promise.all(widths.filter((width) => carriesMark(mark, width)).map((width) => stampsFor(mark, width)));
 }
 
-/** Whether a variant `width` pixels wide gets the mark: there is a text, and room for it. */
+/** Whether marks are set at all: a text, a logo, or both. */
+export const hasMark = (mark: Pick<WatermarkSettings, 'text' | 'image'>) => mark.text !== '' || mark.image !== undefined;
+
+/** Whether a variant `width` pixels wide gets the mark: there is one, and room for it. */
 export function carriesMark(mark: WatermarkSettings | undefined, width: number): mark is WatermarkSettings {
-  return !!mark && mark.text !== '' && width >= mark.minWidth;
+  return !!mark && hasMark(mark) && width >= mark.minWidth;
 }
 
 /** Pango reads its text as markup: the user's text must show as typed, never as tags. */

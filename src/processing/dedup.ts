@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import type { ProcessingConfig } from './processor.js';
+import { hasMark } from '../imaging/watermark.js';
 
 /** Beside the originals, where no image id can be: `dedup/<fingerprint>` names the image that has those outputs. */
 export const DEDUP_PREFIX = 'dedup/';
@@ -18,7 +19,8 @@ export function fingerprint(source: Buffer, config: ProcessingConfig, watermark:
     outputFormat: config.outputFormat,
     outputFormats: config.outputFormats ?? null,
     quality: config.quality,
-    watermark: watermark && config.watermark.text ? config.watermark : null,
+    // The logo by its hash: a new file under the same name is a new setting.
+    watermark: watermark && hasMark(config.watermark) ? { ...config.watermark, image: config.watermark.image?.digest ?? null } : null,
     maxAnimationFrames: config.maxAnimationFrames,
     maxInputPixels: config.maxInputPixels,
   };

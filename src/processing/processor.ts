@@ -12,6 +12,7 @@ import { UNBOUNDED, type Gate } from './gate.js';
 import { isSettled, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { markFailed as markFailedManifest } from './mark-failed.js';
 import { fromObjectMetadata, originalInfo } from './original-metadata.js';
+import { hasMark } from '../imaging/watermark.js';
 
 export type ProcessingConfig = ImagingConfig & Pick<Config, 'maxUploadBytes'>;
 
@@ -61,7 +62,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       status: 'processing',
       original: originalInfo(original),
       variants: [],
-      watermark: meta.watermark ?? config.watermark.text !== '',
+      watermark: meta.watermark ?? hasMark(config.watermark),
       createdAt: previous?.createdAt ?? original.lastModified.toISOString(),
       startedAt: started.toISOString(),
       sourceEtag: original.etag,
@@ -190,7 +191,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
   }
 
   async function markFailed(id: string, code: string, message: string) {
-    return markFailedManifest({ input, output, watermarkByDefault: config.watermark.text !== '', now }, id, { code, message });
+    return markFailedManifest({ input, output, watermarkByDefault: hasMark(config.watermark), now }, id, { code, message });
   }
 
   return { process, markFailed };

@@ -3,9 +3,11 @@ import { basename, extname, join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { isAppError } from '../errors.js';
 import { FORMATS } from '../imaging/formats.js';
+import { checkLogo } from '../imaging/logo.js';
 import { imagingSettings, renderImage } from '../imaging/render-image.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
+import { hasMark } from '../imaging/watermark.js';
 
 const USAGE = `usage: image-processor process <files or folders...> --out <dir>
 
@@ -56,10 +58,13 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  await checkLogo(config.watermark.image).catch((error: Error) => {
+    throw new ConfigError(`WATERMARK_IMAGE ${error.message}.`);
+  });
   tuneSharp();
   const files = await collectFiles(paths);
   const names = outputNames(files);
-  const settings = imagingSettings(config, config.watermark.text !== '');
+  const settings = imagingSettings(config, hasMark(config.watermark));
   const gate = createGate(config.concurrency);
   const failures: string[] = [];
   let next = 0;

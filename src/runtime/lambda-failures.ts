@@ -6,10 +6,11 @@ import { createS3Client, createS3Store } from '../storage/s3-store.js';
 import { failureOf, type FailureRecord } from './failure-record.js';
 import { lambdaReporting } from './lambda-reporting.js';
 import { createdKeys } from './s3-event.js';
+import { hasMark } from '../imaging/watermark.js';
 
 const config = loadConfig();
 const client = createS3Client(config.s3);
-const deps = { input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), watermarkByDefault: config.watermark.text !== '' };
+const deps = { input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), watermarkByDefault: hasMark(config.watermark) };
 const { logger, metrics, report } = await lambdaReporting('image-processor-failures', config.webhook);
 
 /**

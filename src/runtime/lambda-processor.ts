@@ -1,5 +1,6 @@
 import type { Context, S3Event } from 'aws-lambda';
-import { loadConfig } from '../config/config.js';
+import { ConfigError, loadConfig } from '../config/config.js';
+import { checkLogo } from '../imaging/logo.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { idFromOriginalKey } from '../processing/keys.js';
 import { createProcessor } from '../processing/processor.js';
@@ -10,6 +11,9 @@ import { createdKeys } from './s3-event.js';
 // Built once per container: a bad configuration fails the cold start, loudly, instead of every image.
 const config = loadConfig();
 tuneSharp();
+await checkLogo(config.watermark.image).catch((error: Error) => {
+  throw new ConfigError(`WATERMARK_IMAGE ${error.message}.`);
+});
 const client = createS3Client(config.s3);
 const processor = createProcessor({ input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), config });
 const { logger, metrics, report } = await lambdaReporting('image-processor', config.webhook);

@@ -10,6 +10,7 @@ import { createMetrics, outcomeMetrics } from '../http/metrics.js';
 import { createLocalDelivery } from '../http/local-delivery.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
+import { checkLogo } from '../imaging/logo.js';
 import { prepareWatermarks } from '../imaging/watermark.js';
 import { idFromOriginalKey } from '../processing/keys.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
@@ -62,6 +63,9 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   if (!LOOPBACK.has(config.host) && config.apiKeys.some((key) => !key.startsWith('sha256:') && key.length < MIN_PUBLIC_KEY_LENGTH)) {
     throw new ConfigError(`HOST=${config.host} is reachable from other machines: every key in API_KEYS needs at least ${MIN_PUBLIC_KEY_LENGTH} characters.`);
   }
+  await checkLogo(config.watermark.image).catch((error: Error) => {
+    throw new ConfigError(`WATERMARK_IMAGE ${error.message}.`);
+  });
   const logger = options.logger ?? pino({ level: config.logLevel });
   tuneSharp();
   // Temporary files belong to writes that a crash interrupted; none of them was acknowledged.

@@ -57,7 +57,7 @@ describe('the render pipeline (decode once, derive every variant)', () => {
 
   it('stamps the watermark in its corner of the variants wide enough for it', async () => {
     const black = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#000000' } }).jpeg().toBuffer();
-    const watermark = { text: 'MARK', position: 'southeast' as const, opacity: 1, minWidth: 300 };
+    const watermark = { text: 'MARK', scale: 0.2, position: 'southeast' as const, opacity: 1, minWidth: 300 };
     const all = await renderVariants(black, await probeImage(black, { maxInputPixels: 1e8, allowSvg: false }), specs, { ...options, watermark });
     // White glyphs near the bottom-right corner, nothing at the top-left.
     const { data, info } = await sharp(all[2]!.data).raw().toBuffer({ resolveWithObject: true });

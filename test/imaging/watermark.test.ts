@@ -45,7 +45,7 @@ describe('watermark font', () => {
 
 describe('watermark placement', () => {
   const options: RenderSettings = { outputFormat: 'png', quality: 90, maxInputPixels: 1e8, maxAnimationFrames: 100 };
-  const mark: NonNullable<RenderSettings['watermark']> = { text: 'SAMPLE', position: 'southeast', opacity: 1, minWidth: 300 };
+  const mark: NonNullable<RenderSettings['watermark']> = { text: 'SAMPLE', scale: 0.2, position: 'southeast', opacity: 1, minWidth: 300 };
 
   async function renderBlack(width: number, height: number, watermark = mark) {
     const source = await solid(width, height, '#000000', 'png');
@@ -144,7 +144,7 @@ describe('prepareWatermarks', () => {
   const settled = (promise: Promise<unknown>) => Promise.race([promise.then(() => true), Promise.resolve().then(() => false)]);
 
   it('renders the marks of the variants wide enough to carry one, before any image needs them', async () => {
-    const mark = { text: '© prepared', opacity: 0.5, minWidth: 300 };
+    const mark = { text: '© prepared', scale: 0.2, opacity: 0.5, minWidth: 300 };
     await prepareWatermarks(mark, [150, 800, 1600]);
     expect(await settled(watermarkFor(mark.text, 800, mark.opacity))).toBe(true);
     expect(await settled(watermarkFor(mark.text, 1600, mark.opacity))).toBe(true);

@@ -1,6 +1,6 @@
 import type { WatermarkPosition } from '../../config/config.js';
 import { blendInto } from '../blend.js';
-import { carriesMark, watermarkFor, type WatermarkSettings } from '../watermark.js';
+import { carriesMark, stampsFor, type WatermarkSettings } from '../watermark.js';
 
 /** The mark as settings give it, with where it goes. */
 export type PlacedMark = WatermarkSettings & { position: WatermarkPosition };
@@ -28,8 +28,16 @@ export function place(position: WatermarkPosition, frameWidth: number, frameHeig
  */
 export async function markFrames(frames: Frames, mark: PlacedMark): Promise<void> {
   if (!carriesMark(mark, frames.width)) return;
-  const stamp = await watermarkFor(mark.text, frames.width, mark.opacity);
-  if (stamp.width > frames.width || stamp.height > frames.height) return;
-  const at = place(mark.position, frames.width, frames.height, stamp.width, stamp.height);
-  for (let frame = 0; frame < frames.pages; frame++) blendInto(frames.data, frames.width, frames.channels, stamp, at.left, frame * frames.height + at.top);
+  // A logo and a text are one block, the logo on top, each aligned to the position's side.
+  const stamps = await stampsFor(mark, frames.width);
+  const width = Math.max(...stamps.map((stamp) => stamp.width));
+  const height = stamps.reduce((sum, stamp) => sum + stamp.height, 0);
+  if (width > frames.width || height > frames.height) return;
+  const block = place(mark.position, frames.width, frames.height, width, height);
+  let top = block.top;
+  for (const stamp of stamps) {
+    const { left } = place(mark.position, width, height, stamp.width, stamp.height);
+    for (let frame = 0; frame < frames.pages; frame++) blendInto(frames.data, frames.width, frames.channels, stamp, block.left + left, frame * frames.height + top);
+    top += stamp.height;
+  }
 }
