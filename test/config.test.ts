@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       WATERMARK_TEXT: '© Me',
       WATERMARK_POSITION: 'northwest',
       WATERMARK_OPACITY: '0.25',
+      WATERMARK_SCALE: '0.3',
       ALLOW_SVG: 'true',
       API_KEYS: 'a, b',
       CORS_ORIGINS: 'https://example.org',
@@ -47,7 +48,7 @@ describe('loadConfig', () => {
     });
     expect(config.variants).toEqual([{ name: 'small', width: 64, height: 64, fit: 'cover', format: 'webp' }]);
     expect(config).toMatchObject({ outputFormat: 'auto', quality: 95, allowSvg: true, apiKeys: ['a', 'b'], corsOrigins: ['https://example.org'], concurrency: 3 });
-    expect(config.watermark).toEqual({ text: '© Me', position: 'northwest', opacity: 0.25, minWidth: 300 });
+    expect(config.watermark).toEqual({ text: '© Me', scale: 0.3, position: 'northwest', opacity: 0.25, minWidth: 300 });
   });
 
   it.each([
