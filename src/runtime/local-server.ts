@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from '../config/config.js';
@@ -12,7 +12,7 @@ import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { checkLogo } from '../imaging/logo.js';
 import { prepareWatermarks } from '../imaging/watermark.js';
-import { idFromOriginalKey } from '../processing/keys.js';
+import { idFromOriginalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
@@ -22,6 +22,7 @@ import type { Manifest } from '../processing/manifest.js';
 import { createWebhook } from '../processing/webhook.js';
 import { createWorkQueue, type WorkQueue } from '../processing/work-queue.js';
 import { createFsStore, tempDir } from '../storage/fs-store.js';
+import { watchNewFiles } from '../storage/fs-watch.js';
 import type { ObjectCreatedSource, ObjectStore } from '../storage/object-store.js';
 import { withRetry } from '../storage/retry.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
@@ -47,6 +48,8 @@ function openBuckets(config: Config): { input: ObjectStore & ObjectCreatedSource
 }
 
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** How long a dropped file must stay unchanged before it is processed. */
+const DROPPED_FILE_SETTLE_MS = 300;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const MIN_PUBLIC_KEY_LENGTH = 16;
@@ -129,6 +132,15 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     logger.warn({ err: error }, 'could not render the watermark ahead');
   });
 
+  // Files other tools drop into originals/ while the server runs are processed at once (S3 events do it on AWS).
+  const stopWatching =
+    config.storage === 's3'
+      ? undefined
+      : await watchNewFiles(join(resolve(config.dataDir), config.inputBucket, ORIGINALS_PREFIX), DROPPED_FILE_SETTLE_MS, (name) => {
+          const id = idFromOriginalKey(ORIGINALS_PREFIX + name);
+          if (id) queue.enqueue(id);
+        });
+
   const recovered = findUnfinished(input, output).then(
     (ids) => {
       ids.forEach((id) => queue.enqueue(id));
@@ -153,6 +165,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     recovered,
     async close() {
       clearInterval(sweeper);
+      stopWatching?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();
     },

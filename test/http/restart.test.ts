@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
@@ -47,6 +47,23 @@ describe('restart and events', () => {
     await server.queue.idle();
     const output = createFsStore(dataDir, 'image-processor-output-bucket');
     expect(await readManifest(output, 'Holiday 2024.jpg')).toMatchObject({ status: 'done', original: { width: 200 } });
+  });
+
+  it('processes a file another tool drops under originals/ while it runs, once the copy is whole', async () => {
+    const server = await testServer();
+    const folder = join(server.dataDir, 'image-processor-input-bucket/originals');
+    const photo = await solid(400, 300, '#55aa00');
+    // Copied in two halves with a pause, as a slow copy would: never processed half-written.
+    const file = await open(join(folder, 'dropped.jpg'), 'w');
+    await file.write(photo.subarray(0, 1000));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await file.write(photo.subarray(1000));
+    await file.close();
+    await writeFile(join(folder, '.partial-download'), 'not an image');
+    expect(await server.settled('dropped.jpg')).toMatchObject({ status: 'done', original: { format: 'jpeg', width: 400, height: 300 } });
+    await server.queue.idle();
+    const output = createFsStore(server.dataDir, 'image-processor-output-bucket');
+    expect(await readManifest(output, '.partial-download')).toBeUndefined();
   });
 
   it('handles a duplicated object-created event without redoing or breaking the work', async () => {
