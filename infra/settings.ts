@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
 import type { Node } from 'constructs';
 import { loadConfig } from '../src/config/config.js';
 
 /** The settings (README, Configuration) the processor and the API read; passed from context, present even when empty. */
 export const PROCESSING_VARIABLES = [
   'VARIANTS',
+  // The text of -c VARIANTS_FILE=path, read at synth: the presets travel in the deployment.
+  'VARIANTS_JSON',
   'OUTPUT_FORMAT',
   'QUALITY',
   'WATERMARK_TEXT',
@@ -70,6 +73,8 @@ export function readSettings(node: Node): Settings {
     throw new Error('context WEBHOOK_SECRET would travel in clear in the template: put it in an SSM SecureString and pass its name as -c webhookSecretParameter=');
   }
   const processing = Object.fromEntries(PROCESSING_VARIABLES.map((name) => [name, context(name) ?? ''])) as Settings['processing'];
+  const variantsFile = context('VARIANTS_FILE');
+  if (variantsFile !== undefined) processing.VARIANTS_JSON = presetsText(variantsFile);
   const config = loadConfig(processing);
   const number = (name: keyof typeof DEFAULTS, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const value = Number(context(name) ?? DEFAULTS[name]);
@@ -101,4 +106,19 @@ export function readSettings(node: Node): Settings {
     ...(webhookSecretParameter ? { webhookSecretParameter } : {}),
     assetDir: context('assetDir') ?? DEFAULTS.assetDir,
   };
+}
+
+/** Lambda's environment holds 4 KB in all; the presets get most of it, the other settings the rest. */
+const MAX_PRESETS_BYTES = 3000;
+
+/** A presets file's text, compact, for the functions' environment; its content is checked by loadConfig. */
+function presetsText(path: string): string {
+  let text: string;
+  try {
+    text = JSON.stringify(JSON.parse(readFileSync(path, 'utf8')));
+  } catch {
+    throw new Error(`context VARIANTS_FILE=${path}: cannot be read as JSON`);
+  }
+  if (Buffer.byteLength(text) > MAX_PRESETS_BYTES) throw new Error(`context VARIANTS_FILE=${path}: over ${MAX_PRESETS_BYTES} bytes once compacted, more than a Lambda environment holds`);
+  return text;
 }

@@ -46,7 +46,7 @@ describe('loadConfig', () => {
       CORS_ORIGINS: 'https://example.org',
       CONCURRENCY: '3',
     });
-    expect(config.variants).toEqual([{ name: 'small', width: 64, height: 64, fit: 'cover', format: 'webp' }]);
+    expect(config.variants).toEqual([{ name: 'small', width: 64, height: 64, fit: 'cover', formats: ['webp'] }]);
     expect(config).toMatchObject({ outputFormat: 'auto', quality: 95, allowSvg: true, apiKeys: ['a', 'b'], corsOrigins: ['https://example.org'], concurrency: 3 });
     expect(config.watermark).toEqual({ text: '© Me', scale: 0.3, position: 'northwest', opacity: 0.25, minWidth: 300 });
   });

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as z from 'zod';
 import { AUTO_OUTPUT, OUTPUT_FORMATS, type OutputFormat } from '../imaging/formats.js';
 import { readLogo, type Logo } from '../imaging/logo.js';
-import { parseVariants, VARIANT_FORM, type VariantSpec } from './variants.js';
+import { parseVariants, parseVariantsFile, VARIANT_FORM, type VariantSpec } from './variants.js';
 
 export const WATERMARK_POSITIONS = [
   'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest', 'center',
@@ -27,6 +28,24 @@ const bool = z.enum(['true', 'false', '1', '0'], { error: 'expected true or fals
 
 const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
+const presets = (read: (value: string) => string) =>
+  z.string().transform((value, ctx): VariantSpec[] => {
+    try {
+      return parseVariantsFile(read(value));
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const readText = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    throw new Error('cannot be read');
+  }
+};
+
 const variants = z.string().transform((value, ctx): VariantSpec[] => {
   try {
     return parseVariants(value);
@@ -42,6 +61,9 @@ const variants = z.string().transform((value, ctx): VariantSpec[] => {
  */
 const Env = z.object({
   VARIANTS: variants.default(parseVariants('thumbnail:150x150:cover,medium:800x800:inside,large:1600x1600:inside')),
+  // Presets with options: a JSON file (VariantsFileSchema), or its text (how the CDK app passes it to Lambda).
+  VARIANTS_FILE: presets(readText).optional(),
+  VARIANTS_JSON: presets((text) => text).optional(),
   OUTPUT_FORMAT: z.enum([...OUTPUT_FORMATS, 'auto'], { error: `expected ${OUTPUT_FORMATS.join(', ')} or auto` }).default(AUTO_OUTPUT.opaque),
   OUTPUT_FORMATS: list
     .refine((formats) => formats.every((f) => (OUTPUT_FORMATS as readonly string[]).includes(f)), { error: `expected a comma-separated list of ${OUTPUT_FORMATS.join(', ')}` })
@@ -167,8 +189,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  const given = ['VARIANTS', 'VARIANTS_FILE', 'VARIANTS_JSON'].filter((name) => name in present);
+  if (given.length > 1) throw new ConfigError(`invalid configuration:\n  ${given.join(' and ')}: set only one of them`);
   return {
-    variants: e.VARIANTS,
+    variants: e.VARIANTS_FILE ?? e.VARIANTS_JSON ?? e.VARIANTS,
     outputFormat: e.OUTPUT_FORMAT,
     ...(e.OUTPUT_FORMATS?.length ? { outputFormats: [...new Set(e.OUTPUT_FORMATS)] as OutputFormat[] } : {}),
     quality: e.QUALITY,

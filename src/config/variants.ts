@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { OUTPUT_FORMATS, type OutputFormat } from '../imaging/formats.js';
 
 export const FITS = ['cover', 'inside', 'attention', 'entropy'] as const;
@@ -9,19 +10,50 @@ export type Fit = (typeof FITS)[number];
  */
 export const isCrop = (fit: Fit) => fit !== 'inside';
 
-export interface VariantSpec {
-  name: string;
-  width: number;
-  height: number;
-  fit: Fit;
-  /** Pins this variant's format; otherwise OUTPUT_FORMAT decides. */
-  format?: OutputFormat;
-}
-
-export const VARIANT_FORM = 'name:WxH:fit[:format], comma-separated, fit one of cover, inside, attention, entropy (e.g. thumbnail:150x150:cover)';
 const NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const MAX_SIDE = 16384;
 
+/**
+ * One preset, as VARIANTS_FILE gives it (a positional VARIANTS entry is the same with only name,
+ * size, fit and format). Published as JSON Schema in docs/variants.schema.json.
+ */
+export const VariantSchema = z
+  .object({
+    name: z.string().regex(NAME, { error: 'the name must be 1-32 of a-z, 0-9, _ or -, starting with a letter or digit' }),
+    width: z.number().int().min(1).max(MAX_SIDE),
+    height: z.number().int().min(1).max(MAX_SIDE),
+    fit: z.enum(FITS).default('inside').describe('cover and the smart crops fill the box; inside fits within it'),
+    formats: z.array(z.enum(OUTPUT_FORMATS)).min(1).optional().describe('this variant in each of these formats; otherwise OUTPUT_FORMAT(S)'),
+    quality: z.number().int().min(1).max(100).optional().describe('otherwise QUALITY'),
+    watermark: z.boolean().optional().describe('false: never marked; otherwise as the upload and the server say'),
+    background: z.string().regex(/^#[0-9a-fA-F]{6}$/, { error: 'expected a colour like #ffffff' }).optional().describe('what transparency is flattened onto for formats without alpha (default white)'),
+    sharpen: z.boolean().optional().describe('sharpen after resizing'),
+    blur: z.number().min(0.3).max(100).optional().describe('Gaussian blur sigma, after resizing'),
+    withoutEnlargement: z.boolean().optional().describe('default true: never larger than the original'),
+  })
+  .strict();
+
+export const VariantsFileSchema = z
+  .object({ variants: z.array(VariantSchema).min(1) })
+  .strict()
+  .refine((file) => new Set(file.variants.map((v) => v.name)).size === file.variants.length, { error: 'every variant needs a name of its own' });
+
+export type VariantSpec = z.output<typeof VariantSchema>;
+
+/** Reads a presets file's text (JSON, VariantsFileSchema); throws with what is wrong, and where. */
+export function parseVariantsFile(text: string): VariantSpec[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error('not JSON');
+  }
+  const parsed = VariantsFileSchema.safeParse(json);
+  if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'file'}: ${issue.message}`).join('; '));
+  return parsed.data.variants;
+}
+
+export const VARIANT_FORM = 'name:WxH:fit[:format], comma-separated, fit one of cover, inside, attention, entropy (e.g. thumbnail:150x150:cover)';
 /** Parses `name:WxH:fit[:format],...`; throws with the offending entry named. */
 export function parseVariants(text: string): VariantSpec[] {
   const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
@@ -44,6 +76,12 @@ export function parseVariants(text: string): VariantSpec[] {
     if (format !== undefined && !(OUTPUT_FORMATS as readonly string[]).includes(format)) {
       throw fail(`format must be one of ${OUTPUT_FORMATS.join(', ')}`);
     }
-    return { name, width, height, fit: fit as Fit, ...(format ? { format: format as OutputFormat } : {}) };
+    return { name, width, height, fit: fit as Fit, ...(format ? { formats: [format as OutputFormat] } : {}) };
   });
 }
+
+/** VARIANTS_FILE as JSON Schema, for editors and other tools (docs/variants.schema.json). */
+export const variantsJsonSchema = () => ({
+  title: 'VARIANTS_FILE: the variant presets of the image processor',
+  ...z.toJSONSchema(VariantsFileSchema, { io: 'input' }),
+});

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { bucketIds, synth } from '../helpers/aws/synth.js';
@@ -102,6 +105,23 @@ describe('CDK app', () => {
     });
     expect(() => synth({ VARIANTS: 'foo' })).toThrow(/VARIANTS/);
     expect(() => synth({ QUALITY: '500' })).toThrow(/QUALITY/);
+  });
+
+  it('carries a presets file (-c VARIANTS_FILE=) in the deployment, checked at synth', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'presets-'));
+    try {
+      const presets = { variants: [{ name: 'card', width: 400, height: 300, formats: ['webp'], blur: 2 }] };
+      await writeFile(join(dir, 'good.json'), JSON.stringify(presets, null, 2));
+      await writeFile(join(dir, 'bad.json'), JSON.stringify({ variants: [{ name: 'card', width: 400 }] }));
+      synth({ VARIANTS_FILE: join(dir, 'good.json') }).template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'processor.handler',
+        Environment: { Variables: Match.objectLike({ VARIANTS_JSON: JSON.stringify(presets), VARIANTS: '' }) },
+      });
+      expect(() => synth({ VARIANTS_FILE: join(dir, 'bad.json') })).toThrow(/VARIANTS_JSON.*variants\.0\.height/);
+      expect(() => synth({ VARIANTS_FILE: join(dir, 'missing.json') })).toThrow(/VARIANTS_FILE/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('invokes the processor for objects created under originals/', () => {

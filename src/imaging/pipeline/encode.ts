@@ -10,14 +10,14 @@ export function encode(image: Sharp, format: OutputFormat, quality: number, timi
 
 /**
  * The encode step's input from raw frames: all of them for a format that animates, else the first.
- * Alpha goes onto white for a format without it (JPEG).
+ * Alpha goes onto `background` for a format without it (JPEG).
  */
-export function fromFrames(frames: Frames, format: OutputFormat): Sharp {
+export function fromFrames(frames: Frames, format: OutputFormat, background: string): Sharp {
   const pages = FORMATS[format].animation ? frames.pages : 1;
   const data = pages === frames.pages ? frames.data : frames.data.subarray(0, frames.width * frames.height * frames.channels);
   const image = sharp(data, { raw: { width: frames.width, height: frames.height * pages, channels: frames.channels as 1 | 2 | 3 | 4, ...(pages > 1 ? { pageHeight: frames.height } : {}) } });
-  return flattenFor(image, format);
+  return flattenFor(image, format, background);
 }
 
-/** A format without alpha gets the picture over white, not over black (sharp skips it for opaque pixels). */
-export const flattenFor = (image: Sharp, format: OutputFormat): Sharp => (outputOf(format).alpha ? image : image.flatten({ background: '#ffffff' }));
+/** A format without alpha gets the picture over `background`, not over black (sharp skips it for opaque pixels). */
+export const flattenFor = (image: Sharp, format: OutputFormat, background: string): Sharp => (outputOf(format).alpha ? image : image.flatten({ background }));

@@ -13,7 +13,7 @@ export const isAnimated = (info: Pick<ImageInfo, 'pages' | 'format'>) => info.pa
 
 /** Chooses the output format: a variant's own, else OUTPUT_FORMAT, where `auto` keeps animation and alpha. */
 export function outputFormatFor(spec: VariantSpec, info: ImageInfo, configured: FormatSettings['outputFormat']): OutputFormat {
-  if (spec.format) return spec.format;
+  if (spec.formats) return spec.formats[0]!;
   if (configured !== 'auto') return configured;
   if (isAnimated(info)) return AUTO_OUTPUT.animated;
   return info.hasAlpha ? AUTO_OUTPUT.alpha : AUTO_OUTPUT.opaque;
@@ -21,6 +21,7 @@ export function outputFormatFor(spec: VariantSpec, info: ImageInfo, configured: 
 
 /** Every format a variant is rendered in: its own, else OUTPUT_FORMATS, else the one of `outputFormatFor`. */
 export function outputFormatsFor(spec: VariantSpec, info: ImageInfo, settings: FormatSettings): OutputFormat[] {
-  if (!spec.format && settings.outputFormats?.length) return settings.outputFormats;
+  if (spec.formats) return spec.formats;
+  if (settings.outputFormats?.length) return settings.outputFormats;
   return [outputFormatFor(spec, info, settings.outputFormat)];
 }

@@ -54,19 +54,20 @@ async function renderVariant(decoded: Decoded, info: ImageInfo, spec: VariantSpe
   const { image, width } = resizeTo(decoded, info, spec, pages);
   const encoded = async (format: OutputFormat, input: typeof image): Promise<RenderedVariant> => {
     const outPages = FORMATS[format].animation ? pages : 1;
-    const { data, info: out } = await encode(input, format, settings.quality, decoded.timing).toBuffer({ resolveWithObject: true });
+    const { data, info: out } = await encode(input, format, spec.quality ?? settings.quality, decoded.timing).toBuffer({ resolveWithObject: true });
     return { name: spec.name, data, format, width: out.width, height: out.pageHeight ?? out.height / outPages, pages: outPages };
   };
 
-  const marked = carriesMark(settings.watermark, width);
+  const marked = spec.watermark !== false && carriesMark(settings.watermark, width);
+  const background = spec.background ?? '#ffffff';
   // Nothing to do between resize and encode: straight through, no copy of the pixels.
-  if (!marked && formats.length === 1) return [await encoded(formats[0]!, flattenFor(image, formats[0]!))];
+  if (!marked && formats.length === 1) return [await encoded(formats[0]!, flattenFor(image, formats[0]!, background))];
 
   // Resized once to raw frames, marked, then encoded in each format.
   const raw = await image.raw().toBuffer({ resolveWithObject: true });
   const frames: Frames = { data: raw.data, width: raw.info.width, height: raw.info.height / pages, channels: raw.info.channels, pages };
   if (marked) await markFrames(frames, settings.watermark!);
   const out: RenderedVariant[] = [];
-  for (const format of formats) out.push(await encoded(format, fromFrames(frames, format)));
+  for (const format of formats) out.push(await encoded(format, fromFrames(frames, format, background)));
   return out;
 }

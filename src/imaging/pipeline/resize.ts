@@ -10,10 +10,14 @@ export function scaleNeeded(info: Pick<ImageInfo, 'width' | 'height'>, spec: Var
   return Math.min(1, isCrop(spec.fit) ? Math.max(x, y) : Math.min(x, y));
 }
 
-/** The size of a variant, never enlarged: computed from the original, so every path gives the same. */
-export function resizedSize(info: Pick<ImageInfo, 'width' | 'height'>, spec: VariantSpec): { width: number; height: number } {
-  if (isCrop(spec.fit)) return { width: Math.min(info.width, spec.width), height: Math.min(info.height, spec.height) };
-  const scale = Math.min(1, spec.width / info.width, spec.height / info.height);
+/**
+ * The size of a variant, computed from the original so every path gives the same: never enlarged
+ * unless the preset says `withoutEnlargement: false`.
+ */
+export function resizedSize(info: Pick<ImageInfo, 'width' | 'height'>, spec: Pick<VariantSpec, 'width' | 'height' | 'fit' | 'withoutEnlargement'>): { width: number; height: number } {
+  const enlarge = spec.withoutEnlargement === false;
+  if (isCrop(spec.fit)) return enlarge ? { width: spec.width, height: spec.height } : { width: Math.min(info.width, spec.width), height: Math.min(info.height, spec.height) };
+  const scale = Math.min(enlarge ? Infinity : 1, spec.width / info.width, spec.height / info.height);
   return { width: Math.max(1, Math.round(info.width * scale)), height: Math.max(1, Math.round(info.height * scale)) };
 }
 
@@ -34,5 +38,8 @@ export function resizeTo(decoded: Decoded, info: Pick<ImageInfo, 'width' | 'heig
   if (decoded.width !== target.width || decoded.height !== target.height) {
     image = image.resize(target.width, target.height, isCrop(spec.fit) ? resizeFit(spec.fit, pages > 1) : { fit: 'fill' });
   }
+  // A preset's filters act on the variant's own pixels, after its resize.
+  if (spec.blur) image = image.blur(spec.blur);
+  if (spec.sharpen) image = image.sharpen();
   return { image, ...target };
 }
