@@ -76,6 +76,14 @@ export const Accepted = z
   .object({ id: z.string(), status: z.literal('pending'), links: z.object({ self: z.string() }) })
   .openapi('Accepted');
 
+export const ReprocessQuery = z.object({
+  ifStale: booleanQuery.optional().openapi({ description: 'Only when the image did not already end with the current settings (what `image-processor reprocess --all` asks).' }),
+});
+
+export const Current = z
+  .object({ id: z.string(), status: z.literal('current'), links: z.object({ self: z.string() }) })
+  .openapi('Current', { description: 'The image already ended with the current settings: nothing to do.' });
+
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(512).optional(),

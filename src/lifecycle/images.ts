@@ -1,7 +1,8 @@
 import { AppError } from '../errors.js';
-import { forgetTwin } from '../processing/dedup.js';
+import { forgetTwin, settingsPrint, type SettingsConfig } from '../processing/dedup.js';
+import { hasMark } from '../imaging/watermark.js';
 import { IDEMPOTENCY_PREFIX, idFromOriginalKey, isValidId, manifestKey, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
-import { readManifest, type Manifest } from '../processing/manifest.js';
+import { isCurrent, readManifest, type Manifest } from '../processing/manifest.js';
 import { fromObjectMetadata } from '../processing/original-metadata.js';
 import { removeOutputs } from '../processing/processor.js';
 import type { ListedObject, ObjectInfo, ObjectStore } from '../storage/object-store.js';
@@ -18,6 +19,8 @@ export interface ImageRecord {
 export interface ImagesDeps {
   input: ObjectStore;
   output: ObjectStore;
+  /** The settings images are rendered with now, to tell which need reprocessing after a change. */
+  config: SettingsConfig;
   /** Starts processing an original again, where this runtime can (a queue locally, an S3 event on AWS). */
   enqueue?: (id: string) => void | Promise<void>;
 }
@@ -28,7 +31,7 @@ export const notFound = (id: string) => new AppError(404, 'not_found', `There is
  * The image lifecycle below HTTP: what an image is made of in storage and the rules for finding,
  * listing, reprocessing and removing one. Routes parse and answer; this knows the keys.
  */
-export function createImages({ input, output, enqueue }: ImagesDeps) {
+export function createImages({ input, output, config, enqueue }: ImagesDeps) {
   /** The original of an image the caller may see, or a 404 that does not say whether it exists. */
   async function findOriginal(id: string, owner: Owner | undefined): Promise<ObjectInfo> {
     const original = await input.head(originalKey(id));
@@ -74,13 +77,18 @@ export function createImages({ input, output, enqueue }: ImagesDeps) {
       return { records, ...(more && last ? { nextCursor: encodeCursor({ t: last.lastModified.getTime(), k: last.key }) } : {}) };
     },
 
-    /** Processes an image again from its original, with today's settings. */
-    async reprocess(id: string, owner: Owner | undefined): Promise<void> {
-      await findOriginal(id, owner);
+    /**
+     * Processes an image again from its original, with today's settings; with `ifStale`, only when
+     * it did not already end with them. True when processing was started.
+     */
+    async reprocess(id: string, owner: Owner | undefined, { ifStale = false } = {}): Promise<boolean> {
+      const original = await findOriginal(id, owner);
+      if (ifStale && isCurrent((await recordOf(id, original)).manifest, currentSettings(config, original))) return false;
       if (!enqueue) throw new AppError(501, 'not_supported', 'This deployment cannot start processing from the API.');
       // Without a final manifest for its bytes, the processor does the whole job again.
       await output.delete(manifestKey(id));
       await enqueue(id);
+      return true;
     },
 
     /** Removes an image and everything made for it; false when the caller has no such image. */
@@ -99,6 +107,10 @@ export function createImages({ input, output, enqueue }: ImagesDeps) {
 }
 
 export type Images = ReturnType<typeof createImages>;
+
+/** The settings print an original would be rendered with now: the server's settings and its own watermark choice. */
+export const currentSettings = (config: SettingsConfig, original: ObjectInfo) =>
+  settingsPrint(config, fromObjectMetadata(original.metadata).watermark ?? hasMark(config.watermark));
 
 /**
  * Removes one image: the original first (once it is gone, no event or restart can bring the image

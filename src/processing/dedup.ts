@@ -12,9 +12,24 @@ export const DEDUP_PREFIX = 'dedup/';
  * of it, so a reused render never tells one key that another uploaded the same file (it would
  * finish faster).
  */
-export function fingerprint(source: Buffer, config: ProcessingConfig, watermark: boolean, owner: string | undefined): string {
-  const settings = {
-    owner: owner ?? null,
+export function fingerprint(source: Buffer, config: SettingsConfig, watermark: boolean, owner: string | undefined): string {
+  const settings = { owner: owner ?? null, ...renderSettings(config, watermark) };
+  return createHash('sha256').update(source).update(JSON.stringify(settings)).digest('hex');
+}
+
+/**
+ * The settings an image was rendered with, as a hash kept in its manifest: reprocessing after a
+ * settings change skips the images that already carry the current one (and so can resume).
+ */
+export function settingsPrint(config: SettingsConfig, watermark: boolean): string {
+  return createHash('sha256').update(JSON.stringify(renderSettings(config, watermark))).digest('hex').slice(0, 32);
+}
+
+export type SettingsConfig = Pick<ProcessingConfig, 'variants' | 'outputFormat' | 'outputFormats' | 'quality' | 'watermark' | 'maxAnimationFrames' | 'maxInputPixels'>;
+
+/** Every setting that shapes a variant. */
+function renderSettings(config: SettingsConfig, watermark: boolean) {
+  return {
     variants: config.variants,
     outputFormat: config.outputFormat,
     outputFormats: config.outputFormats ?? null,
@@ -24,7 +39,6 @@ export function fingerprint(source: Buffer, config: ProcessingConfig, watermark:
     maxAnimationFrames: config.maxAnimationFrames,
     maxInputPixels: config.maxInputPixels,
   };
-  return createHash('sha256').update(source).update(JSON.stringify(settings)).digest('hex');
 }
 
 export async function findTwin(input: ObjectStore, print: string): Promise<string | undefined> {

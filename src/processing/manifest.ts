@@ -46,6 +46,8 @@ const ManifestSchema = z.object({
   sourceEtag: z.string(),
   /** The bytes-and-settings hash of a done image (see dedup.ts), so an identical upload can reuse its outputs. */
   fingerprint: z.string().optional(),
+  /** The settings it was rendered with (dedup.ts, settingsPrint): an image that ended with the current ones needs no reprocessing. */
+  settings: z.string().optional(),
 });
 
 export type ManifestVariant = z.infer<typeof ManifestVariantSchema>;
@@ -87,3 +89,6 @@ export async function writeManifest(output: ObjectStore, manifest: Manifest): Pr
     contentType: 'application/json',
   });
 }
+
+/** Whether an image ended (done, or failed for a reason of its own) with the settings of `print`. */
+export const isCurrent = (manifest: Manifest | undefined, print: string) => manifest !== undefined && isSettled(manifest) && manifest.settings === print;

@@ -7,7 +7,7 @@ import type { ImageInfo } from '../imaging/probe.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
 import { getBuffer, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
-import { findTwin, fingerprint, forgetTwin, rememberTwin } from './dedup.js';
+import { findTwin, fingerprint, forgetTwin, rememberTwin, settingsPrint } from './dedup.js';
 import { UNBOUNDED, type Gate } from './gate.js';
 import { isSettled, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { markFailed as markFailedManifest } from './mark-failed.js';
@@ -57,15 +57,17 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     }
 
     const meta = fromObjectMetadata(original.metadata);
+    const watermark = meta.watermark ?? hasMark(config.watermark);
     const base: Manifest = {
       id,
       status: 'processing',
       original: originalInfo(original),
       variants: [],
-      watermark: meta.watermark ?? hasMark(config.watermark),
+      watermark,
       createdAt: previous?.createdAt ?? original.lastModified.toISOString(),
       startedAt: started.toISOString(),
       sourceEtag: original.etag,
+      settings: settingsPrint(config, watermark),
     };
     await writeManifest(output, base);
 

@@ -7,13 +7,25 @@ import { checkLogo } from '../imaging/logo.js';
 import { imagingSettings, renderImage } from '../imaging/render-image.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
+import { createFsStore } from '../storage/fs-store.js';
+import { createS3Client, createS3Store } from '../storage/s3-store.js';
+import { reprocessHere, reprocessViaServer, retriggerStale, type Tally } from './reprocess-all.js';
 import { hasMark } from '../imaging/watermark.js';
 
 const USAGE = `usage: image-processor process <files or folders...> --out <dir>
+       image-processor reprocess --all [--since <date>] (--server <url> [--key <key>] | --data-dir <dir> | --bucket <name>)
 
-Renders every image with the same processor and settings as the server (VARIANTS, OUTPUT_FORMAT,
-WATERMARK_TEXT, ... from the environment) into <dir>/<name>/<variant>.<ext>. Exits 1 when any
-file could not be processed, after naming each one and why.`;
+process: renders every image with the same processor and settings as the server (VARIANTS,
+OUTPUT_FORMAT, WATERMARK_TEXT, ... from the environment) into <dir>/<name>/<variant>.<ext>.
+
+reprocess --all: renders again every image (uploaded since <date>) that did not end with the
+current settings; images that did are skipped, so an interrupted run picks up where it stopped.
+  --server   through a running server's API (it judges with its own settings), following each image
+  --data-dir on local folders, rendered here with the settings of this environment
+  --bucket   on the S3 input bucket of a deployment (OUTPUT_BUCKET and AWS credentials from the
+             environment, settings as deployed): stale originals are copied onto themselves, and
+             the processor Lambda renders them
+Both print "N reprocessed, M skipped, F failed" and exit 1 when any file or image failed.`;
 
 /** Every file under the given paths, folders walked recursively, hidden entries skipped. */
 async function collectFiles(paths: string[]): Promise<string[]> {
@@ -40,7 +52,7 @@ function outputNames(files: string[]): string[] {
   });
 }
 
-function progress(done: number, total: number, label: string) {
+function progress(done: number, total: number, label = '') {
   if (!process.stderr.isTTY) return;
   const width = 30;
   const filled = Math.round((done / total) * width);
@@ -48,8 +60,43 @@ function progress(done: number, total: number, label: string) {
   if (done === total) process.stderr.write('\n');
 }
 
+/** `--name value` from argv, or undefined. */
+const option = (args: string[], name: string) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+
+async function reprocessAll(args: string[]): Promise<number> {
+  const [server, dataDir, bucket, sinceText] = ['--server', '--data-dir', '--bucket', '--since'].map((name) => option(args, name));
+  const since = sinceText === undefined ? undefined : new Date(sinceText);
+  if (!args.includes('--all') || [server, dataDir, bucket].filter(Boolean).length !== 1 || (since && Number.isNaN(since.getTime()))) {
+    console.error(USAGE);
+    return 2;
+  }
+  let result: Tally;
+  if (server) {
+    result = await reprocessViaServer(server, option(args, '--key'), since, progress);
+  } else {
+    const config = loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir, STORAGE: 'fs' } : { STORAGE: 's3', INPUT_BUCKET: bucket }) });
+    await checkLogo(config.watermark.image).catch((error: Error) => {
+      throw new ConfigError(`WATERMARK_IMAGE ${error.message}.`);
+    });
+    tuneSharp();
+    if (dataDir) {
+      result = await reprocessHere(createFsStore(dataDir, config.inputBucket), createFsStore(dataDir, config.outputBucket), config, since, progress);
+    } else {
+      const client = createS3Client(config.s3);
+      result = await retriggerStale(createS3Store(client, config.inputBucket), createS3Store(client, config.outputBucket), config, since, progress);
+    }
+  }
+  console.log(`${result.reprocessed} reprocessed, ${result.skipped} skipped, ${result.failed} failed`);
+  for (const failure of result.failures) console.error(`failed: ${failure}`);
+  return result.failed > 0 ? 1 : 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'reprocess') return reprocessAll(rest);
   const outIndex = rest.indexOf('--out');
   const out = outIndex >= 0 ? rest[outIndex + 1] : undefined;
   const paths = rest.filter((_, i) => i !== outIndex && i !== outIndex + 1);

@@ -247,6 +247,15 @@ export interface components {
             createdAt: string;
             completedAt?: string;
         };
+        /** @description The image already ended with the current settings: nothing to do. */
+        Current: {
+            id: string;
+            /** @enum {string} */
+            status: "current";
+            links: {
+                self: string;
+            };
+        };
         UploadTicket: {
             id: string;
             upload: {
@@ -452,7 +461,10 @@ export interface operations {
     };
     reprocessImage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only when the image did not already end with the current settings (what `image-processor reprocess --all` asks). */
+                ifStale?: "true" | "false";
+            };
             header?: never;
             path: {
                 id: string;
@@ -461,6 +473,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description With `ifStale`: already rendered with the current settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Current"];
+                };
+            };
             /** @description Queued. */
             202: {
                 headers: {

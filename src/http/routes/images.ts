@@ -9,7 +9,7 @@ import type { AppConfig, AppDeps, AppEnv } from '../context.js';
 import { variantLinker } from '../delivery.js';
 import { toImageView } from '../image-view.js';
 import { checkDeclaredLength, spoolBody, tooLarge } from '../spool.js';
-import { Accepted, IdParams, Image, ImageList, ListQuery, problemResponse, UploadQuery } from '../schemas.js';
+import { Accepted, Current, IdParams, Image, ImageList, ListQuery, problemResponse, ReprocessQuery, UploadQuery } from '../schemas.js';
 
 /** Room for multipart boundaries and headers on top of the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -73,8 +73,9 @@ const reprocessRoute = createRoute({
   method: 'post',
   path: '/v1/images/{id}/reprocess',
   summary: 'Process an image again (after a failure, or a change of VARIANTS)',
-  request: { params: IdParams },
+  request: { params: IdParams, query: ReprocessQuery },
   responses: {
+    200: { description: 'With `ifStale`: already rendered with the current settings.', content: { 'application/json': { schema: Current } } },
     202: { description: 'Queued.', content: { 'application/json': { schema: Accepted } } },
     404: problemResponse('No such image.'),
   },
@@ -167,8 +168,10 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
 
   app.openapi(reprocessRoute, async (c) => {
     const { id } = c.req.valid('param');
-    await images.reprocess(id, c.get('owner'));
-    return c.json({ id, status: 'pending' as const, links: { self: `/v1/images/${id}` } }, 202);
+    const { ifStale } = c.req.valid('query');
+    const links = { self: `/v1/images/${id}` };
+    if (!(await images.reprocess(id, c.get('owner'), { ifStale: ifStale ?? false }))) return c.json({ id, status: 'current' as const, links }, 200);
+    return c.json({ id, status: 'pending' as const, links }, 202);
   });
 
   app.openapi(deleteRoute, async (c) => {

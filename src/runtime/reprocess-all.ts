@@ -1,0 +1,123 @@
+import type { Config } from '../config/config.js';
+import { currentSettings } from '../lifecycle/images.js';
+import { createGate } from '../processing/gate.js';
+import { idFromOriginalKey, manifestKey, ORIGINALS_PREFIX } from '../processing/keys.js';
+import { isCurrent, readManifest } from '../processing/manifest.js';
+import { createProcessor } from '../processing/processor.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { S3Store } from '../storage/s3-store.js';
+
+export interface Tally {
+  reprocessed: number;
+  skipped: number;
+  failed: number;
+  /** `id: why`, for each failure. */
+  failures: string[];
+}
+
+type Outcome = 'reprocessed' | 'skipped' | { failed: string };
+
+/** Runs `each` over `ids`, `concurrency` at a time, counting outcomes and reporting progress. */
+async function tally(ids: string[], concurrency: number, each: (id: string) => Promise<Outcome>, onProgress: (done: number, total: number) => void): Promise<Tally> {
+  const result: Tally = { reprocessed: 0, skipped: 0, failed: 0, failures: [] };
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < ids.length; i = next++) {
+      const id = ids[i]!;
+      const outcome = await each(id).catch((error: unknown): Outcome => ({ failed: error instanceof Error ? error.message : String(error) }));
+      if (typeof outcome === 'string') result[outcome]++;
+      else {
+        result.failed++;
+        result.failures.push(`${id}: ${outcome.failed}`);
+      }
+      onProgress(result.reprocessed + result.skipped + result.failed, ids.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+  return result;
+}
+
+/** The originals in a bucket uploaded since `since`, oldest first. */
+async function originalIds(input: ObjectStore, since: Date | undefined): Promise<string[]> {
+  const found: { id: string; at: number }[] = [];
+  for await (const object of input.list(ORIGINALS_PREFIX)) {
+    const id = idFromOriginalKey(object.key);
+    if (id && (!since || object.lastModified >= since)) found.push({ id, at: object.lastModified.getTime() });
+  }
+  return found.sort((a, b) => a.at - b.at).map((entry) => entry.id);
+}
+
+/** Whether an image already ended with the current settings: then it is skipped, which makes a run resumable. */
+async function isUpToDate(input: ObjectStore, output: ObjectStore, config: Config, id: string): Promise<boolean | undefined> {
+  const original = await input.head(ORIGINALS_PREFIX + id);
+  if (!original) return undefined;
+  const manifest = await readManifest(output, id);
+  return manifest?.sourceEtag === original.etag && isCurrent(manifest, currentSettings(config, original));
+}
+
+/**
+ * Local folders (or any buckets this process can reach): every stale image rendered here, now,
+ * with `config`'s settings, at most CONCURRENCY at once.
+ */
+export async function reprocessHere(input: ObjectStore, output: ObjectStore, config: Config, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
+  const processor = createProcessor({ input, output, config, renderGate: createGate(config.concurrency) });
+  return tally(await originalIds(input, since), config.concurrency * 2, async (id) => {
+    const upToDate = await isUpToDate(input, output, config, id);
+    if (upToDate === undefined || upToDate) return 'skipped';
+    await output.delete(manifestKey(id));
+    const outcome = await processor.process(id);
+    return outcome.status === 'failed' ? { failed: `${outcome.error.code}: ${outcome.error.message}` } : 'reprocessed';
+  }, onProgress);
+}
+
+/**
+ * S3 buckets of a deployment: every stale original copied onto itself, so its ObjectCreated event
+ * has the processor Lambda render it (with the deployment's settings, which `config` must match to
+ * tell what is stale). Counts what was started; failures then show on each image and its alarms.
+ */
+export async function retriggerStale(input: S3Store, output: ObjectStore, config: Config, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
+  return tally(await originalIds(input, since), 8, async (id) => {
+    const upToDate = await isUpToDate(input, output, config, id);
+    if (upToDate === undefined || upToDate) return 'skipped';
+    await input.retrigger(ORIGINALS_PREFIX + id);
+    return 'reprocessed';
+  }, onProgress);
+}
+
+interface ListedImage {
+  id: string;
+  createdAt: string;
+}
+
+/**
+ * A running server, through its API: each image asked to reprocess if stale (the server judges
+ * with its own settings), then followed until it ends, a few at a time.
+ */
+export async function reprocessViaServer(server: string, key: string | undefined, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
+  const api = async (path: string, init: RequestInit = {}) => {
+    const response = await fetch(new URL(path, server.endsWith('/') ? server : `${server}/`), { ...init, headers: { ...(key ? { 'x-api-key': key } : {}) } });
+    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!response.ok) throw new Error(`${response.status} ${String(body.detail ?? body.code ?? response.statusText)}`);
+    return { status: response.status, body };
+  };
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const { body } = await api(`v1/images?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    for (const image of body.items as ListedImage[]) if (!since || new Date(image.createdAt) >= since) ids.push(image.id);
+    cursor = body.nextCursor as string | undefined;
+  } while (cursor);
+  return tally(ids.reverse(), 4, async (id) => {
+    const { status } = await api(`v1/images/${encodeURIComponent(id)}/reprocess?ifStale=true`, { method: 'POST' });
+    if (status === 200) return 'skipped';
+    for (;;) {
+      const { body } = await api(`v1/images/${encodeURIComponent(id)}`);
+      if (body.status === 'done') return 'reprocessed';
+      if (body.status === 'failed') {
+        const error = body.error as { code: string; message: string } | undefined;
+        return { failed: `${error?.code ?? 'failed'}: ${error?.message ?? ''}` };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }, onProgress);
+}
