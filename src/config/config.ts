@@ -112,6 +112,10 @@ const Env = z.object({
       error: 'expected keys, or sha256:<64 hex digits> for a key given by its hash',
     })
     .default([]),
+  ONDEMAND_MAX_PIXELS: int(1, 100_000_000).default(4_000_000),
+  ONDEMAND_WIDTHS: list
+    .refine((widths) => widths.every((w) => /^\d{1,5}$/.test(w) && Number(w) >= 1 && Number(w) <= 16384), { error: 'expected a comma-separated list of widths from 1 to 16384' })
+    .optional(),
   URL_SIGNING_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   OWNER_ID_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   SIGNED_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
@@ -159,6 +163,8 @@ export interface Config {
   host: string;
   port: number;
   apiKeys: string[];
+  /** On-demand renders: the most pixels one may have, and the widths allowed (all, when unset). */
+  onDemand: { maxPixels: number; widths?: number[] };
   /** Unset means a random secret per process: signed links then end with the process. */
   urlSigningSecret?: string;
   signedUrlTtlSeconds: number;
@@ -234,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiKeys: e.API_KEYS,
     ...(e.URL_SIGNING_SECRET ? { urlSigningSecret: e.URL_SIGNING_SECRET } : {}),
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
+    onDemand: { maxPixels: e.ONDEMAND_MAX_PIXELS, ...(e.ONDEMAND_WIDTHS?.length ? { widths: e.ONDEMAND_WIDTHS.map(Number) } : {}) },
     ...(e.OWNER_ID_SECRET ? { ownerIdSecret: e.OWNER_ID_SECRET } : {}),
     ...(e.WEBHOOK_URL
       ? {

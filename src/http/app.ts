@@ -9,6 +9,7 @@ import { createRateLimiter, limitUploads } from './overload.js';
 import { problemResponse, toAppError } from './problem.js';
 import { isSignedDownload, registerDownloadRoutes } from './routes/downloads.js';
 import { registerImageRoutes } from './routes/images.js';
+import { registerRenderRoutes } from './routes/renders.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerUploadRoutes } from './routes/uploads.js';
 import { registerWebRoutes } from './routes/web.js';
@@ -101,6 +102,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerImageRoutes(app, deps);
   registerUploadRoutes(app, deps);
   registerDownloadRoutes(app, deps);
+  registerRenderRoutes(app, deps);
   registerSystemRoutes(app, deps);
   if (deps.webRoot) registerWebRoutes(app, deps.webRoot);
 

@@ -7,11 +7,12 @@ import { linkExpiry, type UrlSigner } from './signed-url.js';
  */
 export function createLocalDelivery(signer: UrlSigner, now: () => Date = () => new Date()): Delivery {
   const nowSeconds = () => Math.floor(now().getTime() / 1000);
+  // Expiries fall on a grid, so a page polling an image gets the same links (and cache hits) for a while.
+  const apiLink = (origin: string, path: string, params: Record<string, string>, ttlSeconds: number) =>
+    origin + signer.sign('GET', path, params, linkExpiry(nowSeconds(), ttlSeconds));
   return {
-    async downloadLink(target, ttlSeconds) {
-      // Expiries fall on a grid, so a page polling an image gets the same links (and cache hits) for a while.
-      return target.origin + signer.sign('GET', target.path, target.params, linkExpiry(nowSeconds(), ttlSeconds));
-    },
+    downloadLink: async (target, ttlSeconds) => apiLink(target.origin, target.path, target.params, ttlSeconds),
+    apiLink,
     redirectFor: async () => undefined,
     // A signed link is always signed for GET; HEAD asks about the same resource.
     verifyLink: (url) => signer.verify('GET', url, nowSeconds()),

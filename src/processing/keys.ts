@@ -16,6 +16,8 @@ export const IDEMPOTENCY_PREFIX = 'idempotency/';
 export const originalKey = (id: string) => `${ORIGINALS_PREFIX}${id}`;
 export const manifestKey = (id: string) => `${id}/manifest.json`;
 export const outputPrefix = (id: string) => `${id}/`;
+/** An on-demand render, beside the image's variants, so it goes with them. */
+export const renderKey = (id: string, name: string) => `${id}/renders/${name}`;
 export const variantKey = (id: string, variant: string, format: OutputFormat) => `${id}/${variant}.${FORMATS[format].extension}`;
 
 /**

@@ -11,6 +11,11 @@ export interface Delivery {
   redirectFor(target: StoredDownload, ttlSeconds: number): Promise<string | undefined>;
   /** True when a signed download link of this API is valid now. */
   verifyLink(url: URL): boolean;
+  /**
+   * A link to a route of this API itself (an on-demand render, made when first asked for), signed
+   * so that it works without the API key; absent where this runtime holds no signing secret.
+   */
+  apiLink?(origin: string, path: string, params: Record<string, string>, ttlSeconds: number): string;
   /** Where a browser PUTs a new original, with the headers it must send. */
   uploadTarget(upload: UploadTarget, ttlSeconds: number): Promise<{ url: string; headers: Record<string, string> }>;
   /** What a PUT to an upload URL of this API was signed for; undefined when it is not one, or has expired. */

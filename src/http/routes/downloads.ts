@@ -59,7 +59,7 @@ const downloadOriginal = createRoute({
 
 /** Downloads take either the API key or a valid signature, so `<img src>` works without the key. */
 export function isSignedDownload(method: string, path: string, hasSignature: boolean): boolean {
-  return hasSignature && (method === 'GET' || method === 'HEAD') && /^\/v1\/images\/[^/]+\/(variants\/[^/]+|original)$/.test(path);
+  return hasSignature && (method === 'GET' || method === 'HEAD') && /^\/v1\/images\/[^/]+\/(variants\/[^/]+|original|renders\/[^/]+)$/.test(path);
 }
 
 export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
@@ -133,7 +133,7 @@ async function originalHeaders(output: ObjectStore, id: string, original: Object
 }
 
 /** Streams a stored object with the headers a download needs; answers 304 to a matching If-None-Match. */
-function send(c: Context, object: StoredObject, contentType: string, disposition: string): Response {
+export function send(c: Context, object: StoredObject, contentType: string, disposition: string): Response {
   const headers: Record<string, string> = {
     'content-type': contentType,
     etag: object.etag,

@@ -1,0 +1,92 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { FITS } from '../../config/variants.js';
+import { AppError } from '../../errors.js';
+import { FORMATS, OUTPUT_FORMATS } from '../../imaging/formats.js';
+import { createImages, notFound } from '../../lifecycle/images.js';
+import { parseRenderName, renderName, resolveRender, storedRender } from '../../lifecycle/renders.js';
+import { createGate } from '../../processing/gate.js';
+import type { AppDeps, AppEnv } from '../context.js';
+import { DOWNLOAD_CACHE_CONTROL } from '../delivery.js';
+import { contentDisposition } from '../filenames.js';
+import { IdParams, ImageId, problemResponse } from '../schemas.js';
+import { send } from './downloads.js';
+
+const RenderRequest = z
+  .object({
+    width: z.number().int().min(1).max(16384),
+    height: z.number().int().min(1).max(16384).optional().openapi({ description: 'Without it, as tall as the width makes it.' }),
+    fit: z.enum(FITS).optional().openapi({ description: 'Default inside.' }),
+    format: z.enum(OUTPUT_FORMATS).optional().openapi({ description: 'Default OUTPUT_FORMAT (WebP for auto).' }),
+  })
+  .openapi('RenderRequest');
+
+const RenderLink = z
+  .object({ url: z.string().openapi({ description: 'A signed link to the render, made on first request; works without the API key until it expires.' }) })
+  .openapi('RenderLink');
+
+const createRender = createRoute({
+  operationId: 'createRender',
+  method: 'post',
+  path: '/v1/images/{id}/renders',
+  summary: 'A signed link to the image at another size',
+  request: { params: IdParams, body: { required: true, content: { 'application/json': { schema: RenderRequest } } } },
+  responses: {
+    201: { description: 'The link.', content: { 'application/json': { schema: RenderLink } } },
+    404: problemResponse('No such image.'),
+    422: problemResponse('A width outside ONDEMAND_WIDTHS, or more pixels than ONDEMAND_MAX_PIXELS.'),
+    501: problemResponse('This deployment cannot sign links of its own.'),
+  },
+});
+
+const getRender = createRoute({
+  operationId: 'getRender',
+  method: 'get',
+  path: '/v1/images/{id}/renders/{name}',
+  summary: 'An on-demand render (the link from POST /v1/images/{id}/renders)',
+  request: {
+    params: z.object({ id: ImageId, name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'w640-h16384-inside.webp' }) }),
+    query: z.object({ exp: z.string().optional(), sig: z.string().optional() }),
+  },
+  responses: {
+    200: { description: 'The render.', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+    302: { description: 'Where the render is stored (on AWS).' },
+    403: problemResponse('The link is not valid (changed, or expired).'),
+    404: problemResponse('No such image (any more).'),
+    422: problemResponse('The original cannot be rendered.'),
+  },
+});
+
+/**
+ * On-demand sizes: `POST .../renders` mints a signed link with every parameter in its path; the
+ * first GET renders from the original and stores the result beside the variants, later ones read it.
+ */
+export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  const { input, output, delivery, config } = deps;
+  const images = createImages(deps);
+  // Renders are made in the request: at most CONCURRENCY at once, beside the processor's own.
+  const gate = createGate(config.concurrency);
+
+  app.openapi(createRender, async (c) => {
+    const { id } = c.req.valid('param');
+    const original = await images.findOriginal(id, c.get('owner'));
+    if (!delivery.apiLink) throw new AppError(501, 'not_supported', 'On-demand renders need links this deployment can sign; it has none.');
+    const name = renderName(resolveRender(config, original, c.req.valid('json')));
+    const url = delivery.apiLink(new URL(c.req.url).origin, `/v1/images/${id}/renders/${name}`, {}, config.signedUrlTtlSeconds);
+    return c.json({ url }, 201);
+  });
+
+  app.openapi(getRender, async (c) => {
+    const { id, name } = c.req.valid('param');
+    // Only a signed link comes here: the signature covers the path, so no parameter can be changed.
+    if (!delivery.verifyLink(new URL(c.req.url))) throw new AppError(403, 'invalid_signature', 'This link is not valid or has expired; ask POST /v1/images/{id}/renders for a new one.');
+    const spec = parseRenderName(name);
+    if (!spec) throw notFound(id);
+    const stored = await storedRender({ input, output, config, gate }, id, spec);
+    const headers = { contentType: FORMATS[spec.format].mime, contentDisposition: contentDisposition('inline', `${id}-${name}`), cacheControl: DOWNLOAD_CACHE_CONTROL };
+    const elsewhere = await delivery.redirectFor({ bucket: 'output', key: stored.key, headers }, config.signedUrlTtlSeconds);
+    if (elsewhere) return c.redirect(elsewhere, 302);
+    const object = await output.get(stored.key);
+    if (!object) throw notFound(id);
+    return send(c, object, headers.contentType, headers.contentDisposition);
+  });
+}

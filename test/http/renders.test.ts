@@ -1,0 +1,81 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { noisy, solid } from '../helpers/images.js';
+import { useTestServer, type TestServer } from '../helpers/server.js';
+
+const KEY = 'renders-test-key-0123';
+const testServer = useTestServer();
+
+async function renderLink(server: TestServer, id: string, ask: Record<string, unknown>) {
+  const response = await server.api(`/v1/images/${id}/renders`, { method: 'POST', body: JSON.stringify(ask), headers: { 'content-type': 'application/json' } });
+  return { status: response.status, body: (await response.json()) as { url: string; code?: string; detail?: string } };
+}
+
+describe('on-demand sizes', () => {
+  it('mints a signed link that renders on first request, without the key, and reads the stored render after', async () => {
+    const server = await testServer({ API_KEYS: KEY }, { apiKey: KEY });
+    const id = await server.upload(await noisy(1200, 800));
+    const { status, body } = await renderLink(server, id, { width: 320 });
+    expect(status).toBe(201);
+
+    const first = await fetch(body.url);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toBe('image/jpeg');
+    const meta = await sharp(Buffer.from(await first.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 320, 213]);
+
+    // Stored beside the variants: replace it, and the next request answers the stored bytes.
+    const key = `${id}/renders/${new URL(body.url).pathname.split('/').pop()}`;
+    expect(await server.output.head(key)).toMatchObject({ size: meta.size });
+    await server.output.put(key, await solid(10, 10, '#ff0000'), { contentType: 'image/jpeg' });
+    const second = await sharp(Buffer.from(await (await fetch(body.url)).arrayBuffer())).metadata();
+    expect([second.width, second.height]).toEqual([10, 10]);
+  });
+
+  it('renders the fit and format asked for', async () => {
+    const server = await testServer();
+    const id = await server.upload(await noisy(1200, 800));
+    const { body } = await renderLink(server, id, { width: 300, height: 300, fit: 'cover', format: 'webp' });
+    const response = await fetch(body.url);
+    expect(response.headers.get('content-type')).toBe('image/webp');
+    const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 300, 300]);
+  });
+
+  it('answers 403 to a link whose parameters or expiry were changed', async () => {
+    const server = await testServer();
+    const id = await server.upload(await noisy(800, 600));
+    const { body } = await renderLink(server, id, { width: 200 });
+    const bigger = body.url.replace('/w200-', '/w800-');
+    expect((await fetch(bigger)).status).toBe(403);
+    const url = new URL(body.url);
+    url.searchParams.set('exp', String(Number(url.searchParams.get('exp')) + 3600));
+    expect((await fetch(url)).status).toBe(403);
+    url.searchParams.delete('sig');
+    expect((await fetch(url)).status).toBe(403);
+    expect((await fetch(body.url)).status).toBe(200);
+  });
+
+  it('refuses sizes over ONDEMAND_MAX_PIXELS and widths outside ONDEMAND_WIDTHS with 422', async () => {
+    const server = await testServer({ ONDEMAND_MAX_PIXELS: '200000', ONDEMAND_WIDTHS: '320,480' });
+    const id = await server.upload(await noisy(1200, 800));
+    expect(await renderLink(server, id, { width: 500 })).toMatchObject({ status: 422, body: { code: 'width_not_allowed' } });
+    expect(await renderLink(server, id, { width: 480, height: 480, fit: 'cover' })).toMatchObject({ status: 422, body: { code: 'too_many_pixels' } });
+    expect((await renderLink(server, id, { width: 480 })).status).toBe(201);
+    expect((await renderLink(server, id, { width: 0 })).status).toBe(400);
+    expect((await renderLink(server, 'no-such-image', { width: 320 })).status).toBe(404);
+  });
+
+  it('goes with its image: deleting the image deletes its renders, and the link stops answering', async () => {
+    const server = await testServer();
+    const id = await server.upload(await noisy(800, 600));
+    await server.settled(id);
+    const { body } = await renderLink(server, id, { width: 100 });
+    expect((await fetch(body.url)).status).toBe(200);
+    expect((await server.api(`/v1/images/${id}`, { method: 'DELETE' })).status).toBe(204);
+    const left = [];
+    for await (const object of server.output.list(`${id}/`)) left.push(object.key);
+    expect(left).toEqual([]);
+    expect((await fetch(body.url)).status).toBe(404);
+  });
+});
