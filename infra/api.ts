@@ -18,6 +18,7 @@ import { IDEMPOTENCY_PREFIX } from '../src/processing/keys.js';
 import { DEDUP_PREFIX } from '../src/processing/dedup.js';
 import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
 import { allowListing, allowObjects } from './bucket-access.js';
+import { readsSecretParameter } from './secret-parameter.js';
 import { lambdaBasics, logRetention } from './lambda-code.js';
 import type { Settings } from './settings.js';
 
@@ -70,13 +71,16 @@ export class Api extends Construct {
     });
     // Uploads (and presigned PUTs), reprocess copies and deletes of originals, its idempotency
     // records; removing an image's dedup record with it (never reading one); reading (and
-    // presigning reads of) outputs and deleting them. It never writes outputs.
+    // presigning reads of) outputs and deleting them; writing on-demand renders.
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
     allowObjects(this.function, input, `${IDEMPOTENCY_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
     allowObjects(this.function, input, `${DEDUP_PREFIX}*`, ['s3:DeleteObject']);
     allowListing(this.function, output);
     allowObjects(this.function, output, '*', ['s3:GetObject', 's3:DeleteObject']);
+    // On-demand renders are made by the API and stored beside the image's variants; nothing else is written there.
+    allowObjects(this.function, output, '*/renders/*', ['s3:PutObject']);
+    readsSecretParameter(this.function, 'URL_SIGNING_SECRET_PARAMETER', settings.urlSigningSecretParameter);
 
     this.restApi = new RestApi(this, 'RestApi', {
       restApiName: `${Stack.of(this).stackName}-api`,
@@ -100,6 +104,8 @@ export class Api extends Construct {
     this.restApi.root.addMethod('GET', integration, open);
     this.restApi.root.addResource('healthz').addMethod('GET', integration, open);
     this.restApi.root.addResource('assets').addResource('{file}').addMethod('GET', integration, open);
+    // On-demand render links carry their own signature, checked by the function: no key.
+    this.restApi.root.addResource('v1').addResource('renders').addResource('{id}').addResource('{name}').addMethod('GET', integration, open);
     // A plain {proxy+} resource: addProxy() would also put a MOCK ANY on / that answers 500.
     this.restApi.root.addResource('{proxy+}').addMethod('ANY', integration, { apiKeyRequired: true });
 
@@ -133,7 +139,7 @@ export class Api extends Construct {
     });
     Validations.of(this.restApi).acknowledge({
       id: 'AwsSolutions-APIG4',
-      reason: 'Authorization is by API key with a usage plan; the page, its assets and /healthz are public by design.',
+      reason: 'Authorization is by API key with a usage plan; the page, its assets and /healthz are public by design, and on-demand render links carry a signature the function checks.',
     });
     Validations.of(this.restApi).acknowledge({
       id: 'AwsSolutions-COG4',

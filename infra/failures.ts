@@ -9,7 +9,7 @@ import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
 import { allowListing, allowObjects } from './bucket-access.js';
 import { lambdaBasics, logRetention } from './lambda-code.js';
 import type { Settings } from './settings.js';
-import { readsWebhookSecret } from './webhook-secret.js';
+import { readsSecretParameter } from './secret-parameter.js';
 
 /**
  * The failure handler: reads the processor's on-failure invocation records (every attempt was
@@ -30,7 +30,7 @@ export class Failures extends Construct {
       timeout: Duration.seconds(30),
       logGroup: new LogGroup(this, 'Logs', { retention: logRetention(settings.logRetentionDays) }),
     });
-    readsWebhookSecret(this.function, settings);
+    readsSecretParameter(this.function, 'WEBHOOK_SECRET_PARAMETER', settings.webhookSecretParameter);
     this.function.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject']);

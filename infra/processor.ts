@@ -12,7 +12,7 @@ import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
 import { allowListing, allowObjects } from './bucket-access.js';
 import { lambdaBasics, logRetention, secureQueue } from './lambda-code.js';
 import type { Settings } from './settings.js';
-import { readsWebhookSecret } from './webhook-secret.js';
+import { readsSecretParameter } from './secret-parameter.js';
 
 export const PROCESSOR_TIMEOUT = Duration.minutes(5);
 
@@ -55,7 +55,7 @@ export class Processor extends Construct {
       onFailure: new SqsDestination(this.failureQueue),
     });
 
-    readsWebhookSecret(this.function, settings);
+    readsSecretParameter(this.function, 'WEBHOOK_SECRET_PARAMETER', settings.webhookSecretParameter);
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject']);
     allowObjects(this.function, input, `${DEDUP_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);

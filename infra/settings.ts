@@ -41,6 +41,8 @@ export interface Settings {
   overuseApiRequestsPerHour: number;
   /** The name of an SSM SecureString holding WEBHOOK_SECRET, read by the functions at run time. */
   webhookSecretParameter?: string;
+  /** The name of an SSM SecureString holding URL_SIGNING_SECRET, read by the API for its own links (on-demand renders). */
+  urlSigningSecretParameter?: string;
   /** The Lambda asset: bundles, page, font and the Lambda-platform sharp (`npm run stage`). */
   assetDir: string;
 }
@@ -84,9 +86,15 @@ export function readSettings(node: Node): Settings {
   const architecture = context('architecture') ?? DEFAULTS.architecture;
   if (architecture !== 'arm64' && architecture !== 'x86_64') throw new Error('context architecture must be arm64 or x86_64');
   const alarmEmail = context('alarmEmail');
-  const webhookSecretParameter = context('webhookSecretParameter');
-  if (webhookSecretParameter !== undefined && !/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/.test(webhookSecretParameter)) {
-    throw new Error('context webhookSecretParameter must be an SSM parameter name such as /image-processor/webhook-secret');
+  const parameter = (name: string, example: string) => {
+    const value = context(name);
+    if (value !== undefined && !/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/.test(value)) throw new Error(`context ${name} must be an SSM parameter name such as ${example}`);
+    return value;
+  };
+  const webhookSecretParameter = parameter('webhookSecretParameter', '/image-processor/webhook-secret');
+  const urlSigningSecretParameter = parameter('urlSigningSecretParameter', '/image-processor/url-signing-secret');
+  if (context('URL_SIGNING_SECRET') !== undefined) {
+    throw new Error('context URL_SIGNING_SECRET would travel in clear in the template: put it in an SSM SecureString and pass its name as -c urlSigningSecretParameter=');
   }
   return {
     processing,
@@ -104,6 +112,7 @@ export function readSettings(node: Node): Settings {
     overuseImagesPerHour: number('overuseImagesPerHour', 1),
     overuseApiRequestsPerHour: number('overuseApiRequestsPerHour', 1),
     ...(webhookSecretParameter ? { webhookSecretParameter } : {}),
+    ...(urlSigningSecretParameter ? { urlSigningSecretParameter } : {}),
     assetDir: context('assetDir') ?? DEFAULTS.assetDir,
   };
 }

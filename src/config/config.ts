@@ -117,6 +117,7 @@ const Env = z.object({
     .refine((widths) => widths.every((w) => /^\d{1,5}$/.test(w) && Number(w) >= 1 && Number(w) <= 16384), { error: 'expected a comma-separated list of widths from 1 to 16384' })
     .optional(),
   URL_SIGNING_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
+  URL_SIGNING_SECRET_PARAMETER: z.string().regex(/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/, { error: 'expected an SSM parameter name' }).optional(),
   OWNER_ID_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   SIGNED_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
   WEBHOOK_URL: z.url({ error: 'expected an http(s) URL' }).optional(),
@@ -167,6 +168,8 @@ export interface Config {
   onDemand: { maxPixels: number; widths?: number[] };
   /** Unset means a random secret per process: signed links then end with the process. */
   urlSigningSecret?: string;
+  /** On AWS: the SSM SecureString holding it (the API's own signed links: on-demand renders). */
+  urlSigningSecretParameter?: string;
   signedUrlTtlSeconds: number;
   /**
    * What owner ids are derived from (HMAC of the API key's hash). Locally, unset means one the server
@@ -239,6 +242,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     apiKeys: e.API_KEYS,
     ...(e.URL_SIGNING_SECRET ? { urlSigningSecret: e.URL_SIGNING_SECRET } : {}),
+    ...(e.URL_SIGNING_SECRET_PARAMETER ? { urlSigningSecretParameter: e.URL_SIGNING_SECRET_PARAMETER } : {}),
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
     onDemand: { maxPixels: e.ONDEMAND_MAX_PIXELS, ...(e.ONDEMAND_WIDTHS?.length ? { widths: e.ONDEMAND_WIDTHS.map(Number) } : {}) },
     ...(e.OWNER_ID_SECRET ? { ownerIdSecret: e.OWNER_ID_SECRET } : {}),

@@ -7,11 +7,14 @@ import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { createApp } from '../http/app.js';
 import type { Owner } from '../lifecycle/owner.js';
+import { createLocalDelivery } from '../http/local-delivery.js';
 import { createMetrics } from '../http/metrics.js';
+import { createUrlSigner } from '../http/signed-url.js';
 import { originalKey } from '../processing/keys.js';
 import { createS3Delivery } from '../storage/s3-delivery.js';
 import { createPresignClient, createS3Client, createS3Store } from '../storage/s3-store.js';
 import { powertoolsLog } from './powertools-log.js';
+import { readSecretParameter } from './secret-parameter.js';
 
 /**
  * The largest raw body `POST /v1/images` can take through API Gateway: the body arrives base64
@@ -27,6 +30,11 @@ const client = createS3Client(config.s3);
 const input = createS3Store(client, config.inputBucket, createPresignClient(config.s3));
 const output = createS3Store(client, config.outputBucket);
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'image-processor-api' });
+// The API's own signed links (on-demand renders) need a secret every container shares: from SSM.
+const signingSecret =
+  config.urlSigningSecret ?? (config.urlSigningSecretParameter ? await readSecretParameter(config.urlSigningSecretParameter, 'URL_SIGNING_SECRET_PARAMETER') : undefined);
+const own = signingSecret ? createLocalDelivery(createUrlSigner(signingSecret)) : undefined;
+const ownLinks = own?.apiLink ? { apiLink: own.apiLink, verifyLink: own.verifyLink } : undefined;
 
 /**
  * The API Lambda: the same Hono app as the local server, behind API Gateway (which checks the API
@@ -39,7 +47,7 @@ const app = createApp({
   output,
   logger: powertoolsLog(logger),
   metrics: createMetrics(),
-  delivery: createS3Delivery({ input, output }),
+  delivery: createS3Delivery({ input, output }, ownLinks),
   spoolDir: join(tmpdir(), 'uploads'),
   webRoot: fileURLToPath(new URL('./web/', import.meta.url)),
   // API Gateway checked the key; its id names the owner, so each key sees only its own images.

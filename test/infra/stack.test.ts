@@ -178,10 +178,14 @@ describe('CDK app', () => {
     const methods = Object.values(resources('AWS::ApiGateway::Method'));
     // Every method reaches the function: no MOCK without an answer (addProxy puts one on /).
     for (const method of methods) expect(method.Properties.Integration.Type).toBe('AWS_PROXY');
-    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['ANY', 'GET', 'GET', 'GET']);
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['ANY', 'GET', 'GET', 'GET', 'GET']);
     const open = methods.filter((m) => m.Properties.ApiKeyRequired === false);
-    // The page, its assets and /healthz; everything else needs the key.
-    expect(open.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET', 'GET']);
+    // The page, its assets, /healthz and signed render links; everything else needs the key.
+    expect(open.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET', 'GET', 'GET']);
+    const paths = Object.values(resources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart);
+    expect(paths).toEqual(expect.arrayContaining(['v1', 'renders', '{id}', '{name}', '{proxy+}']));
+    // Nothing under /v1 but the render links: /v1/images and the rest stay with the greedy proxy.
+    expect(paths).not.toContain('images');
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'INVALID_API_KEY', StatusCode: '401' });
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'REQUEST_TOO_LARGE',

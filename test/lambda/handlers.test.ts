@@ -38,6 +38,7 @@ let call: ReturnType<typeof throughApiGateway>;
 const HANDLERS = { processor: 'processor.handler', api: 'api.handler', failures: 'failures.handler' } as const;
 
 const SECRET_PARAMETER = '/image-processor/webhook-secret';
+const SIGNING_PARAMETER = '/image-processor/url-signing-secret';
 const SECRET = 'webhook-secret-from-ssm-0123456789';
 let hook: Awaited<ReturnType<typeof webhookReceiver>>;
 let ssm: Awaited<ReturnType<typeof startFakeSsm>>;
@@ -46,14 +47,14 @@ let apiEnvironment: Record<string, string>;
 beforeAll(async () => {
   s3 = await startS3rver([INPUT, OUTPUT]);
   hook = await webhookReceiver();
-  const { template } = synth({ WEBHOOK_URL: hook.url, webhookSecretParameter: SECRET_PARAMETER });
+  const { template } = synth({ WEBHOOK_URL: hook.url, webhookSecretParameter: SECRET_PARAMETER, urlSigningSecretParameter: SIGNING_PARAMETER });
   const ids = bucketIds(template);
   iam = templateIam(template.toJSON() as CfnTemplate, { account: ACCOUNT, region: 'us-east-1', stackName: 'Test', bucketNames: { [ids.input]: INPUT, [ids.output]: OUTPUT } });
   // Each function reaches S3 through its own port, judged against its own role from the template.
   const roles = Object.fromEntries(Object.entries(HANDLERS).map(([name, handler]) => [name, iam.functionRole(handler)]));
   gate = await startIamS3(s3.endpoint, iam, roles);
   // The webhook secret lives in an SSM SecureString the deployer made; each function reads it through its own port.
-  ssm = await startFakeSsm(iam, roles, { [SECRET_PARAMETER]: SECRET });
+  ssm = await startFakeSsm(iam, roles, { [SECRET_PARAMETER]: SECRET, [SIGNING_PARAMETER]: 'url-signing-secret-from-ssm-0123456789' });
   apiEnvironment = iam.functionEnvironment(HANDLERS.api);
   const admin = createS3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' });
   input = createS3Store(admin, INPUT);
@@ -214,6 +215,19 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     expect(json(await call(restApiEvent('GET', `/v1/images/${id}`))).status).toBe('pending');
     await processor(s3PutEvent(INPUT, originalKey(id), photo.length));
     expect(json(await call(restApiEvent('GET', `/v1/images/${id}`))).status).toBe('done');
+
+    // An on-demand size: a link signed with the secret from SSM, rendered by the API on its first
+    // request (no key: API Gateway's open resource), stored beside the variants, then a redirect.
+    const minted = await call(restApiEvent('POST', `/v1/images/${id}/renders`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ width: 320, format: 'webp' }) }));
+    expect(minted.statusCode).toBe(201);
+    const link = new URL(json(minted).url);
+    const renderEvent = (path: string) => restApiEvent('GET', path, { query: Object.fromEntries(link.searchParams) });
+    const rendered = await call(renderEvent(link.pathname));
+    expect(rendered.statusCode).toBe(302);
+    const renderBytes = Buffer.from(await (await fetch(String(rendered.multiValueHeaders?.location?.[0]))).arrayBuffer());
+    expect(await sharp(renderBytes).metadata()).toMatchObject({ format: 'webp', width: 320 });
+    expect((await collect(output.list(`${id}/renders/`))).length).toBe(1);
+    expect((await call(renderEvent(link.pathname.replace('/w320-', '/w640-')))).statusCode).toBe(403);
 
     const deleted = await call(restApiEvent('DELETE', `/v1/images/${id}`));
     expect(deleted.statusCode).toBe(204);

@@ -59,7 +59,7 @@ const downloadOriginal = createRoute({
 
 /** Downloads take either the API key or a valid signature, so `<img src>` works without the key. */
 export function isSignedDownload(method: string, path: string, hasSignature: boolean): boolean {
-  return hasSignature && (method === 'GET' || method === 'HEAD') && /^\/v1\/images\/[^/]+\/(variants\/[^/]+|original|renders\/[^/]+)$/.test(path);
+  return hasSignature && (method === 'GET' || method === 'HEAD') && (/^\/v1\/images\/[^/]+\/(variants\/[^/]+|original)$/.test(path) || /^\/v1\/renders\/[^/]+\/[^/]+$/.test(path));
 }
 
 export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {

@@ -41,7 +41,9 @@ const createRender = createRoute({
 const getRender = createRoute({
   operationId: 'getRender',
   method: 'get',
-  path: '/v1/images/{id}/renders/{name}',
+  // Not under /v1/images/{id}: on AWS this is API Gateway's one keyless API resource, and a resource
+  // of its own there would shadow the greedy proxy that every other /v1/images path takes.
+  path: '/v1/renders/{id}/{name}',
   summary: 'An on-demand render (the link from POST /v1/images/{id}/renders)',
   request: {
     params: z.object({ id: ImageId, name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'w640-h16384-inside.webp' }) }),
@@ -71,7 +73,7 @@ export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     const original = await images.findOriginal(id, c.get('owner'));
     if (!delivery.apiLink) throw new AppError(501, 'not_supported', 'On-demand renders need links this deployment can sign; it has none.');
     const name = renderName(resolveRender(config, original, c.req.valid('json')));
-    const url = delivery.apiLink(new URL(c.req.url).origin, `/v1/images/${id}/renders/${name}`, {}, config.signedUrlTtlSeconds);
+    const url = delivery.apiLink(new URL(c.req.url).origin, `/v1/renders/${id}/${name}`, {}, config.signedUrlTtlSeconds);
     return c.json({ url }, 201);
   });
 
