@@ -147,7 +147,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/images/{id}/renders/{name}": {
+    "/v1/renders/{id}/{name}": {
         parameters: {
             query?: never;
             header?: never;
