@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Architecture, Code, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Code, LayerVersion, Runtime, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
@@ -19,6 +21,7 @@ export function lambdaBasics(settings: Settings, buckets: { input: Bucket; outpu
     throw new Error(`The Lambda asset ${settings.assetDir} is missing: run \`npm run stage\` (or \`npm run synth\`, which does it).`);
   }
   return {
+    ...(settings.watermarkImage ? { layers: [logoLayer(Stack.of(buckets.input), settings.watermarkImage)] } : {}),
     runtime: Runtime.NODEJS_22_X,
     architecture: settings.architecture === 'arm64' ? Architecture.ARM_64 : Architecture.X86_64,
     code: Code.fromAsset(settings.assetDir),
@@ -36,6 +39,16 @@ export function lambdaBasics(settings: Settings, buckets: { input: Bucket; outpu
       ...settings.processing,
     },
   };
+}
+
+/** The logo (-c WATERMARK_IMAGE=) as a layer, made once per stack: its file lands in LOGO_DIR. */
+function logoLayer(stack: Stack, path: string): ILayerVersion {
+  const existing = stack.node.tryFindChild('WatermarkImage') as ILayerVersion | undefined;
+  if (existing) return existing;
+  const dir = mkdtempSync(join(tmpdir(), 'watermark-layer-'));
+  mkdirSync(join(dir, 'watermark'));
+  copyFileSync(path, join(dir, 'watermark', basename(path)));
+  return new LayerVersion(stack, 'WatermarkImage', { code: Code.fromAsset(dir), description: 'The watermark logo (WATERMARK_IMAGE).' });
 }
 
 /** An SQS queue as every one of ours is: encrypted, TLS only, messages kept 14 days. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { Node } from 'constructs';
 import { loadConfig } from '../src/config/config.js';
 
@@ -10,6 +11,9 @@ export const PROCESSING_VARIABLES = [
   'OUTPUT_FORMAT',
   'QUALITY',
   'WATERMARK_TEXT',
+  // A local file at synth; shipped in a layer, and the functions read it at /opt/watermark/.
+  'WATERMARK_IMAGE',
+  'WATERMARK_SCALE',
   'WATERMARK_POSITION',
   'WATERMARK_OPACITY',
   'WATERMARK_MIN_WIDTH',
@@ -45,7 +49,12 @@ export interface Settings {
   urlSigningSecretParameter?: string;
   /** The Lambda asset: bundles, page, font and the Lambda-platform sharp (`npm run stage`). */
   assetDir: string;
+  /** The logo file on this machine (-c WATERMARK_IMAGE=), shipped to the functions in a layer. */
+  watermarkImage?: string;
 }
+
+/** Where the functions find the logo: a layer's files are under /opt. */
+export const LOGO_DIR = '/opt/watermark';
 
 /** Every setting with its default; `npx cdk deploy -c NAME=value` overrides any of them. */
 export const DEFAULTS = {
@@ -78,6 +87,9 @@ export function readSettings(node: Node): Settings {
   const variantsFile = context('VARIANTS_FILE');
   if (variantsFile !== undefined) processing.VARIANTS_JSON = presetsText(variantsFile);
   const config = loadConfig(processing);
+  // Checked here, where the file is; the functions find it where the layer puts it.
+  const watermarkImage = processing.WATERMARK_IMAGE || undefined;
+  if (watermarkImage) processing.WATERMARK_IMAGE = `${LOGO_DIR}/${basename(watermarkImage)}`;
   const number = (name: keyof typeof DEFAULTS, min: number, max = Number.MAX_SAFE_INTEGER) => {
     const value = Number(context(name) ?? DEFAULTS[name]);
     if (!Number.isInteger(value) || value < min || value > max) throw new Error(`context ${name} must be a whole number from ${min} to ${max}`);
@@ -114,6 +126,7 @@ export function readSettings(node: Node): Settings {
     ...(webhookSecretParameter ? { webhookSecretParameter } : {}),
     ...(urlSigningSecretParameter ? { urlSigningSecretParameter } : {}),
     assetDir: context('assetDir') ?? DEFAULTS.assetDir,
+    ...(watermarkImage ? { watermarkImage } : {}),
   };
 }
 

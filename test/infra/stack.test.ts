@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { bucketIds, synth } from '../helpers/aws/synth.js';
 import { templateIam, type CfnTemplate } from '../helpers/aws/template-iam.js';
@@ -105,6 +106,26 @@ describe('CDK app', () => {
     });
     expect(() => synth({ VARIANTS: 'foo' })).toThrow(/VARIANTS/);
     expect(() => synth({ QUALITY: '500' })).toThrow(/QUALITY/);
+  });
+
+  it('ships a logo (-c WATERMARK_IMAGE=) to every function in a layer, checked at synth', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'logo-'));
+    try {
+      await writeFile(join(dir, 'logo.png'), await sharp({ create: { width: 40, height: 20, channels: 4, background: '#f008' } }).png().toBuffer());
+      await writeFile(join(dir, 'logo.jpg'), await sharp({ create: { width: 40, height: 20, channels: 3, background: '#f00' } }).jpeg().toBuffer());
+      const custom = synth({ WATERMARK_IMAGE: join(dir, 'logo.png'), WATERMARK_SCALE: '0.25' }).template;
+      custom.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+      const all = Object.values(custom.findResources('AWS::Lambda::Function')) as { Properties: { Handler: string; Layers?: unknown[]; Environment: { Variables: Record<string, string> } } }[];
+      const functions = all.filter((fn) => ['processor.handler', 'api.handler', 'failures.handler'].includes(fn.Properties.Handler));
+      expect(functions).toHaveLength(3);
+      for (const fn of functions) {
+        expect(fn.Properties.Layers).toHaveLength(1);
+        expect(fn.Properties.Environment.Variables).toMatchObject({ WATERMARK_IMAGE: '/opt/watermark/logo.png', WATERMARK_SCALE: '0.25' });
+      }
+      expect(() => synth({ WATERMARK_IMAGE: join(dir, 'logo.jpg') })).toThrow(/WATERMARK_IMAGE=.*expected a PNG, WebP or SVG/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('carries a presets file (-c VARIANTS_FILE=) in the deployment, checked at synth', async () => {
