@@ -115,7 +115,7 @@ describe('parsers under random input', () => {
     fc.assert(
       fc.property(fc.uniqueArray(variant, { minLength: 1, maxLength: 5, selector: (v) => v.name }), (variants) => {
         const text = variants.map((v) => `${v.name}:${v.width}x${v.height}:${v.fit}${v.format ? `:${v.format}` : ''}`).join(',');
-        const expected: VariantSpec[] = variants.map(({ format, ...rest }) => (format ? { ...rest, format } : rest));
+        const expected: VariantSpec[] = variants.map(({ format, ...rest }) => (format ? { ...rest, formats: [format] } : rest));
         expect(parseVariants(text)).toEqual(expected);
       }),
     );
