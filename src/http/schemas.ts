@@ -62,7 +62,23 @@ const ImageFields = z.object({
   completedAt: z.string().optional(),
 });
 
-export const Image = ImageFields.extend({ variants: z.array(StoredVariant.extend({ url: z.string().openapi({ description: 'A signed link that works without the API key until it expires.' }) })) }).openapi('Image');
+export const Image = ImageFields.extend({
+  variants: z.array(StoredVariant.extend({ url: z.string().openapi({ description: 'A signed link that works without the API key until it expires.' }) })),
+  renders: z
+    .array(z.object({ width: z.number().int(), url: z.string() }))
+    .optional()
+    .openapi({ description: 'With `?renderWidths=`: a signed on-demand render link per width, for a srcset.' }),
+}).openapi('Image');
+
+export const ImageQuery = z.object({
+  renderWidths: z
+    .string()
+    .regex(/^\d{1,5}(,\d{1,5}){0,15}$/)
+    .transform((text) => text.split(',').map(Number))
+    .refine((widths) => widths.every((width) => width >= 1 && width <= 16384), { error: 'widths from 1 to 16384' })
+    .optional()
+    .openapi({ description: 'Comma-separated widths: the answer carries a render link for each (`renders`).', example: '320,640,1280' }),
+});
 
 /** The body of a webhook delivery: the image as the API shows it, without links (fetch `GET /v1/images/{id}` for fresh ones). */
 export const WebhookEvent = z

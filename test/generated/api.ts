@@ -280,6 +280,11 @@ export interface components {
             };
             createdAt: string;
             completedAt?: string;
+            /** @description With `?renderWidths=`: a signed on-demand render link per width, for a srcset. */
+            renders?: {
+                width: number;
+                url: string;
+            }[];
         };
         /** @description The image already ended with the current settings: nothing to do. */
         Current: {
@@ -454,7 +459,10 @@ export interface operations {
     };
     getImage: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Comma-separated widths: the answer carries a render link for each (`renders`). */
+                renderWidths?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -474,6 +482,15 @@ export interface operations {
             };
             /** @description No such image. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A width of `renderWidths` this server does not render. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,6 +32,19 @@ describe('on-demand sizes', () => {
     expect([second.width, second.height]).toEqual([10, 10]);
   });
 
+  it('mints a srcset’s links with the image: GET /v1/images/{id}?renderWidths=', async () => {
+    const server = await testServer();
+    const id = await server.upload(await noisy(1200, 800));
+    const image = (await (await server.api(`/v1/images/${id}?renderWidths=320,640`)).json()) as { renders: { width: number; url: string }[] };
+    expect(image.renders.map((render) => render.width)).toEqual([320, 640]);
+    for (const render of image.renders) {
+      const meta = await sharp(Buffer.from(await (await fetch(render.url)).arrayBuffer())).metadata();
+      expect(meta.width).toBe(render.width);
+    }
+    expect((await server.api(`/v1/images/${id}`)).ok).toBe(true);
+    expect((await server.api(`/v1/images/${id}?renderWidths=0`)).status).toBe(400);
+  });
+
   it('renders the fit and format asked for', async () => {
     const server = await testServer();
     const id = await server.upload(await noisy(1200, 800));

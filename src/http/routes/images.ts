@@ -9,7 +9,8 @@ import type { AppConfig, AppDeps, AppEnv } from '../context.js';
 import { variantLinker } from '../delivery.js';
 import { toImageView } from '../image-view.js';
 import { checkDeclaredLength, spoolBody, tooLarge } from '../spool.js';
-import { Accepted, Current, IdParams, Image, ImageList, ListQuery, problemResponse, ReprocessQuery, UploadQuery } from '../schemas.js';
+import { Accepted, Current, IdParams, Image, ImageList, ImageQuery, ListQuery, problemResponse, ReprocessQuery, UploadQuery } from '../schemas.js';
+import { renderUrl } from './renders.js';
 
 /** Room for multipart boundaries and headers on top of the file itself. */
 const MULTIPART_OVERHEAD = 64 * 1024;
@@ -49,10 +50,11 @@ const getImage = createRoute({
   method: 'get',
   path: '/v1/images/{id}',
   summary: 'Status and variants of one image',
-  request: { params: IdParams },
+  request: { params: IdParams, query: ImageQuery },
   responses: {
     200: { description: 'The image.', content: { 'application/json': { schema: Image } } },
     404: problemResponse('No such image.'),
+    422: problemResponse('A width of `renderWidths` this server does not render.'),
   },
 });
 
@@ -163,7 +165,13 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
 
   app.openapi(getImage, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(await toImageView(await images.find(id, c.get('owner')), variantLinks(c, deps)), 200);
+    const { renderWidths } = c.req.valid('query');
+    const record = await images.find(id, c.get('owner'));
+    const view = await toImageView(record, variantLinks(c, deps));
+    // Links for a srcset, minted as POST .../renders would: only where this deployment signs its own links.
+    const renders = renderWidths?.map((width) => ({ width, url: renderUrl(c, deps, id, record.original, { width }) }));
+    const minted = renders?.every((render) => render.url) ? (renders as { width: number; url: string }[]) : undefined;
+    return c.json({ ...view, ...(minted ? { renders: minted } : {}) }, 200);
   });
 
   app.openapi(reprocessRoute, async (c) => {

@@ -1,9 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { FITS } from '../../config/variants.js';
 import { AppError } from '../../errors.js';
 import { FORMATS, OUTPUT_FORMATS } from '../../imaging/formats.js';
 import { createImages, notFound } from '../../lifecycle/images.js';
 import { parseRenderName, renderName, resolveRender, storedRender } from '../../lifecycle/renders.js';
+import type { ObjectInfo } from '../../storage/object-store.js';
 import { createGate } from '../../processing/gate.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { DOWNLOAD_CACHE_CONTROL } from '../delivery.js';
@@ -58,6 +60,13 @@ const getRender = createRoute({
   },
 });
 
+/** A signed link to a render of `original`, or undefined where this deployment signs no links of its own. */
+export function renderUrl(c: Context, deps: AppDeps, id: string, original: ObjectInfo, ask: Parameters<typeof resolveRender>[2]): string | undefined {
+  if (!deps.delivery.apiLink) return undefined;
+  const name = renderName(resolveRender(deps.config, original, ask));
+  return deps.delivery.apiLink(new URL(c.req.url).origin, `/v1/renders/${id}/${name}`, {}, deps.config.signedUrlTtlSeconds);
+}
+
 /**
  * On-demand sizes: `POST .../renders` mints a signed link with every parameter in its path; the
  * first GET renders from the original and stores the result beside the variants, later ones read it.
@@ -70,10 +79,8 @@ export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
 
   app.openapi(createRender, async (c) => {
     const { id } = c.req.valid('param');
-    const original = await images.findOriginal(id, c.get('owner'));
-    if (!delivery.apiLink) throw new AppError(501, 'not_supported', 'On-demand renders need links this deployment can sign; it has none.');
-    const name = renderName(resolveRender(config, original, c.req.valid('json')));
-    const url = delivery.apiLink(new URL(c.req.url).origin, `/v1/renders/${id}/${name}`, {}, config.signedUrlTtlSeconds);
+    const url = renderUrl(c, deps, id, await images.findOriginal(id, c.get('owner')), c.req.valid('json'));
+    if (!url) throw new AppError(501, 'not_supported', 'On-demand renders need links this deployment can sign; it has none.');
     return c.json({ url }, 201);
   });
 
