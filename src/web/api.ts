@@ -52,7 +52,9 @@ export const requestUpload = (file: File, watermark: boolean) =>
     body: JSON.stringify({ contentType: file.type || 'application/octet-stream', size: file.size, filename: file.name, watermark }),
   });
 
-export const getImage = (id: string) => api<ImageView>(`v1/images/${encodeURIComponent(id)}`);
+/** One image; with `renderWidths`, also signed on-demand render links for those widths (`renders`). */
+export const getImage = (id: string, renderWidths?: number[]) =>
+  api<ImageView>(`v1/images/${encodeURIComponent(id)}${renderWidths?.length ? `?renderWidths=${renderWidths.join(',')}` : ''}`);
 export const listImages = (limit: number) => api<{ items: ImageView[]; nextCursor?: string }>(`v1/images?limit=${limit}`);
 export const deleteImage = (id: string) => api<void>(`v1/images/${encodeURIComponent(id)}`, { method: 'DELETE' });
 

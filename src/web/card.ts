@@ -1,4 +1,4 @@
-import type { ImageView } from './api.js';
+import { getImage, type ImageView } from './api.js';
 import { thumbHashToDataURL } from 'thumbhash';
 import { formatBytes, formatSize } from './format.js';
 import { FORMATS, outputOf } from '../imaging/formats.js';
@@ -20,22 +20,40 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, t
   return node;
 }
 
-/** A button that copies a `<picture>` for the variant's formats: the browser picks the best it supports. */
-function copyPicture(group: ImageView['variants'], alt: string): HTMLButtonElement {
+/**
+ * A `<picture>` for a variant's formats (the browser picks the best it supports), and with
+ * `renders` (on-demand sizes) a `srcset` on its `<img>`, so a narrow screen fetches a narrow image.
+ */
+export function pictureSnippet(group: ImageView['variants'], alt: string, renders: { width: number; url: string }[] = []): string {
   // Negotiated formats as <source>s, most preferred first; the first every browser takes as the <img>.
   const sorted = [...group].sort((a, b) => outputOf(a.format).preference - outputOf(b.format).preference);
   const fallback = sorted.find((v) => !outputOf(v.format).negotiated) ?? sorted.at(-1)!;
   const attr = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-  const snippet = [
+  const srcset = renders.length > 0 ? ` srcset="${attr(renders.map((r) => `${r.url} ${r.width}w`).join(', '))}" sizes="(max-width: ${fallback.width}px) 100vw, ${fallback.width}px"` : '';
+  return [
     '<picture>',
     ...sorted.filter((v) => v !== fallback).map((v) => `  <source type="${FORMATS[v.format].mime}" srcset="${attr(v.url)}">`),
-    `  <img src="${attr(fallback.url)}" width="${fallback.width}" height="${fallback.height}" alt="${attr(alt)}">`,
+    `  <img src="${attr(fallback.url)}"${srcset} width="${fallback.width}" height="${fallback.height}" alt="${attr(alt)}">`,
     '</picture>',
   ].join('\n');
-  const button = el('button', 'copy', `Copy <picture> for ${fallback.name}`);
+}
+
+/** Widths for a srcset of a variant `width` wide: half, whole and double, never past the original. */
+const srcsetWidths = (width: number, originalWidth: number | undefined) =>
+  [...new Set([Math.round(width / 2), width, width * 2].map((w) => Math.min(w, originalWidth ?? w)))].filter((w) => w >= 1);
+
+/** A button that copies the variant's `<picture>`, with a srcset of on-demand sizes where the server makes them. */
+function copyPicture(image: ImageView, group: ImageView['variants'], alt: string): HTMLButtonElement {
+  const button = el('button', 'copy', `Copy <picture> for ${group[0]!.name}`);
   button.type = 'button';
   button.addEventListener('click', () => {
-    void navigator.clipboard.writeText(snippet).then(
+    const widths = srcsetWidths(Math.max(...group.map((v) => v.width)), image.original.width);
+    // Without on-demand sizes here (or any refusal), the snippet has no srcset.
+    const snippet = getImage(image.id, widths).then(
+      (view) => pictureSnippet(group, alt, view.renders),
+      () => pictureSnippet(group, alt),
+    );
+    void snippet.then((text) => navigator.clipboard.writeText(text)).then(
       () => (button.textContent = 'Copied'),
       () => (button.textContent = 'Copy failed: select it in the page source instead'),
     );
@@ -129,7 +147,7 @@ export function createCard(name: string, bytes: number): Card {
           }
           const formats = group.map((v) => `${v.format.toUpperCase()} ${formatBytes(v.bytes)}`).join(', ');
           text.append(el('span', 'size', `${formatSize(first.width, first.height)} · ${formats}`));
-          if (group.length > 1) text.append(copyPicture(group, preview.alt));
+          if (group.length > 1) text.append(copyPicture(image, group, preview.alt));
           item.append(preview, text);
           return item;
         }),
