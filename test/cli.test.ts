@@ -1,25 +1,13 @@
-import { execFile } from 'node:child_process';
 import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { halfTransparent, noisy } from './helpers/images.js';
+import { cli } from './helpers/cli.js';
 import { useTempDirs } from './helpers/temp.js';
 
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '../bin/image-processor.mjs');
 const tempDirs = useTempDirs();
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 describe('batch CLI', () => {
   it('processes a folder into <out>/<name>/<variant>.<ext>, names the file it could not process, and exits 1', async () => {

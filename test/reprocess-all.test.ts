@@ -1,6 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { settingsPrint } from '../src/processing/dedup.js';
@@ -12,24 +10,14 @@ import { createS3Client, createS3Store } from '../src/storage/s3-store.js';
 import { startS3rver } from './helpers/s3rver.js';
 import { noisy, solid } from './helpers/images.js';
 import { useTestServer } from './helpers/server.js';
+import { cli, CLI } from './helpers/cli.js';
 import { useTempDirs } from './helpers/temp.js';
 
-const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '../bin/image-processor.mjs');
 const tempDirs = useTempDirs();
 const testServer = useTestServer();
 const BEFORE = 'thumbnail:150x150:cover';
 const AFTER = 'thumbnail:120x120:cover,wide:600x300:inside';
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 /** `count` images in a fresh data folder, processed with VARIANTS=BEFORE. */
 async function dataFolder(count: number) {
