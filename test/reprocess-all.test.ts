@@ -80,6 +80,8 @@ describe('reprocess --all', () => {
     expect(once.code).toBe(1);
     // A failure the image itself causes is final with these settings: skipped from now on.
     expect((await cli(['reprocess', '--all', '--server', server.url])).stdout).toContain('0 reprocessed, 3 skipped, 0 failed');
+    // --since: only images uploaded since then count at all.
+    expect((await cli(['reprocess', '--all', '--server', server.url, '--since', '2999-01-01'])).stdout).toContain('0 reprocessed, 0 skipped, 0 failed');
   });
 
   it('on a deployment’s buckets, copies each stale original onto itself for the processor Lambda', async () => {
