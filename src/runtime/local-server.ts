@@ -133,12 +133,16 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   });
 
   // Files other tools drop into originals/ while the server runs are processed at once (S3 events do it on AWS).
+  // A file system that cannot be watched (some network mounts) leaves that to the next start.
   const stopWatching =
     config.storage === 's3'
       ? undefined
       : await watchNewFiles(join(resolve(config.dataDir), config.inputBucket, ORIGINALS_PREFIX), DROPPED_FILE_SETTLE_MS, (name) => {
           const id = idFromOriginalKey(ORIGINALS_PREFIX + name);
           if (id) queue.enqueue(id);
+        }).catch((error: unknown) => {
+          logger.warn({ err: error }, 'cannot watch the input folder: files dropped there are processed at the next start');
+          return undefined;
         });
 
   const recovered = findUnfinished(input, output).then(
