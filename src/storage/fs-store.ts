@@ -6,7 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
 import { createFileCache } from './file-cache.js';
-import type { ListedObject, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
+import type { ListedObject, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
 /** What S3 would keep beside an object; stored in a sidecar file under `.meta/`. */
 interface Sidecar {
@@ -142,17 +142,18 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       return files.read(objectPath(key));
     },
 
-    async *list(prefix: string): AsyncIterable<ListedObject> {
+    async *list(prefix: string, { startAfter, limit = Infinity }: ListOptions = {}): AsyncIterable<ListedObject> {
       const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
       const start = base ? objectPath(base) : root;
-      const found: ListedObject[] = [];
-      await walk(start, base, async (key, path) => {
-        if (!key.startsWith(prefix)) return;
+      let listed = 0;
+      for await (const { key, path } of walkInKeyOrder(start, base, startAfter)) {
+        if (listed >= limit) return;
+        if (!key.startsWith(prefix)) continue;
         const stats = await statFile(path);
-        if (stats) found.push({ key, size: stats.size, lastModified: stats.mtime });
-      });
-      found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      yield* found;
+        if (!stats) continue;
+        listed++;
+        yield { key, size: stats.size, lastModified: stats.mtime };
+      }
     },
 
     async delete(key: string): Promise<void> {
@@ -186,7 +187,12 @@ function safeJoin(root: string, key: string): string {
   return path;
 }
 
-async function walk(dir: string, keyPrefix: string, visit: (key: string, path: string) => Promise<void>): Promise<void> {
+/**
+ * The files under `dir` as keys, in S3's order (a folder sorts as its name and a slash), streamed:
+ * a folder whose keys all come before `startAfter` is never opened, and a caller that stops early
+ * reads no further.
+ */
+async function* walkInKeyOrder(dir: string, keyPrefix: string, startAfter: string | undefined): AsyncGenerator<{ key: string; path: string }> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -194,11 +200,19 @@ async function walk(dir: string, keyPrefix: string, visit: (key: string, path: s
     if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
     throw error;
   }
+  const sortName = (entry: (typeof entries)[number]) => (entry.isDirectory() ? `${entry.name}/` : entry.name);
+  entries.sort((a, b) => (sortName(a) < sortName(b) ? -1 : sortName(a) > sortName(b) ? 1 : 0));
   for (const entry of entries) {
     const key = keyPrefix ? `${keyPrefix}/${entry.name}` : entry.name;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) await walk(path, key, visit);
-    else if (entry.isFile()) await visit(key, path);
+    if (entry.isDirectory()) {
+      const below = `${key}/`;
+      // Every key below starts with `below`: all of them come before a startAfter that is past it and not inside it.
+      if (startAfter !== undefined && startAfter > below && !startAfter.startsWith(below)) continue;
+      yield* walkInKeyOrder(path, key, startAfter);
+    } else if (entry.isFile() && (startAfter === undefined || key > startAfter)) {
+      yield { key, path };
+    }
   }
 }
 

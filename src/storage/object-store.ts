@@ -19,6 +19,13 @@ export interface StoredObject extends ObjectInfo {
   body: Readable;
 }
 
+export interface ListOptions {
+  /** Only keys after this one (a cursor). */
+  startAfter?: string;
+  /** At most this many; a store reads no more than the page needs. */
+  limit?: number;
+}
+
 export interface PutOptions {
   contentType?: string;
   metadata?: Record<string, string>;
@@ -40,8 +47,8 @@ export interface ObjectStore {
    */
   read?(key: string): Promise<Buffer | undefined>;
   head(key: string): Promise<ObjectInfo | undefined>;
-  /** Every object whose key starts with `prefix`, in key order. */
-  list(prefix: string): AsyncIterable<ListedObject>;
+  /** Every object whose key starts with `prefix`, in key order; with options, a page of them. */
+  list(prefix: string, options?: ListOptions): AsyncIterable<ListedObject>;
   /** Deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
 }

@@ -11,7 +11,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import type { ListedObject, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
+import type { ListedObject, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
 export interface S3Settings {
   region?: string;
@@ -150,14 +150,25 @@ export function createS3Store(client: S3Client, bucket: string, presigner: S3Cli
 
     head,
 
-    async *list(prefix: string): AsyncIterable<ListedObject> {
+    async *list(prefix: string, { startAfter, limit = Infinity }: ListOptions = {}): AsyncIterable<ListedObject> {
       let token: string | undefined;
+      let listed = 0;
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        // A page of what is still wanted: `limit` keys after `startAfter` cost one request (up to 1,000).
+        const page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix,
+            ...(token ? { ContinuationToken: token } : startAfter !== undefined ? { StartAfter: startAfter } : {}),
+            ...(Number.isFinite(limit) ? { MaxKeys: Math.min(1000, limit - listed) } : {}),
+          }),
+        );
         for (const object of page.Contents ?? []) {
-          if (object.Key) yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+          if (!object.Key) continue;
+          listed++;
+          yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
         }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        token = page.IsTruncated && listed < limit ? page.NextContinuationToken : undefined;
       } while (token);
     },
 

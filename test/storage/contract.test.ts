@@ -39,6 +39,18 @@ function storeContract(name: string, freshStore: () => Promise<Store>) {
       expect(listed!.lastModified).toBeInstanceOf(Date);
     });
 
+    it('pages: at most `limit` keys, after `startAfter`, in key order', async () => {
+      const store = await freshStore();
+      for (const key of ['b', 'a0', 'a/c', 'a/b', 'a/d/e']) await store.put(key, Buffer.from(key));
+      const keys = async (prefix: string, options?: { startAfter?: string; limit?: number }) => (await collect(store.list(prefix, options))).map((o) => o.key);
+      expect(await keys('')).toEqual(['a/b', 'a/c', 'a/d/e', 'a0', 'b']);
+      expect(await keys('', { limit: 2 })).toEqual(['a/b', 'a/c']);
+      expect(await keys('', { startAfter: 'a/b', limit: 3 })).toEqual(['a/c', 'a/d/e', 'a0']);
+      expect(await keys('a/', { startAfter: 'a/c' })).toEqual(['a/d/e']);
+      expect(await keys('a/', { startAfter: 'a/d/e' })).toEqual([]);
+      expect(await keys('', { startAfter: 'a0' })).toEqual(['b']);
+    });
+
     it('stores a streamed body byte for byte', async () => {
       const store = await freshStore();
       const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBuffer } from '../../src/storage/object-store.js';
+import { collect } from '../helpers/collect.js';
+import { countingProxy } from '../helpers/counting-proxy.js';
 import { createPresignClient, createS3Client, createS3Store, type S3Store } from '../../src/storage/s3-store.js';
 import { ANY_SIGNED, startIamS3, type IamS3 } from '../helpers/aws/iam-s3.js';
 import { startS3rver, type S3Server } from '../helpers/s3rver.js';
@@ -22,6 +24,25 @@ afterAll(async () => {
 
 /** What every store promises is in contract.test.ts; here, what S3 adds (multipart, presigning). */
 describe('S3 object store (against s3rver, signatures checked)', () => {
+  it('reads a page of keys in one request, whatever else the prefix holds', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `many/k${String(i).padStart(4, '0')}`);
+    for (const key of keys) await store.put(key, Buffer.from('x'));
+    const proxy = await countingProxy(s3.endpoint);
+    try {
+      const counted = createS3Store(createS3Client({ endpoint: proxy.endpoint, forcePathStyle: true, region: 'us-east-1' }), 'test-bucket');
+      const page = async (options: { startAfter?: string; limit?: number }) => {
+        const before = proxy.count();
+        const listed = (await collect(counted.list('many/', options))).map((o) => o.key);
+        return { listed, requests: proxy.count() - before };
+      };
+      expect(await page({ limit: 20 })).toEqual({ listed: keys.slice(0, 20), requests: 1 });
+      expect(await page({ startAfter: keys[150], limit: 20 })).toEqual({ listed: keys.slice(151, 171), requests: 1 });
+      expect(await page({ startAfter: keys[290], limit: 20 })).toEqual({ listed: keys.slice(291), requests: 1 });
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('streams a large body up as a multipart upload and stores the exact bytes, not aws-chunked framing', async () => {
     const parts = Array.from({ length: 20 }, (_, i) => Buffer.alloc(1024 * 1024, i));
     const info = await store.put('big.bin', Readable.from(parts), { contentType: 'application/octet-stream' });
