@@ -72,7 +72,7 @@ export async function decode(source: SourceImage, info: ImageInfo, plan: DecodeP
     image = image.resize(Math.max(1, Math.round(info.width * plan.scale)), Math.max(1, Math.round(info.height * plan.scale)), { fit: 'fill' });
   }
   const { data, info: out } = await withTimeout(image).raw().toBuffer({ resolveWithObject: true });
-  refuseInvisible(data, out.channels);
+  await refuseInvisible(data, out);
   const raw = { width: out.width, height: out.height, channels: out.channels };
   return { width: out.width, height: out.height, pages: 1, timing: {}, open: () => withTimeout(sharp(data, { raw })) };
 }
