@@ -7,6 +7,7 @@ import { readManifest } from '../src/processing/manifest.js';
 import { createProcessor } from '../src/processing/processor.js';
 import { createFsStore } from '../src/storage/fs-store.js';
 import { createS3Client, createS3Store } from '../src/storage/s3-store.js';
+import { countingProxy } from './helpers/counting-proxy.js';
 import { startS3rver } from './helpers/s3rver.js';
 import { noisy, solid } from './helpers/images.js';
 import { useTestServer } from './helpers/server.js';
@@ -86,8 +87,9 @@ describe('reprocess --all', () => {
 
   it('on a deployment’s buckets, copies each stale original onto itself for the processor Lambda', async () => {
     const s3 = await startS3rver(['reprocess-in', 'reprocess-out']);
+    const proxy = await countingProxy(s3.endpoint);
     try {
-      const env = { S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'us-east-1', OUTPUT_BUCKET: 'reprocess-out', VARIANTS: AFTER };
+      const env = { S3_ENDPOINT: proxy.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'us-east-1', OUTPUT_BUCKET: 'reprocess-out', VARIANTS: AFTER };
       const client = createS3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' });
       const input = createS3Store(client, 'reprocess-in');
       const output = createS3Store(client, 'reprocess-out');
@@ -101,12 +103,19 @@ describe('reprocess --all', () => {
 
       const result = await cli(['reprocess', '--all', '--bucket', 'reprocess-in'], env);
       expect(result.stdout).toContain('1 reprocessed, 1 skipped, 0 failed');
-      // Copied onto itself (S3 sends ObjectCreated for it): the same bytes and metadata.
+      // Copied onto itself (S3 sends ObjectCreated for it), the stale one only: the same bytes and metadata.
+      const copies = proxy.requests.filter((request) => request.copySource).map((request) => [request.method, request.url.split('?')[0]]);
+      expect(copies).toEqual([['PUT', '/reprocess-in/originals/old']]);
       const after = await input.head(originalKey('old'));
       expect([after!.size, after!.metadata]).toEqual([before!.size, before!.metadata]);
+      // The copy keeps the ETag, so its manifest is cleared too: the processor's run on the event renders again.
+      expect(await readManifest(output, 'old')).toBeUndefined();
       // The Lambda has not run here, so the same call finds the same stale image again.
       expect((await cli(['reprocess', '--all', '--bucket', 'reprocess-in'], env)).stdout).toContain('1 reprocessed, 1 skipped, 0 failed');
+      expect(await current.process('old')).toMatchObject({ status: 'done' });
+      expect((await cli(['reprocess', '--all', '--bucket', 'reprocess-in'], env)).stdout).toContain('0 reprocessed, 2 skipped, 0 failed');
     } finally {
+      await proxy.close();
       await s3.close();
     }
   });

@@ -1,9 +1,9 @@
 import type { Config } from '../config/config.js';
-import { currentSettings } from '../lifecycle/images.js';
+import { isAppError } from '../errors.js';
+import { createImages, type Images } from '../lifecycle/images.js';
 import { createGate } from '../processing/gate.js';
-import { idFromOriginalKey, manifestKey, ORIGINALS_PREFIX } from '../processing/keys.js';
-import { isCurrent, readManifest } from '../processing/manifest.js';
-import { createProcessor } from '../processing/processor.js';
+import { idFromOriginalKey, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
+import { createProcessor, type ProcessOutcome } from '../processing/processor.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { S3Store } from '../storage/s3-store.js';
 
@@ -47,12 +47,15 @@ async function originalIds(input: ObjectStore, since: Date | undefined): Promise
   return found.sort((a, b) => a.at - b.at).map((entry) => entry.id);
 }
 
-/** Whether an image already ended with the current settings: then it is skipped, which makes a run resumable. */
-async function isUpToDate(input: ObjectStore, output: ObjectStore, config: Config, id: string): Promise<boolean | undefined> {
-  const original = await input.head(ORIGINALS_PREFIX + id);
-  if (!original) return undefined;
-  const manifest = await readManifest(output, id);
-  return manifest?.sourceEtag === original.etag && isCurrent(manifest, currentSettings(config, original));
+/**
+ * The lifecycle's own reprocess, if stale (it judges what is current and clears the manifest), for
+ * every image an owner-less caller sees; an image deleted meanwhile is skipped.
+ */
+async function reprocessStale(images: Images, id: string): Promise<boolean> {
+  return images.reprocess(id, undefined, { ifStale: true }).catch((error: unknown) => {
+    if (isAppError(error) && error.status === 404) return false;
+    throw error;
+  });
 }
 
 /**
@@ -61,11 +64,12 @@ async function isUpToDate(input: ObjectStore, output: ObjectStore, config: Confi
  */
 export async function reprocessHere(input: ObjectStore, output: ObjectStore, config: Config, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
   const processor = createProcessor({ input, output, config, renderGate: createGate(config.concurrency) });
+  const outcomes = new Map<string, ProcessOutcome>();
+  const images = createImages({ input, output, config, enqueue: async (id) => void outcomes.set(id, await processor.process(id)) });
   return tally(await originalIds(input, since), config.concurrency * 2, async (id) => {
-    const upToDate = await isUpToDate(input, output, config, id);
-    if (upToDate === undefined || upToDate) return 'skipped';
-    await output.delete(manifestKey(id));
-    const outcome = await processor.process(id);
+    if (!(await reprocessStale(images, id))) return 'skipped';
+    const outcome = outcomes.get(id)!;
+    outcomes.delete(id);
     return outcome.status === 'failed' ? { failed: `${outcome.error.code}: ${outcome.error.message}` } : 'reprocessed';
   }, onProgress);
 }
@@ -76,12 +80,9 @@ export async function reprocessHere(input: ObjectStore, output: ObjectStore, con
  * tell what is stale). Counts what was started; failures then show on each image and its alarms.
  */
 export async function retriggerStale(input: S3Store, output: ObjectStore, config: Config, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
-  return tally(await originalIds(input, since), 8, async (id) => {
-    const upToDate = await isUpToDate(input, output, config, id);
-    if (upToDate === undefined || upToDate) return 'skipped';
-    await input.retrigger(ORIGINALS_PREFIX + id);
-    return 'reprocessed';
-  }, onProgress);
+  // As the API's reprocess on AWS: the copy keeps the bytes (and so the ETag), the cleared manifest makes it new work.
+  const images = createImages({ input, output, config, enqueue: (id) => input.retrigger(originalKey(id)) });
+  return tally(await originalIds(input, since), 8, async (id) => ((await reprocessStale(images, id)) ? 'reprocessed' : 'skipped'), onProgress);
 }
 
 interface ListedImage {
