@@ -3,6 +3,7 @@ import type { Log } from '../logging.js';
 import type { Config } from '../config/config.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { Owner } from '../lifecycle/owner.js';
+import type { Gate } from '../processing/gate.js';
 import type { Metrics } from './metrics.js';
 import type { Delivery } from '../storage/delivery-port.js';
 
@@ -62,6 +63,8 @@ export interface AppDeps {
   identify?: (c: Context<AppEnv>) => Owner | undefined;
   /** Images waiting for a worker, where this process has the queue; uploads are refused past MAX_QUEUE_DEPTH. */
   queueDepth?: () => number;
+  /** Where this process's renders wait their turn; without one, on-demand renders get a gate of CONCURRENCY. */
+  renderGate?: Gate;
   /** Starts processing an original again (`POST /v1/images/{id}/reprocess`). */
   enqueue?: (id: string) => void | Promise<void>;
 }

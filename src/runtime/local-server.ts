@@ -75,7 +75,9 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   await rm(tempDir(config.dataDir), { recursive: true, force: true });
 
   const { input, output } = openBuckets(config);
-  const processor = createProcessor({ input, output, config, renderGate: createGate(config.concurrency) });
+  // One gate for every render in this process: the processor's and on-demand sizes alike.
+  const renderGate = createGate(config.concurrency);
+  const processor = createProcessor({ input, output, config, renderGate });
   const metrics = createMetrics(() => queue.depth);
   const webhook = config.webhook ? createWebhook({ ...config.webhook, logger }) : undefined;
   const report = createOutcomeReporter({
@@ -115,6 +117,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     delivery: createLocalDelivery(createUrlSigner(config.urlSigningSecret)),
     spoolDir: join(tempDir(config.dataDir), 'uploads'),
     queueDepth: () => queue.depth,
+    renderGate,
     enqueue: (id) => queue.enqueue(id),
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });

@@ -169,9 +169,8 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     const record = await images.find(id, c.get('owner'));
     const view = await toImageView(record, variantLinks(c, deps));
     // Links for a srcset, minted as POST .../renders would: only where this deployment signs its own links.
-    const renders = renderWidths?.map((width) => ({ width, url: renderUrl(c, deps, id, record.original, { width }) }));
-    const minted = renders?.every((render) => render.url) ? (renders as { width: number; url: string }[]) : undefined;
-    return c.json({ ...view, ...(minted ? { renders: minted } : {}) }, 200);
+    const renders = renderWidths && deps.delivery.apiLink ? renderWidths.map((width) => ({ width, url: renderUrl(c, deps, id, record.original, { width })! })) : undefined;
+    return c.json({ ...view, ...(renders ? { renders } : {}) }, 200);
   });
 
   app.openapi(reprocessRoute, async (c) => {

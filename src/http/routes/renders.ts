@@ -74,8 +74,8 @@ export function renderUrl(c: Context, deps: AppDeps, id: string, original: Objec
 export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { input, output, delivery, config } = deps;
   const images = createImages(deps);
-  // Renders are made in the request: at most CONCURRENCY at once, beside the processor's own.
-  const gate = createGate(config.concurrency);
+  // Renders are made in the request, in turn with the processor's where the runtime shares its gate.
+  const gate = deps.renderGate ?? createGate(config.concurrency);
 
   app.openapi(createRender, async (c) => {
     const { id } = c.req.valid('param');
