@@ -221,7 +221,15 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     const minted = await call(restApiEvent('POST', `/v1/images/${id}/renders`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ width: 320, format: 'webp' }) }));
     expect(minted.statusCode).toBe(201);
     const link = new URL(json(minted).url);
-    const renderEvent = (path: string) => restApiEvent('GET', path, { query: Object.fromEntries(link.searchParams) });
+    // As API Gateway sends it: its own keyless resource, so no API key in the request context.
+    const renderEvent = (path: string) => {
+      const event = restApiEvent('GET', path, { query: Object.fromEntries(link.searchParams) });
+      const [, , , renderId, name] = path.split('/');
+      event.resource = event.requestContext.resourcePath = '/v1/renders/{id}/{name}';
+      event.pathParameters = { id: renderId!, name: name! };
+      event.requestContext.identity = { ...event.requestContext.identity, apiKey: null, apiKeyId: null };
+      return event;
+    };
     const rendered = await call(renderEvent(link.pathname));
     expect(rendered.statusCode).toBe(302);
     const renderBytes = Buffer.from(await (await fetch(String(rendered.multiValueHeaders?.location?.[0]))).arrayBuffer());
