@@ -16,7 +16,8 @@ import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_PREFIX } from '../src/processing/keys.js';
 import { DEDUP_PREFIX } from '../src/processing/dedup.js';
-import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
+import { INDEX_PREFIX } from '../src/processing/image-index.js';
+import { ORIGINALS_PREFIX, PENDING_PREFIX } from '../src/processing/keys.js';
 import { allowListing, allowObjects } from './bucket-access.js';
 import { readsSecretParameter } from './secret-parameter.js';
 import { lambdaBasics, logRetention } from './lambda-code.js';
@@ -76,6 +77,10 @@ export class Api extends Construct {
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
     allowObjects(this.function, input, `${IDEMPOTENCY_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
     allowObjects(this.function, input, `${DEDUP_PREFIX}*`, ['s3:DeleteObject']);
+    // The index: listed on upload, unlisted on delete; listings drop entries whose image is gone.
+    allowObjects(this.function, input, `${INDEX_PREFIX}*`, ['s3:PutObject', 's3:DeleteObject']);
+    // A reprocess marks the image pending; a delete removes the marker.
+    allowObjects(this.function, input, `${PENDING_PREFIX}*`, ['s3:PutObject', 's3:DeleteObject']);
     allowListing(this.function, output);
     allowObjects(this.function, output, '*', ['s3:GetObject', 's3:DeleteObject']);
     // On-demand renders are made by the API and stored beside the image's variants; nothing else is written there.

@@ -2,12 +2,15 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, StorageClass, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_WINDOW_MS } from '../src/http/idempotency.js';
-import { IDEMPOTENCY_PREFIX } from '../src/processing/keys.js';
+import { IDEMPOTENCY_PREFIX, PENDING_PREFIX } from '../src/processing/keys.js';
 import { DEDUP_PREFIX } from '../src/processing/dedup.js';
 import type { Settings } from './settings.js';
 
 /** How long a dedup record is kept: an identical re-upload comes soon or rarely at all. */
 export const DEDUP_RECORD_DAYS = 30;
+
+/** Longer than any Lambda run with its retries and the failure queue's 14 days. */
+export const PENDING_MARKER_DAYS = 15;
 
 /**
  * The input and output buckets: private, TLS only, encrypted, with request metrics, server access
@@ -40,6 +43,8 @@ export class Buckets extends Construct {
     const records: LifecycleRule[] = [
       { id: 'IdempotencyRecords', prefix: IDEMPOTENCY_PREFIX, expiration: Duration.days(Math.ceil(IDEMPOTENCY_WINDOW_MS / 86_400_000) + 1) },
       { id: 'DedupRecords', prefix: DEDUP_PREFIX, expiration: Duration.days(DEDUP_RECORD_DAYS) },
+      // Pending markers serve a local restart; on AWS the processor or failure handler removes each, and one left over goes.
+      { id: 'PendingMarkers', prefix: PENDING_PREFIX, expiration: Duration.days(PENDING_MARKER_DAYS) },
     ];
 
     this.input = new Bucket(this, 'Input', {

@@ -5,7 +5,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
+import { ORIGINALS_PREFIX, PENDING_PREFIX } from '../src/processing/keys.js';
 import { allowListing, allowObjects } from './bucket-access.js';
 import { lambdaBasics, logRetention } from './lambda-code.js';
 import type { Settings } from './settings.js';
@@ -34,6 +34,8 @@ export class Failures extends Construct {
     this.function.addEventSource(new SqsEventSource(queue, { batchSize: 10, reportBatchItemFailures: true }));
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject']);
+    // The failure it records ends the image's work: its pending marker goes.
+    allowObjects(this.function, input, `${PENDING_PREFIX}*`, ['s3:DeleteObject']);
     allowListing(this.function, output);
     // Deleting only the manifest it wrote for an image deleted meanwhile (see mark-failed.ts).
     allowObjects(this.function, output, '*/manifest.json', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);

@@ -8,7 +8,8 @@ import { EventType } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEDUP_PREFIX } from '../src/processing/dedup.js';
-import { ORIGINALS_PREFIX } from '../src/processing/keys.js';
+import { INDEX_PREFIX } from '../src/processing/image-index.js';
+import { ORIGINALS_PREFIX, PENDING_PREFIX } from '../src/processing/keys.js';
 import { allowListing, allowObjects } from './bucket-access.js';
 import { lambdaBasics, logRetention, secureQueue } from './lambda-code.js';
 import type { Settings } from './settings.js';
@@ -59,6 +60,9 @@ export class Processor extends Construct {
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject']);
     allowObjects(this.function, input, `${DEDUP_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
+    // Listing each original it processes in the index, and its pending marker (both removed if the image was deleted meanwhile).
+    allowObjects(this.function, input, `${INDEX_PREFIX}*`, ['s3:PutObject', 's3:DeleteObject']);
+    allowObjects(this.function, input, `${PENDING_PREFIX}*`, ['s3:PutObject', 's3:DeleteObject']);
     allowListing(this.function, output);
     allowObjects(this.function, output, '*', ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
     this.function.addEventSource(new S3EventSourceV2(input, { events: [EventType.OBJECT_CREATED], filters: [{ prefix: ORIGINALS_PREFIX }] }));

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { settingsPrint } from '../src/processing/dedup.js';
 import { originalKey } from '../src/processing/keys.js';
+import { uploadTime } from '../src/processing/original-metadata.js';
 import { readManifest } from '../src/processing/manifest.js';
 import { createProcessor } from '../src/processing/processor.js';
 import { createFsStore } from '../src/storage/fs-store.js';
@@ -103,11 +104,13 @@ describe('reprocess --all', () => {
 
       const result = await cli(['reprocess', '--all', '--bucket', 'reprocess-in'], env);
       expect(result.stdout).toContain('1 reprocessed, 1 skipped, 0 failed');
-      // Copied onto itself (S3 sends ObjectCreated for it), the stale one only: the same bytes and metadata.
+      // Copied onto itself (S3 sends ObjectCreated for it), the stale one only: the same bytes and metadata,
+      // with the upload time written in, since the copy has a LastModified of its own.
       const copies = proxy.requests.filter((request) => request.copySource).map((request) => [request.method, request.url.split('?')[0]]);
       expect(copies).toEqual([['PUT', '/reprocess-in/originals/old']]);
       const after = await input.head(originalKey('old'));
-      expect([after!.size, after!.metadata]).toEqual([before!.size, before!.metadata]);
+      expect([after!.size, after!.metadata]).toEqual([before!.size, { ...before!.metadata, uploaded: String(before!.lastModified.getTime()) }]);
+      expect(uploadTime(after!)).toBe(uploadTime(before!));
       // The copy keeps the ETag, so its manifest is cleared too: the processor's run on the event renders again.
       expect(await readManifest(output, 'old')).toBeUndefined();
       // The Lambda has not run here, so the same call finds the same stale image again.

@@ -3,6 +3,7 @@ import type { Log } from '../logging.js';
 import type { Config } from '../config/config.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { Owner } from '../lifecycle/owner.js';
+import type { ImagesDeps } from '../lifecycle/images.js';
 import type { Gate } from '../processing/gate.js';
 import type { Metrics } from './metrics.js';
 import type { Delivery } from '../storage/delivery-port.js';
@@ -66,5 +67,5 @@ export interface AppDeps {
   /** Where this process's renders wait their turn; without one, on-demand renders get a gate of CONCURRENCY. */
   renderGate?: Gate;
   /** Starts processing an original again (`POST /v1/images/{id}/reprocess`). */
-  enqueue?: (id: string) => void | Promise<void>;
+  enqueue?: ImagesDeps['enqueue'];
 }

@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { ImageRecord } from '../lifecycle/images.js';
 import type { Manifest } from '../processing/manifest.js';
-import { originalInfo } from '../processing/original-metadata.js';
+import { originalInfo, uploadTime } from '../processing/original-metadata.js';
 import type { VariantLink } from './delivery.js';
 import type { Image, WebhookEvent } from './schemas.js';
 
@@ -11,10 +11,14 @@ export type ImageView = z.infer<typeof Image>;
  * What the API says of one image, from its original and its manifest. No manifest for these bytes
  * means the work has not started yet: `pending`.
  */
-export async function toImageView({ id, original, manifest }: ImageRecord, link: VariantLink): Promise<ImageView> {
-  if (!manifest) {
-    return { id, status: 'pending', original: originalInfo(original), variants: [], createdAt: original.lastModified.toISOString() };
+export async function toImageView(record: ImageRecord, link: VariantLink): Promise<ImageView> {
+  if (!record.manifest) {
+    // A record without a manifest always carries its original (see ImageRecord).
+    const { id } = record;
+    const original = record.original!;
+    return { id, status: 'pending', original: originalInfo(original), variants: [], createdAt: new Date(uploadTime(original)).toISOString() };
   }
+  const { manifest } = record;
   const view = describe(manifest);
   const variants = view.variants.length > 0 ? await Promise.all(manifest.variants.map(async (variant, i) => ({ ...view.variants[i]!, url: await link(manifest, variant) }))) : [];
   return { ...view, variants };

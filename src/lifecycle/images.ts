@@ -1,20 +1,25 @@
 import { AppError } from '../errors.js';
 import { forgetTwin, settingsPrint, type SettingsConfig } from '../processing/dedup.js';
 import { hasMark } from '../imaging/watermark.js';
-import { IDEMPOTENCY_PREFIX, idFromOriginalKey, isValidId, manifestKey, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
+import { ALL_IMAGES, entryName, unindexImage, type IndexEntry } from '../processing/image-index.js';
+import { IDEMPOTENCY_PREFIX, idFromOriginalKey, isValidId, manifestKey, originalKey, pendingKey } from '../processing/keys.js';
 import { isCurrent, readManifest, type Manifest } from '../processing/manifest.js';
-import { fromObjectMetadata } from '../processing/original-metadata.js';
+import { fromObjectMetadata, MAX_UPLOAD_TIME, uploadTime } from '../processing/original-metadata.js';
 import { removeOutputs } from '../processing/processor.js';
-import type { ListedObject, ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import { mergedEntries, scopesFor } from './index-pages.js';
 import { visibleTo, type Owner } from './owner.js';
 
 /** An image as storage holds it: its original, and the manifest written for these very bytes, if any. */
-export interface ImageRecord {
+export interface FoundImage {
   id: string;
   original: ObjectInfo;
   /** Absent until the processor writes one for this original (a manifest for older bytes does not count). */
   manifest?: Manifest;
 }
+
+/** An image as a listing shows it: its manifest, or its original while it has none. */
+export type ImageRecord = FoundImage | { id: string; manifest: Manifest; original?: never };
 
 export interface ImagesDeps {
   input: ObjectStore;
@@ -22,7 +27,7 @@ export interface ImagesDeps {
   /** The settings images are rendered with now, to tell which need reprocessing after a change. */
   config: SettingsConfig;
   /** Starts processing an original again, where this runtime can (a queue locally, an S3 event on AWS). */
-  enqueue?: (id: string) => void | Promise<void>;
+  enqueue?: (id: string, original: ObjectInfo) => void | Promise<void>;
 }
 
 export const notFound = (id: string) => new AppError(404, 'not_found', `There is no image ${id}.`);
@@ -39,42 +44,56 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
     return original;
   }
 
-  async function recordOf(id: string, original: ObjectInfo): Promise<ImageRecord> {
+  async function recordOf(id: string, original: ObjectInfo): Promise<FoundImage> {
     const manifest = await readManifest(output, id);
     return { id, original, ...(manifest && manifest.sourceEtag === original.etag ? { manifest } : {}) };
+  }
+
+  /**
+   * What an index entry stands for: a manifest from the same upload is the whole answer (one read);
+   * without one, the original. An entry whose image is gone, or was listed anew at another time, is
+   * removed.
+   */
+  async function recordAt(entry: IndexEntry, owner: Owner | undefined): Promise<ImageRecord | undefined> {
+    if (!isValidId(entry.id)) return undefined;
+    const manifest = await readManifest(output, entry.id);
+    if (manifest && Date.parse(manifest.createdAt) === entry.time) return { id: entry.id, manifest };
+    const original = await input.head(originalKey(entry.id));
+    if (!original || uploadTime(original) !== entry.time) {
+      await Promise.all([input.delete(entry.key), input.delete(ALL_IMAGES + entry.name)]);
+      return undefined;
+    }
+    return visibleTo(original, owner) ? recordOf(entry.id, original) : undefined;
   }
 
   return {
     findOriginal,
 
-    async find(id: string, owner: Owner | undefined): Promise<ImageRecord> {
+    async find(id: string, owner: Owner | undefined): Promise<FoundImage> {
       return recordOf(id, await findOriginal(id, owner));
     },
 
-    /** Newest first, by upload time then key; the cursor is the position of the last item served. */
+    /**
+     * Newest first, by upload time then id, read from the index (index-pages.ts): one listing per
+     * scope the caller sees and one read per image shown, whatever else the bucket holds. The cursor
+     * is the position of the last image served.
+     */
     async list({ limit, cursor, owner }: { limit: number; cursor?: string | undefined; owner: Owner | undefined }): Promise<{ records: ImageRecord[]; nextCursor?: string }> {
       const after = cursor ? decodeCursor(cursor) : undefined;
-      const all: ListedObject[] = [];
-      for await (const object of input.list(ORIGINALS_PREFIX)) {
-        const id = idFromOriginalKey(object.key);
-        if (id && isValidId(id)) all.push(object);
-      }
-      all.sort((a, b) => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0));
-      const start = after ? all.findIndex((o) => isAfter(o, after)) : 0;
-      const candidates = start < 0 ? [] : all.slice(start);
-
       const records: ImageRecord[] = [];
-      let last: ListedObject | undefined;
-      let index = 0;
-      for (; index < candidates.length && records.length < limit; index++) {
-        const object = candidates[index]!;
-        const original = await input.head(object.key);
-        last = object;
-        if (!original || !visibleTo(original, owner)) continue;
-        records.push(await recordOf(idFromOriginalKey(object.key)!, original));
+      let last: IndexEntry | undefined;
+      let more = false;
+      for await (const entry of mergedEntries(input, scopesFor(owner), after && entryName(after.t, after.id), limit + 1)) {
+        if (records.length === limit) {
+          more = true;
+          break;
+        }
+        const record = await recordAt(entry, owner);
+        if (!record) continue;
+        records.push(record);
+        last = entry;
       }
-      const more = index < candidates.length;
-      return { records, ...(more && last ? { nextCursor: encodeCursor({ t: last.lastModified.getTime(), k: last.key }) } : {}) };
+      return { records, ...(more && last ? { nextCursor: encodeCursor({ t: last.time, k: originalKey(last.id) }) } : {}) };
     },
 
     /**
@@ -86,8 +105,10 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
       if (ifStale && isCurrent((await recordOf(id, original)).manifest, currentSettings(config, original))) return false;
       if (!enqueue) throw new AppError(501, 'not_supported', 'This deployment cannot start processing from the API.');
       // Without a final manifest for its bytes, the processor does the whole job again.
+      // Marked first, so that a restart between the two steps still finds the image unfinished.
+      await input.put(pendingKey(id), Buffer.alloc(0));
       await output.delete(manifestKey(id));
-      await enqueue(id);
+      await enqueue(id, original);
       return true;
     },
 
@@ -120,29 +141,28 @@ export const currentSettings = (config: SettingsConfig, original: ObjectInfo) =>
 export async function removeImage(input: ObjectStore, output: ObjectStore, id: string, original: ObjectInfo): Promise<void> {
   const manifest = await readManifest(output, id);
   await input.delete(originalKey(id));
+  // Unlisted before the outputs go: a listing reads the manifest alone, so it must not find the entry after.
+  await unindexImage(input, id, original);
+  await input.delete(pendingKey(id));
   await removeOutputs(output, id);
   if (manifest?.fingerprint) await forgetTwin(input, manifest.fingerprint);
   const record = fromObjectMetadata(original.metadata).idempotencyRecord;
   if (record) await input.delete(IDEMPOTENCY_PREFIX + record);
 }
 
+/** A cursor: the upload time and original key of the last image served (the format before the index, kept). */
 interface Position {
   t: number;
   k: string;
 }
 
-/** True when `object` comes after `position` in newest-first order. */
-const isAfter = (object: ListedObject, position: Position) => {
-  const t = object.lastModified.getTime();
-  return t < position.t || (t === position.t && object.key < position.k);
-};
-
 const encodeCursor = (position: Position) => Buffer.from(JSON.stringify(position)).toString('base64url');
 
-function decodeCursor(cursor: string): Position {
+function decodeCursor(cursor: string): { t: number; id: string } {
   try {
     const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Position;
-    if (typeof position.t === 'number' && typeof position.k === 'string') return position;
+    const id = typeof position.k === 'string' ? idFromOriginalKey(position.k) : undefined;
+    if (Number.isSafeInteger(position.t) && position.t >= 0 && position.t <= MAX_UPLOAD_TIME && id) return { t: position.t, id };
   } catch {
     // fall through to the 400 below
   }

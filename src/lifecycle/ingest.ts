@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { FORMATS } from '../imaging/formats.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
+import { indexImage } from '../processing/image-index.js';
 import { originalKey } from '../processing/keys.js';
 import { toObjectMetadata } from '../processing/original-metadata.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -27,8 +28,8 @@ export interface IngestRequest {
 
 /**
  * The one way an upload becomes an original, shared by `POST /v1/images` and the direct-upload PUT:
- * judge the spooled bytes by their header (415/422), then store them with what was learnt.
- * Storing the original is what triggers processing.
+ * judge the spooled bytes by their header (415/422), then store them with what was learnt, and
+ * list them in the index. Storing the original is what triggers processing.
  */
 export async function ingestOriginal(
   input: ObjectStore,
@@ -48,10 +49,13 @@ export async function ingestOriginal(
         format: info.format,
         width: info.width,
         height: info.height,
+        uploadedAt: Date.now(),
       }),
     };
     const key = originalKey(id);
-    await (input.putFile ? input.putFile(key, file.path, options) : input.put(key, createReadStream(file.path), options));
+    const stored = await (input.putFile ? input.putFile(key, file.path, options) : input.put(key, createReadStream(file.path), options));
+    // Listed at once, before its processing starts; the processor makes sure of it again.
+    await indexImage(input, id, stored);
     return info;
   } finally {
     await file.discard();

@@ -13,7 +13,11 @@ export const ORIGINALS_PREFIX = 'originals/';
 /** Idempotency-Key records, in the input bucket beside the originals they answer for. */
 export const IDEMPOTENCY_PREFIX = 'idempotency/';
 
+/** An image whose work is under way: written before its processing starts, removed by its final manifest. */
+export const PENDING_PREFIX = 'pending/';
+
 export const originalKey = (id: string) => `${ORIGINALS_PREFIX}${id}`;
+export const pendingKey = (id: string) => `${PENDING_PREFIX}${id}`;
 export const manifestKey = (id: string) => `${id}/manifest.json`;
 export const outputPrefix = (id: string) => `${id}/`;
 /** An on-demand render, beside the image's variants, so it goes with them. */

@@ -1,7 +1,7 @@
 import type { ObjectStore } from '../storage/object-store.js';
-import { manifestKey, originalKey } from './keys.js';
+import { manifestKey, originalKey, pendingKey } from './keys.js';
 import { isFinal, readManifest, writeManifest, type Manifest } from './manifest.js';
-import { fromObjectMetadata, originalInfo } from './original-metadata.js';
+import { fromObjectMetadata, originalInfo, uploadTime } from './original-metadata.js';
 
 export interface MarkFailedDeps {
   input: ObjectStore;
@@ -35,7 +35,7 @@ export async function markFailed(
     original: originalInfo(original),
     variants: [],
     watermark: meta.watermark ?? watermarkByDefault,
-    createdAt: previous?.createdAt ?? original.lastModified.toISOString(),
+    createdAt: new Date(uploadTime(original)).toISOString(),
     completedAt: now().toISOString(),
     sourceEtag: original.etag,
   };
@@ -45,5 +45,6 @@ export async function markFailed(
     await output.delete(manifestKey(id));
     return undefined;
   }
+  await input.delete(pendingKey(id));
   return manifest;
 }

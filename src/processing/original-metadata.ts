@@ -14,6 +14,11 @@ export interface OriginalMetadata {
   owner?: string;
   /** The name of the Idempotency-Key record that answers for this upload, removed with the image. */
   idempotencyRecord?: string;
+  /**
+   * When it was uploaded (ms): the image's place in the index. Kept because a copy onto itself (a
+   * reprocess on AWS) gives the object a new LastModified; absent, LastModified is the upload time.
+   */
+  uploadedAt?: number;
 }
 
 /** S3 metadata values must be ASCII, so the filename travels percent-encoded. */
@@ -26,6 +31,7 @@ export function toObjectMetadata(meta: OriginalMetadata): Record<string, string>
   if (meta.height) out.height = String(meta.height);
   if (meta.owner) out.owner = meta.owner;
   if (meta.idempotencyRecord) out.idempotency = meta.idempotencyRecord;
+  if (meta.uploadedAt !== undefined) out.uploaded = String(meta.uploadedAt);
   return out;
 }
 
@@ -46,8 +52,23 @@ export function fromObjectMetadata(record: Record<string, string>): OriginalMeta
   if (Number.isInteger(height) && height > 0) meta.height = height;
   if (record.owner) meta.owner = record.owner;
   if (record.idempotency && /^[0-9a-f]{64}$/.test(record.idempotency)) meta.idempotencyRecord = record.idempotency;
+  const uploaded = Number(record.uploaded);
+  if (/^\d{1,13}$/.test(record.uploaded ?? '') && uploaded <= MAX_UPLOAD_TIME) meta.uploadedAt = uploaded;
   return meta;
 }
+
+/** The largest time the index's 13 digits hold (the year 2286). */
+export const MAX_UPLOAD_TIME = 9_999_999_999_999;
+
+/** When an original was uploaded: its own record of it, or else when the object was written. */
+export const uploadTime = (original: Pick<ObjectInfo, 'lastModified' | 'metadata'>): number =>
+  fromObjectMetadata(original.metadata).uploadedAt ?? Math.min(original.lastModified.getTime(), MAX_UPLOAD_TIME);
+
+/** An original's metadata with its upload time written in, for a copy that must not move it in the index. */
+export const withUploadTime = (original: Pick<ObjectInfo, 'lastModified' | 'metadata'>): Record<string, string> => ({
+  ...original.metadata,
+  uploaded: String(uploadTime(original)),
+});
 
 /**
  * What a manifest and the API say of an original: its size and the name it was uploaded as, with

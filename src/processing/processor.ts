@@ -6,12 +6,13 @@ import { makePlaceholder } from '../imaging/placeholder.js';
 import type { ImageInfo } from '../imaging/probe.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
 import { getBuffer, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
-import { manifestKey, originalKey, outputPrefix, variantKey } from './keys.js';
+import { manifestKey, originalKey, outputPrefix, pendingKey, variantKey } from './keys.js';
+import { indexImage, unindexImage } from './image-index.js';
 import { findTwin, fingerprint, forgetTwin, rememberTwin, settingsPrint } from './dedup.js';
 import { UNBOUNDED, type Gate } from './gate.js';
 import { isSettled, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { markFailed as markFailedManifest } from './mark-failed.js';
-import { fromObjectMetadata, originalInfo } from './original-metadata.js';
+import { fromObjectMetadata, originalInfo, uploadTime } from './original-metadata.js';
 import { hasMark } from '../imaging/watermark.js';
 
 export type ProcessingConfig = ImagingConfig & Pick<Config, 'maxUploadBytes'>;
@@ -64,32 +65,35 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       original: originalInfo(original),
       variants: [],
       watermark,
-      createdAt: previous?.createdAt ?? original.lastModified.toISOString(),
+      createdAt: new Date(uploadTime(original)).toISOString(),
       startedAt: started.toISOString(),
       sourceEtag: original.etag,
       settings: settingsPrint(config, watermark),
     };
+    // Listed (an original another tool wrote has no entry yet) and marked as under way, so that a
+    // restart finds it without reading every image.
+    await Promise.all([indexImage(input, id, original), input.put(pendingKey(id), Buffer.alloc(0))]);
     await writeManifest(output, base);
 
     // Direct uploads to S3 and other tools' files never passed the upload limit; never read a giant into memory.
     if (original.size > config.maxUploadBytes) {
       const error = { code: 'too_large', message: `The original is ${original.size} bytes, over the limit of ${config.maxUploadBytes}.` };
       const manifest: Manifest = { ...base, status: 'failed', error, completedAt: now().toISOString() };
-      if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
+      if (!(await finish(manifest, original))) return { id, status: 'skipped', reason: 'deleted' };
       return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error, manifest };
     }
 
     const source = await getBuffer(input, originalKey(id));
     if (!source) {
-      // Deleted after it was looked at: the manifest just written must not outlive it.
-      await removeOutputs(output, id);
+      // Deleted after it was looked at: what this run wrote must not outlive it.
+      await forgetDeleted(id, original);
       return { id, status: 'skipped', reason: 'deleted' };
     }
 
     const print = fingerprint(source, config, base.watermark, meta.owner);
     const reused = await reuseTwin(id, print, base, original);
     if (reused) {
-      if (!(await finish(reused))) return { id, status: 'skipped', reason: 'deleted' };
+      if (!(await finish(reused, original))) return { id, status: 'skipped', reason: 'deleted' };
       return done(reused, original.size, started);
     }
 
@@ -101,7 +105,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       const { code, message } = decodeFailure(error);
       const failure = { code, message };
       const manifest: Manifest = { ...base, status: 'failed', error: failure, completedAt: now().toISOString() };
-      if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
+      if (!(await finish(manifest, original))) return { id, status: 'skipped', reason: 'deleted' };
       return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error: failure, manifest };
     }
 
@@ -129,7 +133,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     };
     // Remembered before the manifest is final, so that a delete racing it removes the record too.
     await rememberTwin(input, print, id);
-    if (!(await finish(manifest))) return { id, status: 'skipped', reason: 'deleted' };
+    if (!(await finish(manifest, original))) return { id, status: 'skipped', reason: 'deleted' };
     return done(manifest, original.size, started);
   }
 
@@ -178,12 +182,22 @@ export function createProcessor({ input, output, config, now = () => new Date(),
    * this run wrote goes too. Written first and checked after, so a delete at any moment either sees
    * these writes and removes them, or is seen here.
    */
-  async function finish(manifest: Manifest): Promise<boolean> {
+  async function finish(manifest: Manifest, original: ObjectInfo): Promise<boolean> {
     await writeManifest(output, manifest);
-    if (await input.head(originalKey(manifest.id))) return true;
-    await removeOutputs(output, manifest.id);
+    if (await input.head(originalKey(manifest.id))) {
+      await input.delete(pendingKey(manifest.id));
+      return true;
+    }
+    await forgetDeleted(manifest.id, original);
     if (manifest.fingerprint) await forgetTwin(input, manifest.fingerprint);
     return false;
+  }
+
+  /** An original deleted while this run worked: its outputs, index entries and marker go too. */
+  async function forgetDeleted(id: string, original: ObjectInfo) {
+    await removeOutputs(output, id);
+    await unindexImage(input, id, original);
+    await input.delete(pendingKey(id));
   }
 
   async function removeStaleOutputs(id: string, keep: Set<string>) {

@@ -1,22 +1,28 @@
 import type { ObjectStore } from '../storage/object-store.js';
-import { idFromOriginalKey, ORIGINALS_PREFIX } from './keys.js';
+import { idFromOriginalKey, originalKey, ORIGINALS_PREFIX, PENDING_PREFIX, pendingKey } from './keys.js';
 import { isFinal, readManifest } from './manifest.js';
 
 /**
- * Every original without a final manifest for its current bytes: what a crash, a stop, or another
- * tool writing into the input folder left for the processor. Oldest first.
+ * What a crash, a stop, or another tool left for the processor, found without reading every image:
+ * the images marked pending (their work started, or was asked for, and never ended) and, by names
+ * alone, the originals with no outputs at all (dropped into `originals/` while the server was down).
  */
 export async function findUnfinished(input: ObjectStore, output: ObjectStore): Promise<string[]> {
-  const originals = [];
-  for await (const object of input.list(ORIGINALS_PREFIX)) originals.push(object);
-  originals.sort((a, b) => a.lastModified.getTime() - b.lastModified.getTime());
-  const unfinished: string[] = [];
-  for (const object of originals) {
-    const id = idFromOriginalKey(object.key);
-    if (!id) continue;
-    const manifest = await readManifest(output, id);
-    if (manifest && isFinal(manifest.status) && manifest.sourceEtag === (await input.head(object.key))?.etag) continue;
-    unfinished.push(id);
+  const unfinished = new Set<string>();
+  for await (const name of input.names(PENDING_PREFIX)) {
+    if (name.endsWith('/')) continue;
+    const original = await input.head(originalKey(name));
+    const manifest = original && (await readManifest(output, name));
+    if (original && !(manifest && isFinal(manifest.status) && manifest.sourceEtag === original.etag)) unfinished.add(name);
+    // Finished (the marker outlived a crash), or deleted since.
+    else await input.delete(pendingKey(name));
   }
-  return unfinished;
+  // The processor marks an image before it writes anything for it: outputs without a marker are finished work.
+  const started = new Set<string>();
+  for await (const name of output.names('')) if (name.endsWith('/')) started.add(name.slice(0, -1));
+  for await (const name of input.names(ORIGINALS_PREFIX)) {
+    const id = idFromOriginalKey(ORIGINALS_PREFIX + name);
+    if (id && !started.has(id)) unfinished.add(id);
+  }
+  return [...unfinished];
 }

@@ -6,6 +6,7 @@ import { FORMATS } from '../imaging/formats.js';
 import { checkLogo } from '../imaging/logo.js';
 import { imagingSettings, renderImage } from '../imaging/render-image.js';
 import { tuneSharp } from '../imaging/tuning.js';
+import { reindex } from '../lifecycle/reindex.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { createFsStore } from '../storage/fs-store.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
@@ -14,6 +15,7 @@ import { hasMark } from '../imaging/watermark.js';
 
 const USAGE = `usage: image-processor process <files or folders...> --out <dir>
        image-processor reprocess --all [--since <date>] (--server <url> [--key <key>] | --data-dir <dir> | --bucket <name>)
+       image-processor reindex (--data-dir <dir> | --bucket <name>)
 
 process: renders every image with the same processor and settings as the server (VARIANTS,
 OUTPUT_FORMAT, WATERMARK_TEXT, ... from the environment) into <dir>/<name>/<variant>.<ext>.
@@ -25,7 +27,11 @@ current settings; images that did are skipped, so an interrupted run picks up wh
   --bucket   on the S3 input bucket of a deployment (OUTPUT_BUCKET and AWS credentials from the
              environment, settings as deployed): stale originals are copied onto themselves, and
              the processor Lambda renders them
-Both print "N reprocessed, M skipped, F failed" and exit 1 when any file or image failed.`;
+Both print "N reprocessed, M skipped, F failed" and exit 1 when any file or image failed.
+
+reindex: lists every original of a store written before the image index in it (once, after an
+upgrade; the local server does it by itself at its first start). --bucket takes OUTPUT_BUCKET and
+AWS credentials from the environment. Safe to run again, or while the service runs.`;
 
 /** Every file under the given paths, folders walked recursively, hidden entries skipped. */
 async function collectFiles(paths: string[]): Promise<string[]> {
@@ -94,9 +100,31 @@ async function reprocessAll(args: string[]): Promise<number> {
   return result.failed > 0 ? 1 : 0;
 }
 
+async function reindexStore(args: string[]): Promise<number> {
+  const [dataDir, bucket] = ['--data-dir', '--bucket'].map((name) => option(args, name));
+  if ([dataDir, bucket].filter(Boolean).length !== 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  const config = loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir, STORAGE: 'fs' } : { STORAGE: 's3', INPUT_BUCKET: bucket }) });
+  const [input, output] = dataDir
+    ? [createFsStore(dataDir, config.inputBucket), createFsStore(dataDir, config.outputBucket)]
+    : ((client) => [createS3Store(client, config.inputBucket), createS3Store(client, config.outputBucket)])(createS3Client(config.s3));
+  const started = Date.now();
+  const images = await reindex(input, output, {
+    onProgress: (done) => {
+      if (process.stderr.isTTY && done % 1000 === 0) process.stderr.write(`\r${done} images indexed`);
+    },
+  });
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  console.log(`indexed ${images} images in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'reprocess') return reprocessAll(rest);
+  if (command === 'reindex') return reindexStore(rest);
   const outIndex = rest.indexOf('--out');
   const out = outIndex >= 0 ? rest[outIndex + 1] : undefined;
   const paths = rest.filter((_, i) => i !== outIndex && i !== outIndex + 1);

@@ -11,6 +11,7 @@ import { createLocalDelivery } from '../http/local-delivery.js';
 import { createMetrics } from '../http/metrics.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { originalKey } from '../processing/keys.js';
+import { withUploadTime } from '../processing/original-metadata.js';
 import { createS3Delivery } from '../storage/s3-delivery.js';
 import { createPresignClient, createS3Client, createS3Store } from '../storage/s3-store.js';
 import { powertoolsLog } from './powertools-log.js';
@@ -53,7 +54,8 @@ const app = createApp({
   // API Gateway checked the key; its id names the owner, so each key sees only its own images.
   identify: (c) => apiKeyIdOf((c.env as { event?: LambdaEvent } | undefined)?.event),
   // A new ObjectCreated event is how the processor Lambda hears of work.
-  enqueue: (id) => input.retrigger(originalKey(id)),
+  // The copy keeps the upload time in metadata, so the image keeps its place in the index.
+  enqueue: (id, original) => input.retrigger(originalKey(id), withUploadTime(original)),
 });
 
 /** The id of the API key API Gateway accepted (REST API events carry it in the request context). */

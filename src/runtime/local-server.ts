@@ -16,6 +16,7 @@ import { idFromOriginalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
+import { indexOnce } from '../lifecycle/reindex.js';
 import { sweepExpired } from '../lifecycle/retention.js';
 import { createOutcomeReporter } from '../processing/outcome-reporter.js';
 import type { Manifest } from '../processing/manifest.js';
@@ -148,7 +149,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
           return undefined;
         });
 
-  const recovered = findUnfinished(input, output).then(
+  const recovered = indexOnce(input, output, logger).then(() => findUnfinished(input, output)).then(
     (ids) => {
       ids.forEach((id) => queue.enqueue(id));
       if (ids.length > 0) logger.info({ count: ids.length }, 'queued unfinished originals');
@@ -174,6 +175,8 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
       clearInterval(sweeper);
       stopWatching?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Start-up indexing and recovery end before the stores are let go.
+      await recovered;
       await queue.close();
     },
   };

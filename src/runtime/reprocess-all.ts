@@ -4,6 +4,7 @@ import { createImages, type Images } from '../lifecycle/images.js';
 import { createGate } from '../processing/gate.js';
 import { idFromOriginalKey, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
 import { createProcessor, type ProcessOutcome } from '../processing/processor.js';
+import { withUploadTime } from '../processing/original-metadata.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { S3Store } from '../storage/s3-store.js';
 
@@ -81,7 +82,7 @@ export async function reprocessHere(input: ObjectStore, output: ObjectStore, con
  */
 export async function retriggerStale(input: S3Store, output: ObjectStore, config: Config, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
   // As the API's reprocess on AWS: the copy keeps the bytes (and so the ETag), the cleared manifest makes it new work.
-  const images = createImages({ input, output, config, enqueue: (id) => input.retrigger(originalKey(id)) });
+  const images = createImages({ input, output, config, enqueue: (id, original) => input.retrigger(originalKey(id), withUploadTime(original)) });
   return tally(await originalIds(input, since), 8, async (id) => ((await reprocessStale(images, id)) ? 'reprocessed' : 'skipped'), onProgress);
 }
 

@@ -156,6 +156,20 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       }
     },
 
+    async *names(prefix: string): AsyncIterable<string> {
+      let entries;
+      try {
+        entries = await readdir(prefix ? objectPath(prefix.slice(0, -1)) : root, { withFileTypes: true });
+      } catch (error) {
+        if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        throw error;
+      }
+      for (const entry of entries) {
+        if (entry.isDirectory()) yield `${entry.name}/`;
+        else if (entry.isFile()) yield entry.name;
+      }
+    },
+
     async delete(key: string): Promise<void> {
       const target = objectPath(key);
       await rm(target, { force: true });

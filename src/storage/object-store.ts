@@ -49,6 +49,12 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix`, in key order; with options, a page of them. */
   list(prefix: string, options?: ListOptions): AsyncIterable<ListedObject>;
+  /**
+   * What lies directly under `prefix` (`''` or ending in `/`), in no set order, reading no object: a
+   * key's last segment, or a sub-prefix's segment with a trailing `/`. Cheap enough for every image
+   * at start-up (a folder's names; S3 lists 1,000 per request).
+   */
+  names(prefix: string): AsyncIterable<string>;
   /** Deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
 }

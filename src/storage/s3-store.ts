@@ -60,8 +60,11 @@ export interface S3Store extends ObjectStore, ObjectCreatedSource {
    * refuses any other); the client must send exactly the returned headers.
    */
   presignPut(key: string, expiresIn: number, options: PutOptions & { size: number }): Promise<{ url: string; headers: Record<string, string> }>;
-  /** Copies an object onto itself, unchanged, so S3 announces it again (ObjectCreated:Copy). */
-  retrigger(key: string): Promise<void>;
+  /**
+   * Copies an object onto itself, its bytes unchanged, so S3 announces it again (ObjectCreated:Copy);
+   * with `metadata`, that replaces the object's own.
+   */
+  retrigger(key: string, metadata?: Record<string, string>): Promise<void>;
 }
 
 const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
@@ -172,6 +175,16 @@ export function createS3Store(client: S3Client, bucket: string, presigner: S3Cli
       } while (token);
     },
 
+    async *names(prefix: string): AsyncIterable<string> {
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) }));
+        for (const object of page.Contents ?? []) if (object.Key) yield object.Key.slice(prefix.length);
+        for (const common of page.CommonPrefixes ?? []) if (common.Prefix) yield common.Prefix.slice(prefix.length);
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+    },
+
     async delete(key: string): Promise<void> {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
@@ -193,7 +206,7 @@ export function createS3Store(client: S3Client, bucket: string, presigner: S3Cli
       return getSignedUrl(presigner, command, { expiresIn });
     },
 
-    async retrigger(key) {
+    async retrigger(key, metadata) {
       const info = await head(key);
       if (!info) return;
       // S3 refuses a copy onto itself that changes nothing; replacing the metadata with itself counts.
@@ -204,7 +217,7 @@ export function createS3Store(client: S3Client, bucket: string, presigner: S3Cli
           // URL-encoded as S3 wants, a segment at a time: some S3-compatible servers take %2F literally.
           CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
           MetadataDirective: 'REPLACE',
-          Metadata: info.metadata,
+          Metadata: metadata ?? info.metadata,
           ...(info.contentType ? { ContentType: info.contentType } : {}),
         }),
       );

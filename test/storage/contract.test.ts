@@ -51,6 +51,15 @@ function storeContract(name: string, freshStore: () => Promise<Store>) {
       expect(await keys('', { startAfter: 'a0' })).toEqual(['b']);
     });
 
+    it('names what lies directly under a prefix, keys and sub-prefixes, without reading objects', async () => {
+      const store = await freshStore();
+      // (Keys one level below: s3rver names no sub-prefix whose keys all lie deeper, which S3 does.)
+      for (const key of ['n/a', 'n/b/c', 'n/b/d', 'n/e/f', 'other']) await store.put(key, Buffer.from(key));
+      expect((await collect(store.names('n/'))).sort()).toEqual(['a', 'b/', 'e/']);
+      expect((await collect(store.names(''))).sort()).toEqual(['n/', 'other']);
+      expect(await collect(store.names('missing/'))).toEqual([]);
+    });
+
     it('stores a streamed body byte for byte', async () => {
       const store = await freshStore();
       const bytes = Buffer.from(Array.from({ length: 300_000 }, (_, i) => i % 251));

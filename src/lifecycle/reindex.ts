@@ -1,0 +1,44 @@
+import { indexImage, INDEX_PREFIX } from '../processing/image-index.js';
+import { idFromOriginalKey, ORIGINALS_PREFIX, pendingKey } from '../processing/keys.js';
+import { isFinal, readManifest } from '../processing/manifest.js';
+import type { Log } from '../logging.js';
+import type { ObjectStore } from '../storage/object-store.js';
+
+/** Written when every original of a bucket is in the index: by a reindex that ran to its end. */
+export const INDEX_READY = `${INDEX_PREFIX}ready`;
+
+export const isIndexed = async (input: ObjectStore) => (await input.head(INDEX_READY)) !== undefined;
+
+/**
+ * For buckets written before the index: lists every original in it, and marks pending those without
+ * a final manifest for their bytes, so that start-up recovery (which reads only markers) finds
+ * them. Each step only makes sure, so a run cut short is simply run again. Returns how many it read.
+ */
+export async function reindex(input: ObjectStore, output: ObjectStore, { concurrency = 16, onProgress }: { concurrency?: number; onProgress?: (done: number) => void } = {}): Promise<number> {
+  const originals = input.list(ORIGINALS_PREFIX)[Symbol.asyncIterator]();
+  let done = 0;
+  const worker = async () => {
+    for (let next = await originals.next(); !next.done; next = await originals.next()) {
+      const id = idFromOriginalKey(next.value.key);
+      const original = id && (await input.head(next.value.key));
+      if (!id || !original) continue;
+      const manifest = await readManifest(output, id);
+      await Promise.all([
+        indexImage(input, id, original),
+        ...(manifest && isFinal(manifest.status) && manifest.sourceEtag === original.etag ? [] : [input.put(pendingKey(id), Buffer.alloc(0))]),
+      ]);
+      onProgress?.(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  await input.put(INDEX_READY, Buffer.from(JSON.stringify({ indexedAt: new Date().toISOString(), images: done })), { contentType: 'application/json' });
+  return done;
+}
+
+/** At start-up: a store that has no index yet (written by an earlier release) is indexed, once. */
+export async function indexOnce(input: ObjectStore, output: ObjectStore, logger: Pick<Log, 'info'>): Promise<void> {
+  if (await isIndexed(input)) return;
+  const started = Date.now();
+  const images = await reindex(input, output);
+  if (images > 0) logger.info({ images, ms: Date.now() - started }, 'indexed the images of an earlier release');
+}
