@@ -44,10 +44,14 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
     return original;
   }
 
-  async function recordOf(id: string, original: ObjectInfo): Promise<FoundImage> {
-    const manifest = await readManifest(output, id);
-    return { id, original, ...(manifest && manifest.sourceEtag === original.etag ? { manifest } : {}) };
-  }
+  /** The manifest counts only when it was written for these very bytes. */
+  const recordOf = (id: string, original: ObjectInfo, manifest: Manifest | undefined): FoundImage => ({
+    id,
+    original,
+    ...(manifest && manifest.sourceEtag === original.etag ? { manifest } : {}),
+  });
+
+  const readRecord = async (id: string, original: ObjectInfo) => recordOf(id, original, await readManifest(output, id));
 
   /**
    * What an index entry stands for: a manifest from the same upload is the whole answer (one read);
@@ -63,14 +67,14 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
       await Promise.all([input.delete(entry.key), input.delete(ALL_IMAGES + entry.name)]);
       return undefined;
     }
-    return visibleTo(original, owner) ? recordOf(entry.id, original) : undefined;
+    return visibleTo(original, owner) ? recordOf(entry.id, original, manifest) : undefined;
   }
 
   return {
     findOriginal,
 
     async find(id: string, owner: Owner | undefined): Promise<FoundImage> {
-      return recordOf(id, await findOriginal(id, owner));
+      return readRecord(id, await findOriginal(id, owner));
     },
 
     /**
@@ -89,7 +93,8 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
           break;
         }
         const record = await recordAt(entry, owner);
-        if (!record) continue;
+        // An id stored again (by another tool) is listed at its new time until its old entry is dropped: shown once.
+        if (!record || records.some((shown) => shown.id === record.id)) continue;
         records.push(record);
         last = entry;
       }
@@ -102,7 +107,7 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
      */
     async reprocess(id: string, owner: Owner | undefined, { ifStale = false } = {}): Promise<boolean> {
       const original = await findOriginal(id, owner);
-      if (ifStale && isCurrent((await recordOf(id, original)).manifest, currentSettings(config, original))) return false;
+      if (ifStale && isCurrent((await readRecord(id, original)).manifest, currentSettings(config, original))) return false;
       if (!enqueue) throw new AppError(501, 'not_supported', 'This deployment cannot start processing from the API.');
       // Without a final manifest for its bytes, the processor does the whole job again.
       // Marked first, so that a restart between the two steps still finds the image unfinished.

@@ -27,16 +27,18 @@ export async function* scopeEntries(input: ObjectStore, scope: string, startAfte
  */
 export async function* mergedEntries(input: ObjectStore, scopes: string[], startAfter: string | undefined, pageSize: number): AsyncGenerator<IndexEntry> {
   const sources = scopes.map((scope) => scopeEntries(input, scope, startAfter, pageSize));
-  const heads = await Promise.all(sources.map((source) => source.next()));
+  // A source's next entry is read only once the one before it is taken: stopping costs no listing ahead.
+  const heads: (IteratorResult<IndexEntry> | undefined)[] = sources.map(() => undefined);
   let previous: string | undefined;
   for (;;) {
+    await Promise.all(heads.map(async (head, i) => void (head ?? (heads[i] = await sources[i]!.next()))));
     let best = -1;
     heads.forEach((head, i) => {
-      if (!head.done && (best < 0 || head.value.name < (heads[best]!.value as IndexEntry).name)) best = i;
+      if (!head!.done && (best < 0 || head!.value.name < (heads[best]!.value as IndexEntry).name)) best = i;
     });
     if (best < 0) return;
     const entry = heads[best]!.value as IndexEntry;
-    heads[best] = await sources[best]!.next();
+    heads[best] = undefined;
     // Never the same image twice, should it be listed in two of the scopes.
     if (entry.name !== previous) yield entry;
     previous = entry.name;

@@ -27,7 +27,8 @@ export async function reindex(input: ObjectStore, output: ObjectStore, { concurr
         indexImage(input, id, original),
         ...(manifest && isFinal(manifest.status) && manifest.sourceEtag === original.etag ? [] : [input.put(pendingKey(id), Buffer.alloc(0))]),
       ]);
-      onProgress?.(++done);
+      done++;
+      onProgress?.(done);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

@@ -61,6 +61,9 @@ describe('restart and events', () => {
     await file.close();
     await writeFile(join(folder, '.partial-download'), 'not an image');
     expect(await server.settled('dropped.jpg')).toMatchObject({ status: 'done', original: { format: 'jpeg', width: 400, height: 300 } });
+    // No upload listed it in the index: its processing did.
+    const listed = (await (await server.api('/v1/images')).json()) as { items: { id: string }[] };
+    expect(listed.items.map((item) => item.id)).toEqual(['dropped.jpg']);
     await server.queue.idle();
     const output = createFsStore(server.dataDir, 'image-processor-output-bucket');
     expect(await readManifest(output, '.partial-download')).toBeUndefined();

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { createImages } from '../../src/lifecycle/images.js';
+import { isIndexed, reindex } from '../../src/lifecycle/reindex.js';
+import { ALL_IMAGES, entryName, indexKeys, ownerImages, parseEntry } from '../../src/processing/image-index.js';
+import { originalKey } from '../../src/processing/keys.js';
+import { toObjectMetadata } from '../../src/processing/original-metadata.js';
+import { createFsStore } from '../../src/storage/fs-store.js';
+import { collect } from '../helpers/collect.js';
+import { storeImage } from '../helpers/stored-images.js';
+import { useTempDirs } from '../helpers/temp.js';
+
+const tempDirs = useTempDirs();
+const T = Date.UTC(2026, 0, 1);
+
+async function stores() {
+  const dir = await tempDirs();
+  const input = createFsStore(dir, 'in');
+  const output = createFsStore(dir, 'out');
+  return { input, output, images: createImages({ input, output, config: loadConfig({ DATA_DIR: dir }) }) };
+}
+
+const ids = (records: { id: string }[]) => records.map((record) => record.id);
+
+describe('the image index', () => {
+  it('names entries so that key order is newest first, then by id, and reads them back', () => {
+    const names = [entryName(T, 'b'), entryName(T + 1, 'z'), entryName(T, 'a'), entryName(T - 10_000_000_000, 'c')];
+    expect(names.sort()).toEqual([entryName(T + 1, 'z'), entryName(T, 'a'), entryName(T, 'b'), entryName(T - 10_000_000_000, 'c')]);
+    expect(parseEntry(ALL_IMAGES, ALL_IMAGES + entryName(T, 'id-with-dashes'))).toMatchObject({ time: T, id: 'id-with-dashes' });
+    expect(parseEntry(ALL_IMAGES, `${ALL_IMAGES}ready`)).toBeUndefined();
+    // An owner id another tool wrote cannot make a path of its own.
+    expect(ownerImages('../x/y')).toMatch(/^index\/owner\/~[0-9a-f]{32}\/$/);
+  });
+
+  it('drops an entry whose image is gone, or was stored again at another time, and lists the image once', async () => {
+    const { input, output, images } = await stores();
+    await storeImage(input, output, { id: 'kept', uploadedAt: T });
+    await storeImage(input, output, { id: 'gone', uploadedAt: T + 1 });
+    await storeImage(input, output, { id: 'again', uploadedAt: T + 2 });
+    // A crash between a delete's steps: the original went, its entries stayed. And a new upload under the same id.
+    await input.delete(originalKey('gone'));
+    await output.delete('gone/manifest.json');
+    await storeImage(input, output, { id: 'again', uploadedAt: T + 3, done: false });
+    expect(ids((await images.list({ limit: 10, owner: undefined })).records)).toEqual(['again', 'kept']);
+    // Once the new bytes are processed, the old entry no longer matches its manifest and goes.
+    await storeImage(input, output, { id: 'again', uploadedAt: T + 3 });
+    expect(ids((await images.list({ limit: 10, owner: undefined })).records)).toEqual(['again', 'kept']);
+    expect((await collect(input.list(ALL_IMAGES))).map((object) => parseEntry(ALL_IMAGES, object.key))).toMatchObject([{ id: 'again', time: T + 3 }, { id: 'kept' }]);
+  });
+
+  it('is made by a reindex for what an earlier release stored, which also marks what that left unfinished', async () => {
+    const { input, output, images } = await stores();
+    // As an earlier release left them: originals, one with an owner, one processed; no index.
+    await input.put(originalKey('theirs'), Buffer.from('x'), { metadata: toObjectMetadata({ owner: 'owner-a', uploadedAt: T }) });
+    await input.put(originalKey('shared'), Buffer.from('y'), { metadata: toObjectMetadata({ uploadedAt: T + 1 }) });
+    expect((await images.list({ limit: 10, owner: undefined })).records).toEqual([]);
+    expect(await isIndexed(input)).toBe(false);
+
+    expect(await reindex(input, output)).toBe(2);
+    expect(await isIndexed(input)).toBe(true);
+    expect(ids((await images.list({ limit: 10, owner: { id: 'owner-a' } })).records)).toEqual(['shared', 'theirs']);
+    expect(ids((await images.list({ limit: 10, owner: { id: 'owner-b' } })).records)).toEqual(['shared']);
+    // Neither has a final manifest: both are marked for the start-up recovery.
+    expect((await collect(input.names('pending/'))).sort()).toEqual(['shared', 'theirs']);
+    // Run again, nothing changes.
+    await reindex(input, output);
+    expect((await collect(input.list('index/'))).map((object) => object.key).sort()).toEqual(
+      [...indexKeys('theirs', (await input.head(originalKey('theirs')))!), ...indexKeys('shared', (await input.head(originalKey('shared')))!), 'index/ready'].sort(),
+    );
+  });
+});
