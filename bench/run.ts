@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { chart, COMPARED } from './chart.js';
 import { makePhoto } from './photos.js';
+import { scaleBench } from './scale.js';
 import { writeBmp } from '../test/helpers/bmp-writer.js';
 import { heicGrid } from '../test/helpers/heic-grid.js';
 import { hasHeifConvert, hasImageMagick, type Measured } from './workloads.js';
@@ -19,6 +20,10 @@ const CACHE = join(HERE, '.cache');
 const cores = availableParallelism();
 const CLEAN_GRAIN = 12;
 const quick = process.argv.includes('--quick');
+if (process.argv.includes('--scale')) {
+  await scaleBench(quick);
+  process.exit(0);
+}
 
 /** The photos, made once and kept in bench/.cache: the same bytes on every machine and run. */
 async function photo(width: number, height: number, seed: number, grain = 60): Promise<string> {

@@ -5,9 +5,10 @@ import { isFinal, readManifest } from './manifest.js';
 /**
  * What a crash, a stop, or another tool left for the processor, found without reading every image:
  * the images marked pending (their work started, or was asked for, and never ended) and, by names
- * alone, the originals with no outputs at all (dropped into `originals/` while the server was down).
+ * alone, the originals with no outputs at all (dropped into `originals/` while the server was down);
+ * `byName: false` when the caller knows nothing was dropped.
  */
-export async function findUnfinished(input: ObjectStore, output: ObjectStore): Promise<string[]> {
+export async function findUnfinished(input: ObjectStore, output: ObjectStore, { byName = true }: { byName?: boolean } = {}): Promise<string[]> {
   const unfinished = new Set<string>();
   for await (const name of input.names(PENDING_PREFIX)) {
     if (name.endsWith('/')) continue;
@@ -17,6 +18,7 @@ export async function findUnfinished(input: ObjectStore, output: ObjectStore): P
     // Finished (the marker outlived a crash), or deleted since.
     else await input.delete(pendingKey(name));
   }
+  if (!byName) return [...unfinished];
   // The processor marks an image before it writes anything for it: outputs without a marker are finished work.
   const started = new Set<string>();
   for await (const name of output.names('')) if (name.endsWith('/')) started.add(name.slice(0, -1));

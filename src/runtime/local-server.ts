@@ -17,6 +17,7 @@ import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
 import { indexOnce } from '../lifecycle/reindex.js';
+import { cleanStopRecord } from './clean-stop.js';
 import { sweepExpired } from '../lifecycle/retention.js';
 import { createOutcomeReporter } from '../processing/outcome-reporter.js';
 import type { Manifest } from '../processing/manifest.js';
@@ -149,13 +150,16 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
           return undefined;
         });
 
-  const recovered = indexOnce(input, output, logger).then(() => findUnfinished(input, output)).then(
-    (ids) => {
-      ids.forEach((id) => queue.enqueue(id));
-      if (ids.length > 0) logger.info({ count: ids.length }, 'queued unfinished originals');
-    },
-    (error: unknown) => logger.error({ err: error }, 'start-up scan failed'),
-  );
+  // Unfinished work: the marked images, and (unless the folder is as a clean stop left it) originals with no outputs.
+  const dataDir = resolve(config.dataDir);
+  const cleanStop = config.storage === 's3' ? undefined : cleanStopRecord(join(dataDir, '.state', 'clean-stop'), join(dataDir, config.inputBucket, ORIGINALS_PREFIX));
+  const recovered = (async () => {
+    await indexOnce(input, output, logger);
+    const byName = !(await cleanStop?.unchangedSinceStop());
+    const ids = await findUnfinished(input, output, { byName });
+    ids.forEach((id) => queue.enqueue(id));
+    logger.info({ queued: ids.length, byName }, 'start-up scan done');
+  })().catch((error: unknown) => logger.error({ err: error }, 'start-up scan failed'));
 
   const sweep = () =>
     sweepExpired(input, output, config.retentionDays, new Date()).then(
@@ -173,10 +177,10 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     recovered,
     async close() {
       clearInterval(sweeper);
+      await recovered;
+      await cleanStop?.stopping();
       stopWatching?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      // Start-up indexing and recovery end before the stores are let go.
-      await recovered;
       await queue.close();
     },
   };

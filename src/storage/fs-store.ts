@@ -18,6 +18,9 @@ interface Sidecar {
   mtimeMs: number;
 }
 
+/** S3's ETag of an empty object: the MD5 of nothing. */
+const EMPTY_ETAG = '"d41d8cd98f00b204e9800998ecf8427e"';
+
 /** Scratch space for writes in progress; removed whole at start-up (see `cleanTemporaryFiles`). */
 export const tempDir = (dataDir: string) => join(resolve(dataDir), '.tmp');
 
@@ -54,7 +57,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       key,
       size: stats.size,
       lastModified: stats.mtime,
-      etag: current?.etag ?? `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`,
+      etag: current?.etag ?? (stats.size === 0 ? EMPTY_ETAG : `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`),
       ...(current?.contentType ? { contentType: current.contentType } : {}),
       metadata: current?.metadata ?? {},
     };
@@ -88,11 +91,34 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     return { key, size, lastModified: new Date(mtimeMs), etag, ...(sidecar.contentType ? { contentType: sidecar.contentType } : {}), metadata: sidecar.metadata };
   }
 
+  /**
+   * A marker (an index entry, a pending mark): no bytes that could be seen half-written and nothing
+   * for a sidecar to keep, so it is created in place, a third of a full write's cost.
+   */
+  async function putEmpty(key: string): Promise<ObjectInfo> {
+    const target = objectPath(key);
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      await (await open(target, 'w')).close();
+    } catch (error) {
+      if (['EEXIST', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) {
+        throw new AppError(409, 'key_conflict', `The key ${JSON.stringify(key)} clashes with another object's path.`);
+      }
+      throw error;
+    }
+    await fsyncPath(dirname(target));
+    files.forget(target);
+    const { mtime } = await stat(target);
+    for (const listener of listeners) listener(key);
+    return { key, size: 0, lastModified: mtime, etag: EMPTY_ETAG, metadata: {} };
+  }
+
   return {
     name: bucket,
 
     async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<ObjectInfo> {
       objectPath(key);
+      if (Buffer.isBuffer(body) && body.length === 0 && !options.contentType && !options.metadata) return putEmpty(key);
       await mkdir(tmp, { recursive: true });
       const temporary = join(tmp, randomUUID());
       try {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +48,29 @@ describe('restart and events', () => {
     await server.queue.idle();
     const output = createFsStore(dataDir, 'image-processor-output-bucket');
     expect(await readManifest(output, 'Holiday 2024.jpg')).toMatchObject({ status: 'done', original: { width: 200 } });
+  });
+
+  it('lists the originals folder at start-up unless a clean stop left it as it is now', async () => {
+    const first = await testServer();
+    const id = await first.upload(await solid(200, 200, '#123456'));
+    await first.settled(id);
+    await first.close();
+    // Dropped while the server is down: the folder changed since the clean stop.
+    const folder = join(first.dataDir, 'image-processor-input-bucket/originals');
+    await writeFile(join(folder, 'while-down.jpg'), await solid(120, 80, '#654321'));
+    const second = await testServer({}, { dataDir: first.dataDir });
+    expect(await second.settled('while-down.jpg')).toMatchObject({ status: 'done' });
+    await second.close();
+    // A file put there with the folder's time set back, as no tool does, shows the listing was skipped.
+    const reference = join(first.dataDir, 'folder-time');
+    execFileSync('touch', ['-m', '-r', folder, reference]);
+    await writeFile(join(folder, 'hidden-by-touch.jpg'), await solid(120, 80, '#654321'));
+    execFileSync('touch', ['-m', '-r', reference, folder]);
+    const third = await testServer({}, { dataDir: first.dataDir });
+    await third.recovered;
+    await third.queue.idle();
+    expect((await third.api('/v1/images/hidden-by-touch.jpg')).status).toBe(200);
+    expect(await readManifest(createFsStore(first.dataDir, 'image-processor-output-bucket'), 'hidden-by-touch.jpg')).toBeUndefined();
   });
 
   it('processes a file another tool drops under originals/ while it runs, once the copy is whole', async () => {

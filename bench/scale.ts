@@ -1,0 +1,223 @@
+// `npm run bench -- --scale`: the catalogue's costs on a store of 1,000 images and of 100,000, in
+// the same run, as ratios. The stores are filled through the storage port (no rendering): originals
+// with their metadata, index entries, done manifests, as uploads and processing leave them.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { loadConfig } from '../src/config/config.js';
+import { createKeyChecker } from '../src/http/auth.js';
+import { INDEX_READY, reindex } from '../src/lifecycle/reindex.js';
+import { sweepExpired } from '../src/lifecycle/retention.js';
+import { originalKey, pendingKey } from '../src/processing/keys.js';
+import { writeManifest } from '../src/processing/manifest.js';
+import { createFsStore } from '../src/storage/fs-store.js';
+import { inParallel, storeImage, type StoredImage } from '../test/helpers/stored-images.js';
+
+const HERE = import.meta.dirname;
+const SECRET = 'scale-bench-owner-id-secret-0123456789';
+const KEYS = { twenty: 'bench-key-twenty-images', none: 'bench-key-without-images', many: 'bench-key-with-most-images', old: 'bench-key-with-old-images' };
+const checkKey = createKeyChecker(Object.values(KEYS), SECRET);
+const ownerOf = (key: string) => checkKey(key)!.id;
+const DAY = 86_400_000;
+const RETENTION_DAYS = 365;
+/** Each measure is the median of this many requests, after a few to warm up. */
+const SAMPLES = 21;
+const DEEP_PAGE_LIMIT = 10;
+
+interface Measures {
+  firstPageOwnerWith20Ms: number;
+  firstPageOwnerWithNoneMs: number;
+  pageAfter50PagesMs: number;
+  deleteMs: number;
+  /** A restart after a clean stop: to a healthy /healthz, and to the end of the start-up scan. */
+  startUpHealthyMs: number;
+  startUpRecoveredMs: number;
+  retentionSweepMs: number;
+  /** A start with no clean-stop record (a crash): the scan also names every original and output folder. */
+  startUpAfterCrashRecoveredMs: number;
+  reindexMs: number;
+}
+
+/** Measures that read every image (or every name) by design: shown with their growth, held to no ratio. */
+const LINEAR: ReadonlySet<keyof Measures> = new Set(['startUpAfterCrashRecoveredMs', 'reindexMs']);
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  return port;
+}
+
+/**
+ * `images` images a minute apart: 20 of one key spread among the rest, 10 a year old (what a sweep
+ * removes), 5 left unfinished by a crash, 2 dropped into originals/ by another tool, the rest of one
+ * key; and a key with none.
+ */
+async function fill(dataDir: string, images: number): Promise<{ deletable: string[] }> {
+  const config = loadConfig({ DATA_DIR: dataDir });
+  const input = createFsStore(dataDir, config.inputBucket);
+  const output = createFsStore(dataDir, config.outputBucket);
+  const now = Date.now();
+  const regular = images - 17;
+  const twentyAt = new Set(Array.from({ length: 20 }, (_, k) => Math.floor(((k + 0.5) * regular) / 20)));
+  const batch: StoredImage[] = Array.from({ length: regular }, (_, i) => ({
+    id: `img-${String(i).padStart(7, '0')}`,
+    uploadedAt: now - i * 60_000,
+    owner: ownerOf(twentyAt.has(i) ? KEYS.twenty : KEYS.many),
+  }));
+  // Past the deep page, so that deleting them changes no page that is timed.
+  const deletable = batch.slice(600).filter((image) => image.owner === ownerOf(KEYS.many)).slice(0, SAMPLES).map((image) => image.id);
+  for (let i = 0; i < 10; i++) batch.push({ id: `old-${i}`, uploadedAt: now - (RETENTION_DAYS + 30) * DAY - i * 60_000, owner: ownerOf(KEYS.old) });
+  let done = 0;
+  await inParallel(batch, 32, async (image) => {
+    await storeImage(input, output, image);
+    if (++done % 5000 === 0) process.stderr.write(`\r  ${done} of ${images} stored`);
+  });
+  process.stderr.write('\n');
+  for (let i = 0; i < 5; i++) {
+    const image = { id: `crashed-${i}`, uploadedAt: now - i * 1000, owner: ownerOf(KEYS.many), done: false };
+    await storeImage(input, output, image);
+    await input.put(pendingKey(image.id), Buffer.alloc(0));
+    await writeManifest(output, { id: image.id, status: 'processing', original: { bytes: 1 }, variants: [], watermark: false, createdAt: new Date(image.uploadedAt).toISOString(), sourceEtag: 'interrupted' });
+  }
+  for (let i = 0; i < 2; i++) await input.put(originalKey(`dropped-${i}.jpg`), Buffer.from('not processed yet'));
+  await input.put(INDEX_READY, Buffer.from('{}'));
+  return { deletable };
+}
+
+interface Running {
+  url: string;
+  healthyMs: number;
+  recoveredMs: number;
+  stop(): Promise<void>;
+}
+
+/** `npm start`'s process on `dataDir`: the time to a healthy /healthz and to the end of its start-up scan. */
+async function startServer(dataDir: string): Promise<Running> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(HERE, '../dist/runtime/local.mjs')], {
+    env: { ...process.env, DATA_DIR: dataDir, PORT: String(port), API_KEYS: Object.values(KEYS).join(','), OWNER_ID_SECRET: SECRET, LOG_LEVEL: 'info', MALLOC_ARENA_MAX: '2' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const recovered = new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.includes('start-up scan done')) resolve(performance.now() - started);
+    });
+    child.once('exit', (code) => reject(new Error(`the server stopped (${code})`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  let healthyMs: number | undefined;
+  while (healthyMs === undefined) {
+    const ok = await fetch(`${url}/healthz`).then((response) => response.ok, () => false);
+    if (ok) healthyMs = performance.now() - started;
+    else await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const recoveredMs = await recovered;
+  return {
+    url,
+    healthyMs,
+    recoveredMs,
+    async stop() {
+      child.removeAllListeners('exit');
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+async function timed(request: () => Promise<Response>): Promise<number> {
+  const started = performance.now();
+  const response = await request();
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return performance.now() - started;
+}
+
+async function medianOf(request: () => Promise<Response>): Promise<number> {
+  for (let i = 0; i < 3; i++) await timed(request);
+  const times: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) times.push(await timed(request));
+  return median(times);
+}
+
+async function measureStore(images: number): Promise<Measures> {
+  const dataDir = await mkdtemp(join(tmpdir(), `scale-${images}-`));
+  try {
+    process.stderr.write(`filling a store of ${images} images…\n`);
+    const { deletable } = await fill(dataDir, images);
+    // Written back before anything is timed, so that no measure waits behind the fill's writes.
+    execFileSync('sync');
+    const server = await startServer(dataDir);
+    try {
+      const api = (key: string, path: string, init: RequestInit = {}) => () => fetch(`${server.url}${path}`, { ...init, headers: { 'x-api-key': key } });
+      const firstPageOwnerWith20Ms = await medianOf(api(KEYS.twenty, '/v1/images'));
+      const firstPageOwnerWithNoneMs = await medianOf(api(KEYS.none, '/v1/images'));
+      let cursor: string | undefined;
+      for (let page = 0; page < 50; page++) {
+        const body = (await (await api(KEYS.many, `/v1/images?limit=${DEEP_PAGE_LIMIT}${cursor ? `&cursor=${cursor}` : ''}`)()).json()) as { nextCursor?: string };
+        cursor = body.nextCursor;
+      }
+      const pageAfter50PagesMs = await medianOf(api(KEYS.many, `/v1/images?limit=${DEEP_PAGE_LIMIT}&cursor=${cursor}`));
+      const deletes: number[] = [];
+      for (const id of deletable) deletes.push(await timed(api(KEYS.many, `/v1/images/${id}`, { method: 'DELETE' })));
+      await server.stop();
+      const restarts: Running[] = [];
+      for (let i = 0; i < 3; i++) {
+        const restarted = await startServer(dataDir);
+        await restarted.stop();
+        restarts.push(restarted);
+      }
+      const measures = {
+        firstPageOwnerWith20Ms,
+        firstPageOwnerWithNoneMs,
+        pageAfter50PagesMs,
+        deleteMs: median(deletes),
+        startUpHealthyMs: median(restarts.map((restart) => restart.healthyMs)),
+        startUpRecoveredMs: median(restarts.map((restart) => restart.recoveredMs)),
+        startUpAfterCrashRecoveredMs: server.recoveredMs,
+      };
+
+      const config = loadConfig({ DATA_DIR: dataDir });
+      const input = createFsStore(dataDir, config.inputBucket);
+      const output = createFsStore(dataDir, config.outputBucket);
+      let started = performance.now();
+      const removed = await sweepExpired(input, output, RETENTION_DAYS, new Date());
+      const retentionSweepMs = performance.now() - started;
+      if (removed.length !== 10) throw new Error(`the sweep removed ${removed.length} images, not the 10 old ones`);
+      started = performance.now();
+      await reindex(input, output);
+      return { ...measures, retentionSweepMs, reindexMs: performance.now() - started };
+    } catch (error) {
+      await server.stop().catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function scaleBench(quick: boolean): Promise<void> {
+  const [small, large] = [1000, quick ? 20_000 : 100_000];
+  const atSmall = await measureStore(small);
+  const atLarge = await measureStore(large);
+  const names = Object.keys(atSmall) as (keyof Measures)[];
+  console.log(`\n| measure | ${small} images | ${large} images | ratio | goal |\n|---|---:|---:|---:|---|`);
+  const ratios: Record<string, number> = {};
+  for (const name of names) {
+    const ratio = atLarge[name] / atSmall[name];
+    ratios[name] = ratio;
+    console.log(`| ${name} | ${atSmall[name].toFixed(1)} | ${atLarge[name].toFixed(1)} | ${ratio.toFixed(2)} | ${LINEAR.has(name) ? 'grows with the store' : '<= 1.5'} |`);
+  }
+  const reindexSecondsPer100k = (atLarge.reindexMs / 1000) * (100_000 / large);
+  console.log(`\nreindex: ${reindexSecondsPer100k.toFixed(0)} s per 100,000 images`);
+  await writeFile(join(HERE, 'scale-results.json'), JSON.stringify({ date: new Date().toISOString(), images: [small, large], measures: { [small]: atSmall, [large]: atLarge }, ratios, reindexSecondsPer100k }, null, 2) + '\n');
+  console.log(`wrote ${join('bench', 'scale-results.json')}`);
+}
