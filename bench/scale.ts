@@ -24,6 +24,9 @@ const checkKey = createKeyChecker(Object.values(KEYS), SECRET);
 const ownerOf = (key: string) => checkKey(key)!.id;
 const DAY = 86_400_000;
 const RETENTION_DAYS = 365;
+/** Images past the retention, in groups of two, each group OLD_GROUP_DAYS older than the one before. */
+const OLD_GROUPS = 5;
+const OLD_GROUP_DAYS = 10;
 /** Each measure is the median of this many requests, after a few to warm up. */
 const SAMPLES = 21;
 const DEEP_PAGE_LIMIT = 10;
@@ -56,8 +59,8 @@ async function freePort(): Promise<number> {
 }
 
 /**
- * `images` images a minute apart: 20 of one key spread among the rest, 10 a year old (what a sweep
- * removes), 5 left unfinished by a crash, 2 dropped into originals/ by another tool, the rest of one
+ * `images` images a minute apart: 20 of one key spread among the rest, 10 over a year old (what the sweeps
+ * remove), 5 left unfinished by a crash, 2 dropped into originals/ by another tool, the rest of one
  * key; and a key with none.
  */
 async function fill(dataDir: string, images: number): Promise<{ deletable: string[] }> {
@@ -74,7 +77,10 @@ async function fill(dataDir: string, images: number): Promise<{ deletable: strin
   }));
   // Past the deep page, so that deleting them changes no page that is timed.
   const deletable = batch.slice(600).filter((image) => image.owner === ownerOf(KEYS.many)).slice(0, SAMPLES).map((image) => image.id);
-  for (let i = 0; i < 10; i++) batch.push({ id: `old-${i}`, uploadedAt: now - (RETENTION_DAYS + 30) * DAY - i * 60_000, owner: ownerOf(KEYS.old) });
+  for (let i = 0; i < 2 * OLD_GROUPS; i++) {
+    const group = Math.floor(i / 2);
+    batch.push({ id: `old-${i}`, uploadedAt: now - (RETENTION_DAYS + (group + 1) * OLD_GROUP_DAYS) * DAY - i * 60_000, owner: ownerOf(KEYS.old) });
+  }
   let done = 0;
   await inParallel(batch, 32, async (image) => {
     await storeImage(input, output, image);
@@ -141,73 +147,104 @@ async function timed(request: () => Promise<Response>): Promise<number> {
   return performance.now() - started;
 }
 
-async function medianOf(request: () => Promise<Response>): Promise<number> {
-  for (let i = 0; i < 3; i++) await timed(request);
-  const times: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) times.push(await timed(request));
-  return median(times);
+interface Store {
+  images: number;
+  dataDir: string;
+  deletable: string[];
+  server?: Running;
 }
 
-async function measureStore(images: number): Promise<Measures> {
-  const dataDir = await mkdtemp(join(tmpdir(), `scale-${images}-`));
-  try {
-    process.stderr.write(`filling a store of ${images} images…\n`);
-    const { deletable } = await fill(dataDir, images);
-    // Written back before anything is timed, so that no measure waits behind the fill's writes.
-    execFileSync('sync');
-    const server = await startServer(dataDir);
-    try {
-      const api = (key: string, path: string, init: RequestInit = {}) => () => fetch(`${server.url}${path}`, { ...init, headers: { 'x-api-key': key } });
-      const firstPageOwnerWith20Ms = await medianOf(api(KEYS.twenty, '/v1/images'));
-      const firstPageOwnerWithNoneMs = await medianOf(api(KEYS.none, '/v1/images'));
-      let cursor: string | undefined;
-      for (let page = 0; page < 50; page++) {
-        const body = (await (await api(KEYS.many, `/v1/images?limit=${DEEP_PAGE_LIMIT}${cursor ? `&cursor=${cursor}` : ''}`)()).json()) as { nextCursor?: string };
-        cursor = body.nextCursor;
-      }
-      const pageAfter50PagesMs = await medianOf(api(KEYS.many, `/v1/images?limit=${DEEP_PAGE_LIMIT}&cursor=${cursor}`));
-      const deletes: number[] = [];
-      for (const id of deletable) deletes.push(await timed(api(KEYS.many, `/v1/images/${id}`, { method: 'DELETE' })));
-      await server.stop();
-      const restarts: Running[] = [];
-      for (let i = 0; i < 3; i++) {
-        const restarted = await startServer(dataDir);
-        await restarted.stop();
-        restarts.push(restarted);
-      }
-      const measures = {
-        firstPageOwnerWith20Ms,
-        firstPageOwnerWithNoneMs,
-        pageAfter50PagesMs,
-        deleteMs: median(deletes),
-        startUpHealthyMs: median(restarts.map((restart) => restart.healthyMs)),
-        startUpRecoveredMs: median(restarts.map((restart) => restart.recoveredMs)),
-        startUpAfterCrashRecoveredMs: server.recoveredMs,
-      };
+/** Runs `each` on the small store, then on the large one, `rounds` times: a slow spell of this machine hits both alike. */
+async function interleaved<T>(stores: Store[], rounds: number, each: (store: Store, round: number) => Promise<T>): Promise<T[][]> {
+  const results: T[][] = stores.map(() => []);
+  for (let round = 0; round < rounds; round++) for (const [i, store] of stores.entries()) results[i]!.push(await each(store, round));
+  return results;
+}
 
-      const config = loadConfig({ DATA_DIR: dataDir });
-      const input = createFsStore(dataDir, config.inputBucket);
-      const output = createFsStore(dataDir, config.outputBucket);
-      let started = performance.now();
-      const removed = await sweepExpired(input, output, RETENTION_DAYS, new Date());
-      const retentionSweepMs = performance.now() - started;
-      if (removed.length !== 10) throw new Error(`the sweep removed ${removed.length} images, not the 10 old ones`);
-      started = performance.now();
-      await reindex(input, output);
-      return { ...measures, retentionSweepMs, reindexMs: performance.now() - started };
-    } catch (error) {
-      await server.stop().catch(() => undefined);
-      throw error;
+const api = (store: Store, key: string, path: string, init: RequestInit = {}) => () => fetch(`${store.server!.url}${path}`, { ...init, headers: { 'x-api-key': key } });
+
+/** The median time of a request on each store, asked of both in turn. */
+async function requestTimes(stores: Store[], request: (store: Store) => () => Promise<Response>): Promise<number[]> {
+  await interleaved(stores, 3, (store) => timed(request(store)));
+  return (await interleaved(stores, SAMPLES, (store) => timed(request(store)))).map(median);
+}
+
+async function measureStores(stores: Store[]): Promise<Measures[]> {
+  // Written back before anything is timed, so that no measure waits behind the fills' writes.
+  execFileSync('sync');
+  const crashStarts = await interleaved(stores, 1, async (store) => (store.server = await startServer(store.dataDir)).recoveredMs);
+  const firstPageOwnerWith20Ms = await requestTimes(stores, (store) => api(store, KEYS.twenty, '/v1/images'));
+  const firstPageOwnerWithNoneMs = await requestTimes(stores, (store) => api(store, KEYS.none, '/v1/images'));
+  const cursors = new Map<Store, string | undefined>();
+  for (const store of stores) {
+    for (let page = 0; page < 50; page++) {
+      const cursor = cursors.get(store);
+      const body = (await (await api(store, KEYS.many, `/v1/images?limit=${DEEP_PAGE_LIMIT}${cursor ? `&cursor=${cursor}` : ''}`)()).json()) as { nextCursor?: string };
+      cursors.set(store, body.nextCursor);
     }
-  } finally {
-    await rm(dataDir, { recursive: true, force: true });
   }
+  const pageAfter50PagesMs = await requestTimes(stores, (store) => api(store, KEYS.many, `/v1/images?limit=${DEEP_PAGE_LIMIT}&cursor=${cursors.get(store)}`));
+  const deleteMs = (await interleaved(stores, SAMPLES, (store) => timed(api(store, KEYS.many, `/v1/images/${store.deletable.pop()}`, { method: 'DELETE' })))).map(median);
+  for (const store of stores) {
+    await store.server!.stop();
+    delete store.server;
+  }
+
+  const restarts = await interleaved(stores, 3, async (store) => {
+    const restarted = await startServer(store.dataDir);
+    await restarted.stop();
+    return restarted;
+  });
+  // Each sweep expires the next of the old groups (two images), oldest first.
+  const sweeps = await interleaved(stores, OLD_GROUPS, async (store, round) => {
+    const config = loadConfig({ DATA_DIR: store.dataDir });
+    const [input, output] = [createFsStore(store.dataDir, config.inputBucket), createFsStore(store.dataDir, config.outputBucket)];
+    // Group g is RETENTION_DAYS + (g + 1) * OLD_GROUP_DAYS old: this retention expires the oldest group left.
+    const retentionDays = RETENTION_DAYS + (OLD_GROUPS - round - 0.5) * OLD_GROUP_DAYS;
+    const started = performance.now();
+    const removed = await sweepExpired(input, output, retentionDays, new Date());
+    const ms = performance.now() - started;
+    if (removed.length !== 2) throw new Error(`a sweep removed ${removed.length} images, not the 2 of its group`);
+    return ms;
+  });
+  const reindexMs = await interleaved(stores, 1, async (store) => {
+    const config = loadConfig({ DATA_DIR: store.dataDir });
+    const started = performance.now();
+    await reindex(createFsStore(store.dataDir, config.inputBucket), createFsStore(store.dataDir, config.outputBucket));
+    return performance.now() - started;
+  });
+  return stores.map((_, i) => ({
+    firstPageOwnerWith20Ms: firstPageOwnerWith20Ms[i]!,
+    firstPageOwnerWithNoneMs: firstPageOwnerWithNoneMs[i]!,
+    pageAfter50PagesMs: pageAfter50PagesMs[i]!,
+    deleteMs: deleteMs[i]!,
+    startUpHealthyMs: median(restarts[i]!.map((restart) => restart.healthyMs)),
+    startUpRecoveredMs: median(restarts[i]!.map((restart) => restart.recoveredMs)),
+    retentionSweepMs: median(sweeps[i]!),
+    startUpAfterCrashRecoveredMs: crashStarts[i]![0]!,
+    reindexMs: reindexMs[i]![0]!,
+  }));
 }
 
 export async function scaleBench(quick: boolean): Promise<void> {
   const [small, large] = [1000, quick ? 20_000 : 100_000];
-  const atSmall = await measureStore(small);
-  const atLarge = await measureStore(large);
+  const stores: Store[] = [];
+  let measured: Measures[];
+  try {
+    for (const images of [small, large]) {
+      const dataDir = await mkdtemp(join(tmpdir(), `scale-${images}-`));
+      stores.push({ images, dataDir, deletable: [] });
+      process.stderr.write(`filling a store of ${images} images…\n`);
+      stores.at(-1)!.deletable = (await fill(dataDir, images)).deletable;
+    }
+    measured = await measureStores(stores);
+  } finally {
+    for (const store of stores) {
+      await store.server?.stop().catch(() => undefined);
+      await rm(store.dataDir, { recursive: true, force: true });
+    }
+  }
+  const [atSmall, atLarge] = measured as [Measures, Measures];
   const names = Object.keys(atSmall) as (keyof Measures)[];
   console.log(`\n| measure | ${small} images | ${large} images | ratio | goal |\n|---|---:|---:|---:|---|`);
   const ratios: Record<string, number> = {};

@@ -53,6 +53,8 @@ describe('CDK app', () => {
       // Idempotency records answer for 24 hours; dedup records are a cache.
       { Id: 'IdempotencyRecords', Prefix: 'idempotency/', ExpirationInDays: 2, Status: 'Enabled' },
       { Id: 'DedupRecords', Prefix: 'dedup/', ExpirationInDays: 30, Status: 'Enabled' },
+      // The processor and the failure handler remove pending markers; one a crash left behind goes.
+      { Id: 'PendingMarkers', Prefix: 'pending/', ExpirationInDays: 15, Status: 'Enabled' },
     ]);
     expect(input.LoggingConfiguration).toBeDefined();
   });
