@@ -3,9 +3,9 @@ import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { thumbHashToAverageRGBA, thumbHashToRGBA } from 'thumbhash';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { originalKey } from '../../src/processing/keys.js';
+import { originalKey, pendingKey } from '../../src/processing/keys.js';
 import { readManifest } from '../../src/processing/manifest.js';
 import { toObjectMetadata } from '../../src/processing/original-metadata.js';
 import { createGate, type Gate } from '../../src/processing/gate.js';
@@ -49,6 +49,39 @@ describe('processor', () => {
     const outcomes = await Promise.all(ids.map((id) => processor.process(id)));
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['done', 'done', 'done']);
     expect(most).toBe(1);
+  });
+
+  it('marks an image pending and lists it before any of its work, and clears the mark with the final manifest', async () => {
+    const { input, output, config } = await setup();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let atRender: { pending: boolean; manifest?: string; listed: string[] } | undefined;
+    const watching: Gate = {
+      run: async (work) => {
+        // What a crash at this point would leave for the next start to find.
+        atRender = {
+          pending: (await input.head(pendingKey('marked'))) !== undefined,
+          ...(await readManifest(output, 'marked').then((manifest) => (manifest ? { manifest: manifest.status } : {}))),
+          listed: (await collect(input.list('index/'))).map((object) => object.key.split('/').slice(0, 2).join('/')),
+        };
+        await released;
+        return work();
+      },
+    };
+    const processor = createProcessor({ input, output, config, renderGate: watching });
+    // Written as another tool would: no upload listed it.
+    await input.put(originalKey('marked'), await solid(300, 200, '#336699'));
+    const outcome = processor.process('marked');
+    await vi.waitFor(() => expect(atRender).toBeDefined());
+    expect(atRender).toEqual({ pending: true, manifest: 'processing', listed: ['index/all', 'index/shared'] });
+    release();
+    expect(await outcome).toMatchObject({ status: 'done' });
+    expect(await input.head(pendingKey('marked'))).toBeUndefined();
+
+    // A failure of the image's own is final too: no mark is left.
+    await input.put(originalKey('broken'), Buffer.from('not an image at all'));
+    expect(await processor.process('broken')).toMatchObject({ status: 'failed' });
+    expect(await input.head(pendingKey('broken'))).toBeUndefined();
   });
 
   it('renders every variant, then writes a done manifest describing them', async () => {
