@@ -209,12 +209,18 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     expect(twinImage.status).toBe('done');
     expect(Buffer.from(await (await fetch(twinImage.variants[1].url)).arrayBuffer()).equals(mediumBytes)).toBe(true);
 
+    // Listed from the index, newest first: the direct upload was listed by the processor, the POST by the API.
+    const listed = async () => (json(await call(restApiEvent('GET', '/v1/images'))).items as { id: string }[]).map((item) => item.id);
+    expect(await listed()).toEqual([twin, id]);
+
     // Reprocess: the API copies the original onto itself, S3 announces it again.
     const reprocess = await call(restApiEvent('POST', `/v1/images/${id}/reprocess`));
     expect(reprocess.statusCode).toBe(202);
     expect(json(await call(restApiEvent('GET', `/v1/images/${id}`))).status).toBe('pending');
     await processor(s3PutEvent(INPUT, originalKey(id), photo.length));
     expect(json(await call(restApiEvent('GET', `/v1/images/${id}`))).status).toBe('done');
+    // The copy has a new LastModified, but the image keeps its place and is listed once.
+    expect(await listed()).toEqual([twin, id]);
 
     // An on-demand size: a link signed with the secret from SSM, rendered by the API on its first
     // request (no key: API Gateway's open resource), stored beside the variants, then a redirect.
@@ -243,6 +249,8 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     expect(await collect(output.list(`${id}/`))).toEqual([]);
     expect((await call(restApiEvent('GET', `/v1/images/${id}`))).statusCode).toBe(404);
     expect(json(await call(restApiEvent('GET', `/v1/images/${twin}`))).status).toBe('done');
+    expect(await listed()).toEqual([twin]);
+    expect((await collect(input.list('index/'))).map((object) => object.key).filter((key) => key.endsWith(id))).toEqual([]);
 
     expect(gate.denied()).toEqual([]);
   });
