@@ -39,6 +39,9 @@ export async function reindex(input: ObjectStore, output: ObjectStore, { concurr
 /** At start-up: a store that has no index yet (written by an earlier release) is indexed, once. */
 export async function indexOnce(input: ObjectStore, output: ObjectStore, logger: Pick<Log, 'info'>): Promise<void> {
   if (await isIndexed(input)) return;
+  for await (const _ of input.list(ORIGINALS_PREFIX, { limit: 1 })) {
+    logger.info({}, 'indexing the images of a store written before the index (once; about a minute per 100,000): listings are complete when it ends');
+  }
   const started = Date.now();
   const images = await reindex(input, output);
   if (images > 0) logger.info({ images, ms: Date.now() - started }, 'indexed the images of an earlier release');
