@@ -15,7 +15,8 @@ import { sweepExpired } from '../src/lifecycle/retention.js';
 import { originalKey, pendingKey } from '../src/processing/keys.js';
 import { writeManifest } from '../src/processing/manifest.js';
 import { createFsStore } from '../src/storage/fs-store.js';
-import { inParallel, storeImage, type StoredImage } from '../test/helpers/stored-images.js';
+import { inParallel } from '../src/processing/gate.js';
+import { storeImage, type StoredImage } from '../test/helpers/stored-images.js';
 
 const HERE = import.meta.dirname;
 const SECRET = 'scale-bench-owner-id-secret-0123456789';
@@ -50,6 +51,12 @@ const LINEAR: ReadonlySet<keyof Measures> = new Set(['startUpAfterCrashRecovered
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/** The server's two buckets in `dataDir`, as it opens them. */
+function bucketsOf(dataDir: string) {
+  const config = loadConfig({ DATA_DIR: dataDir });
+  return { input: createFsStore(dataDir, config.inputBucket), output: createFsStore(dataDir, config.outputBucket) };
+}
+
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -64,9 +71,7 @@ async function freePort(): Promise<number> {
  * key; and a key with none.
  */
 async function fill(dataDir: string, images: number): Promise<{ deletable: string[] }> {
-  const config = loadConfig({ DATA_DIR: dataDir });
-  const input = createFsStore(dataDir, config.inputBucket);
-  const output = createFsStore(dataDir, config.outputBucket);
+  const { input, output } = bucketsOf(dataDir);
   const now = Date.now();
   const regular = images - 17;
   const twentyAt = new Set(Array.from({ length: 20 }, (_, k) => Math.floor(((k + 0.5) * regular) / 20)));
@@ -197,8 +202,7 @@ async function measureStores(stores: Store[]): Promise<Measures[]> {
   });
   // Each sweep expires the next of the old groups (two images), oldest first.
   const sweeps = await interleaved(stores, OLD_GROUPS, async (store, round) => {
-    const config = loadConfig({ DATA_DIR: store.dataDir });
-    const [input, output] = [createFsStore(store.dataDir, config.inputBucket), createFsStore(store.dataDir, config.outputBucket)];
+    const { input, output } = bucketsOf(store.dataDir);
     // Group g is RETENTION_DAYS + (g + 1) * OLD_GROUP_DAYS old: this retention expires the oldest group left.
     const retentionDays = RETENTION_DAYS + (OLD_GROUPS - round - 0.5) * OLD_GROUP_DAYS;
     const started = performance.now();
@@ -208,9 +212,9 @@ async function measureStores(stores: Store[]): Promise<Measures[]> {
     return ms;
   });
   const reindexMs = await interleaved(stores, 1, async (store) => {
-    const config = loadConfig({ DATA_DIR: store.dataDir });
+    const { input, output } = bucketsOf(store.dataDir);
     const started = performance.now();
-    await reindex(createFsStore(store.dataDir, config.inputBucket), createFsStore(store.dataDir, config.outputBucket));
+    await reindex(input, output);
     return performance.now() - started;
   });
   return stores.map((_, i) => ({

@@ -64,7 +64,7 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
     if (manifest && Date.parse(manifest.createdAt) === entry.time) return { id: entry.id, manifest };
     const original = await input.head(originalKey(entry.id));
     if (!original || uploadTime(original) !== entry.time) {
-      await Promise.all([input.delete(entry.key), input.delete(ALL_IMAGES + entry.name)]);
+      await Promise.all([...new Set([entry.key, ALL_IMAGES + entry.name])].map((key) => input.delete(key)));
       return undefined;
     }
     return visibleTo(original, owner) ? recordOf(entry.id, original, manifest) : undefined;

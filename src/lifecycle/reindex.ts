@@ -1,3 +1,4 @@
+import { inParallel } from '../processing/gate.js';
 import { indexImage, INDEX_PREFIX } from '../processing/image-index.js';
 import { idFromOriginalKey, ORIGINALS_PREFIX, pendingKey } from '../processing/keys.js';
 import { isFinal, readManifest } from '../processing/manifest.js';
@@ -15,23 +16,19 @@ export const isIndexed = async (input: ObjectStore) => (await input.head(INDEX_R
  * them. Each step only makes sure, so a run cut short is simply run again. Returns how many it read.
  */
 export async function reindex(input: ObjectStore, output: ObjectStore, { concurrency = 16, onProgress }: { concurrency?: number; onProgress?: (done: number) => void } = {}): Promise<number> {
-  const originals = input.list(ORIGINALS_PREFIX)[Symbol.asyncIterator]();
   let done = 0;
-  const worker = async () => {
-    for (let next = await originals.next(); !next.done; next = await originals.next()) {
-      const id = idFromOriginalKey(next.value.key);
-      const original = id && (await input.head(next.value.key));
-      if (!id || !original) continue;
-      const manifest = await readManifest(output, id);
-      await Promise.all([
-        indexImage(input, id, original),
-        ...(manifest && isFinal(manifest.status) && manifest.sourceEtag === original.etag ? [] : [input.put(pendingKey(id), Buffer.alloc(0))]),
-      ]);
-      done++;
-      onProgress?.(done);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await inParallel(input.list(ORIGINALS_PREFIX), concurrency, async ({ key }) => {
+    const id = idFromOriginalKey(key);
+    const original = id && (await input.head(key));
+    if (!id || !original) return;
+    const manifest = await readManifest(output, id);
+    await Promise.all([
+      indexImage(input, id, original),
+      ...(manifest && isFinal(manifest.status) && manifest.sourceEtag === original.etag ? [] : [input.put(pendingKey(id), Buffer.alloc(0))]),
+    ]);
+    done++;
+    onProgress?.(done);
+  });
   await input.put(INDEX_READY, Buffer.from(JSON.stringify({ indexedAt: new Date().toISOString(), images: done })), { contentType: 'application/json' });
   return done;
 }

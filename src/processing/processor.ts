@@ -70,8 +70,8 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       sourceEtag: original.etag,
       settings: settingsPrint(config, watermark),
     };
-    // Listed (an original another tool wrote has no entry yet) and marked as under way, so that a
-    // restart finds it without reading every image.
+    // Listed (an original another tool wrote has no entry yet, nor an upload cut short before its
+    // entries) and marked as under way, so that a restart finds it without reading every image.
     await Promise.all([indexImage(input, id, original), input.put(pendingKey(id), Buffer.alloc(0))]);
     await writeManifest(output, base);
 

@@ -7,7 +7,7 @@ import { checkLogo } from '../imaging/logo.js';
 import { imagingSettings, renderImage } from '../imaging/render-image.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { reindex } from '../lifecycle/reindex.js';
-import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
+import { createGate, inParallel, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { createFsStore } from '../storage/fs-store.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
 import { reprocessHere, reprocessViaServer, retriggerStale, type Tally } from './reprocess-all.js';
@@ -142,26 +142,21 @@ export async function main(argv: string[]): Promise<number> {
   const settings = imagingSettings(config, hasMark(config.watermark));
   const gate = createGate(config.concurrency);
   const failures: string[] = [];
-  let next = 0;
   let done = 0;
   // More files in flight than render slots, so reading and writing overlap another file's rendering.
-  const worker = async () => {
-    for (let i = next++; i < files.length; i = next++) {
-      const file = files[i]!;
-      try {
-        if ((await stat(file)).size > config.maxUploadBytes) throw new Error(`too_large: over MAX_UPLOAD_BYTES (${config.maxUploadBytes} bytes)`);
-        const bytes = await readFile(file);
-        const { variants } = await gate.run(() => renderImage(bytes, settings));
-        const folder = join(out, names[i]!);
-        await mkdir(folder, { recursive: true });
-        for (const variant of variants) await writeFile(join(folder, `${variant.name}.${FORMATS[variant.format].extension}`), variant.data);
-      } catch (error) {
-        failures.push(`${file}: ${isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)}`);
-      }
-      progress(++done, files.length, basename(file));
+  await inParallel(files, config.concurrency * IN_FLIGHT_PER_RENDER_SLOT, async (file, i) => {
+    try {
+      if ((await stat(file)).size > config.maxUploadBytes) throw new Error(`too_large: over MAX_UPLOAD_BYTES (${config.maxUploadBytes} bytes)`);
+      const bytes = await readFile(file);
+      const { variants } = await gate.run(() => renderImage(bytes, settings));
+      const folder = join(out, names[i]!);
+      await mkdir(folder, { recursive: true });
+      for (const variant of variants) await writeFile(join(folder, `${variant.name}.${FORMATS[variant.format].extension}`), variant.data);
+    } catch (error) {
+      failures.push(`${file}: ${isAppError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)}`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(config.concurrency * IN_FLIGHT_PER_RENDER_SLOT, files.length) }, worker));
+    progress(++done, files.length, basename(file));
+  });
   console.log(`processed ${files.length - failures.length} of ${files.length} files into ${out}`);
   for (const failure of failures) console.error(`failed: ${failure}`);
   return failures.length > 0 ? 1 : 0;

@@ -1,7 +1,7 @@
 import type { Config } from '../config/config.js';
 import { isAppError } from '../errors.js';
 import { createImages, type Images } from '../lifecycle/images.js';
-import { createGate } from '../processing/gate.js';
+import { createGate, inParallel } from '../processing/gate.js';
 import { idFromOriginalKey, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
 import { createProcessor, type ProcessOutcome } from '../processing/processor.js';
 import { withUploadTime } from '../processing/original-metadata.js';
@@ -21,20 +21,15 @@ type Outcome = 'reprocessed' | 'skipped' | { failed: string };
 /** Runs `each` over `ids`, `concurrency` at a time, counting outcomes and reporting progress. */
 async function tally(ids: string[], concurrency: number, each: (id: string) => Promise<Outcome>, onProgress: (done: number, total: number) => void): Promise<Tally> {
   const result: Tally = { reprocessed: 0, skipped: 0, failed: 0, failures: [] };
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < ids.length; i = next++) {
-      const id = ids[i]!;
-      const outcome = await each(id).catch((error: unknown): Outcome => ({ failed: error instanceof Error ? error.message : String(error) }));
-      if (typeof outcome === 'string') result[outcome]++;
-      else {
-        result.failed++;
-        result.failures.push(`${id}: ${outcome.failed}`);
-      }
-      onProgress(result.reprocessed + result.skipped + result.failed, ids.length);
+  await inParallel(ids, concurrency, async (id) => {
+    const outcome = await each(id).catch((error: unknown): Outcome => ({ failed: error instanceof Error ? error.message : String(error) }));
+    if (typeof outcome === 'string') result[outcome]++;
+    else {
+      result.failed++;
+      result.failures.push(`${id}: ${outcome.failed}`);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+    onProgress(result.reprocessed + result.skipped + result.failed, ids.length);
+  });
   return result;
 }
 

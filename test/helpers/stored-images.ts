@@ -36,13 +36,3 @@ export async function storeImage(input: ObjectStore, output: ObjectStore, { id, 
     sourceEtag: original.etag,
   });
 }
-
-/** Runs `each` over `items`, `concurrency` at a time. */
-export async function inParallel<T>(items: T[], concurrency: number, each: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++) await each(items[i]!);
-    }),
-  );
-}

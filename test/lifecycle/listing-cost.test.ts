@@ -9,7 +9,8 @@ import { findUnfinished } from '../../src/processing/recovery.js';
 import { createS3Client, createS3Store } from '../../src/storage/s3-store.js';
 import { countingProxy } from '../helpers/counting-proxy.js';
 import { startS3rver, type S3Server } from '../helpers/s3rver.js';
-import { inParallel, storeImage, type StoredImage } from '../helpers/stored-images.js';
+import { inParallel } from '../../src/processing/gate.js';
+import { storeImage, type StoredImage } from '../helpers/stored-images.js';
 
 /**
  * What a listing, a start-up scan and a retention sweep cost in storage requests on S3 (s3rver
