@@ -106,13 +106,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerSystemRoutes(app, deps);
   if (deps.webRoot) registerWebRoutes(app, deps.webRoot);
 
-  app.onError((error, c) => {
-    const response = problemResponse(toAppError(error, deps.logger, c));
-    // A refused upload may still be arriving; closing is the only way to stop it, and it keeps
-    // clients from reusing a connection that holds the rest of its body.
-    if (c.req.method === 'POST' || c.req.method === 'PUT') response.headers.set('connection', 'close');
-    return response;
-  });
+  // A refused upload may still be arriving: the runtime reads the rest of it (within a bound) so
+  // the client, still sending, reads this answer (runtime/drain-refused.ts).
+  app.onError((error, c) => problemResponse(toAppError(error, deps.logger, c)));
   app.notFound((c) => problemResponse(new AppError(404, 'not_found', `There is no ${c.req.method} ${c.req.path}.`)));
   return app;
 }

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -28,6 +29,7 @@ import { watchNewFiles } from '../storage/fs-watch.js';
 import type { ObjectCreatedSource, ObjectStore } from '../storage/object-store.js';
 import { withRetry } from '../storage/retry.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
+import { drainRefusedBodies } from './drain-refused.js';
 import { keptSecret } from './kept-secret.js';
 
 export interface LocalServer {
@@ -52,6 +54,10 @@ function openBuckets(config: Config): { input: ObjectStore & ObjectCreatedSource
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 /** How long a dropped file must stay unchanged before it is processed. */
 const DROPPED_FILE_SETTLE_MS = 300;
+
+/** A refused body is read to its end if it is no larger than an upload may be (plus framing), within this time. */
+const REFUSED_BODY_SLACK_BYTES = 1024 * 1024;
+const REFUSED_BODY_DRAIN_MS = 15_000;
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const MIN_PUBLIC_KEY_LENGTH = 16;
@@ -124,7 +130,9 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });
 
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  // The adapter's own clean-up cuts a refused body after 500 ms; ours reads it to the end (drain-refused.ts).
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port, autoCleanupIncoming: false }) as Server;
+  drainRefusedBodies(server, { bytes: config.maxUploadBytes + REFUSED_BODY_SLACK_BYTES, ms: REFUSED_BODY_DRAIN_MS });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
