@@ -49,7 +49,7 @@ export async function probeImage(input: string | Buffer, limits: ProbeLimits): P
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
-    throw decodeFailure(error, sniffed);
+    throw decodeFailure(error, sniffed, Buffer.isBuffer(input) ? input : undefined);
   }
   // sharp calls AVIF "heif"; the compression tells AV1 (sharp decodes it) from HEVC (decoded by libheif, see foreign.ts).
   const format = sniffed === 'heif' || sniffed === 'avif' ? (meta.compression === 'av1' ? 'avif' : 'heif') : sniffed;

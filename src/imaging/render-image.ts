@@ -59,7 +59,7 @@ async function render(bytes: Buffer, settings: ImagingSettings): Promise<Rendere
     return { info, variants };
   } catch (error) {
     // A decoder's failure is described in our words, naming the format the header told.
-    throw decodeFailure(error, info.format);
+    throw decodeFailure(error, info.format, bytes);
   }
 }
 

@@ -33,10 +33,20 @@ function isoBrand(head: Buffer): InputFormat | undefined {
   return undefined;
 }
 
+/** The text of a file's head: UTF-16 by its byte order mark, else UTF-8 (a BOM dropped). */
+export function headText(head: Buffer): string {
+  if (startsWith(head, [0xff, 0xfe])) return head.subarray(2, head.length & ~1).toString('utf16le');
+  if (startsWith(head, [0xfe, 0xff])) return Buffer.from(head.subarray(2, head.length & ~1)).swap16().toString('utf16le');
+  return head.toString('utf8').replace(/^\uFEFF/, '');
+}
+
+/** The XML declaration, comments and a doctype (its internal subset too) before the root element. */
+const PROLOG = /^(<\?xml[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE(?:[^>[]|\[[\s\S]*?\])*>|\s)+/i;
+
 function looksLikeSvg(head: Buffer): boolean {
-  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const text = headText(head).trimStart();
   if (!text.startsWith('<')) return false;
-  // Skip the XML declaration, comments and a doctype before the root element.
-  const body = text.replace(/^(<\?xml[\s\S]*?\?>|<!--[\s\S]*?-->|<!DOCTYPE[^>]*>|\s)+/i, '');
-  return /^<svg[\s>]/i.test(body);
+  // A doctype naming svg as the root says so even when its subset runs past the head.
+  if (/^(<\?xml[\s\S]*?\?>\s*|<!--[\s\S]*?-->\s*)*<!DOCTYPE\s+svg[\s[>]/i.test(text)) return true;
+  return /^<svg[\s>]/i.test(text.replace(PROLOG, ''));
 }

@@ -27,6 +27,31 @@ describe('SVG with ALLOW_SVG=true', () => {
     expect(await probeImage(Buffer.from(drawing), limits)).toMatchObject({ format: 'svg', width: 100, height: 100 });
   });
 
+  it('judges the SVG as the parser reads it: character references, entities, any prefix, UTF-16', async () => {
+    const png = (await solid(2000, 2000, '#00ff00', 'png')).toString('base64');
+    const limits = { maxInputPixels: 1e6, allowSvg: true };
+    const open = '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"';
+    const svgs = [
+      `${open} xmlns:ñ="http://www.w3.org/2000/svg"><ñ:image href="data:&#105;mage/png;base64,${png}" width="100" height="100"/></svg>`,
+      `${open} xmlns:${'p'.repeat(70)}="http://www.w3.org/2000/svg"><${'p'.repeat(70)}:image href="data:;base64,${png}" width="100" height="100"/></svg>`,
+      `${open}><rect style="fill:url('data:image&#47;png;base64,${png}')" width="100" height="100"/></svg>`,
+      `<!DOCTYPE svg [<!ENTITY pic "&#60;image href='x.png' width='10' height='10'/>">]>${open}>&pic;</svg>`,
+      `<!DOCTYPE svg [<!ENTITY d "d&#97;ta">]>${open}><rect style="fill:url('&d;:image/png;base64,${png}')"/></svg>`,
+      `<!DOCTYPE svg [<!ENTITY % p "x">]>${open}/>`,
+      `<!DOCTYPE svg [<!ENTITY e SYSTEM "file:///etc/passwd">]>${open}>&e;</svg>`,
+    ].map((svg) => Buffer.from(svg));
+    svgs.push(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${open}><image href="x.png" width="10" height="10"/></svg>`, 'utf16le')]));
+    for (const svg of svgs) {
+      await expect(probeImage(svg, limits), svg.toString('latin1').slice(0, 120)).rejects.toMatchObject({ status: 415, code: 'unsupported_format' });
+    }
+    // Entities that draw shapes, as the SVG test suite's files declare them, are fine.
+    const shapes = Buffer.from(`<?xml version="1.0"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd" [\n<!ENTITY box "<rect width='100' height='100' fill='#0000ff'/>">\n]>\n${open}>&box;</svg>`);
+    expect(await probeImage(shapes, limits)).toMatchObject({ format: 'svg', width: 100, height: 100 });
+    const info = { format: 'svg' as const, width: 100, height: 100, pages: 1, hasAlpha: true };
+    const out = await renderOne(shapes, info, { name: 'v', width: 100, height: 100, fit: 'inside' }, { outputFormat: 'png', quality: 80, maxInputPixels: 1e8, maxAnimationFrames: 10 });
+    expect(await pixel(out.data, 50, 50)).toEqual([0, 0, 255]);
+  });
+
   it('rasterises the drawing but never loads what it references from outside', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'svg-'));
     const secret = join(dir, 'secret.png');

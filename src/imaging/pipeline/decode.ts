@@ -1,12 +1,15 @@
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import type { RawPixels } from '../decode-worker.js';
-import { refuseInvisible } from '../decode-checks.js';
+import { onlyTagWarnings, refuseInvisible } from '../decode-checks.js';
 import { FORMATS } from '../formats.js';
 import type { ImageInfo } from '../probe.js';
 import { gammaCorrection } from '../png-gamma.js';
 
 /** An original as sharp reads it: its encoded bytes, or pixels one of our decoders made (HEIC, BMP). */
 export type SourceImage = Buffer | RawPixels;
+
+/** The most repeats a GIF or WebP can say (a 16-bit field); libvips reads some files' "forever" as 65536. */
+const MAX_LOOP = 65535;
 
 /** The frame timing of an animation. */
 export interface Timing {
@@ -61,17 +64,22 @@ export async function decode(source: SourceImage, info: ImageInfo, plan: DecodeP
       width: info.width,
       height: info.height,
       pages: plan.pages,
-      timing: { ...(delay ? { delay } : {}), ...(loop !== undefined ? { loop } : {}) },
+      timing: { ...(delay ? { delay } : {}), ...(loop !== undefined ? { loop: Math.min(Math.max(0, loop), MAX_LOOP) } : {}) },
       open: (pages) =>
         withTimeout(orientAndColour(sharp(source, { failOn, limitInputPixels: plan.maxInputPixels * pages, animated: pages > 1, pages }), info)),
     };
   }
 
-  let image = orientAndColour(open(source, { failOn, limitInputPixels: plan.maxInputPixels }), info);
-  if (plan.scale < 1) {
-    image = image.resize(Math.max(1, Math.round(info.width * plan.scale)), Math.max(1, Math.round(info.height * plan.scale)), { fit: 'fill' });
-  }
-  const { data, info: out } = await withTimeout(image).raw().toBuffer({ resolveWithObject: true });
+  const still = (level: SharpOptions['failOn']) => {
+    const image = orientAndColour(open(source, { failOn: level, limitInputPixels: plan.maxInputPixels }), info);
+    const sized = plan.scale < 1 ? image.resize(Math.max(1, Math.round(info.width * plan.scale)), Math.max(1, Math.round(info.height * plan.scale)), { fit: 'fill' }) : image;
+    return withTimeout(sized).raw().toBuffer({ resolveWithObject: true });
+  };
+  const { data, info: out } = await still(failOn).catch((error: unknown) => {
+    // Read strictly to catch damaged pixel data, then forgiven where all that was wrong is a tag.
+    if (failOn === 'warning' && onlyTagWarnings(error)) return still('error');
+    throw error;
+  });
   await refuseInvisible(data, out);
   const raw = { width: out.width, height: out.height, channels: out.channels };
   return { width: out.width, height: out.height, pages: 1, timing: {}, open: () => withTimeout(sharp(data, { raw })) };
