@@ -183,6 +183,16 @@ describe('parsers under random input', () => {
         const moved = new URL(url);
         moved.pathname = `${path}x`;
         expect(signer.verify('GET', moved, 1_000_000_000)).toBe(false);
+        // One link, one URL: other spellings of the same signature bytes are refused.
+        const sig = url.searchParams.get('sig')!;
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        const sameBits = alphabet[alphabet.indexOf(sig.at(-1)!) ^ 1]!;
+        for (const spelling of [`${sig}=`, `${sig} `, sig.slice(0, -1) + sameBits]) {
+          expect(Buffer.from(spelling, 'base64url')).toEqual(Buffer.from(sig, 'base64url'));
+          const respelled = new URL(url);
+          respelled.searchParams.set('sig', spelling);
+          expect(signer.verify('GET', respelled, 1_000_000_000)).toBe(false);
+        }
       }),
     );
   });

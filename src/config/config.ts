@@ -120,6 +120,7 @@ const Env = z.object({
   URL_SIGNING_SECRET_PARAMETER: z.string().regex(/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/, { error: 'expected an SSM parameter name' }).optional(),
   OWNER_ID_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   SIGNED_URL_TTL_SECONDS: int(60, 7 * 24 * 3600).default(3600),
+  METRICS_TOKEN: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
   WEBHOOK_URL: z.url({ error: 'expected an http(s) URL' }).optional(),
   WEBHOOK_SECRET: z.string().min(16, { error: 'expected at least 16 characters' }).optional(),
   WEBHOOK_SECRET_PARAMETER: z.string().regex(/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/, { error: 'expected an SSM parameter name' }).optional(),
@@ -176,6 +177,8 @@ export interface Config {
    * makes at first start and keeps in DATA_DIR; servers sharing buckets must share it.
    */
   ownerIdSecret?: string;
+  /** The bearer token /metrics asks for; without it /metrics answers loopback clients only. */
+  metricsToken?: string;
   /** Completion webhook: absent means none. `secretParameter`: the secret is in this SSM SecureString (on AWS). */
   webhook?: { url: string; secret?: string; secretParameter?: string };
   logLevel: string;
@@ -246,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
     onDemand: { maxPixels: e.ONDEMAND_MAX_PIXELS, ...(e.ONDEMAND_WIDTHS?.length ? { widths: e.ONDEMAND_WIDTHS.map(Number) } : {}) },
     ...(e.OWNER_ID_SECRET ? { ownerIdSecret: e.OWNER_ID_SECRET } : {}),
+    ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
     ...(e.WEBHOOK_URL
       ? {
           webhook: {

@@ -17,8 +17,8 @@ import { registerWebRoutes } from './routes/web.js';
 /** JSON bodies are small requests (an upload ticket's ask is a few hundred bytes): past this, 413. */
 export const JSON_BODY_LIMIT = 64 * 1024;
 
-/** Paths anyone may read: the page, its assets, liveness. */
-const isOpenPath = (path: string) => path === '/' || path === '/healthz' || path.startsWith('/assets/');
+/** Paths with no API key: the page, its assets, liveness, the API's description; /metrics checks its operator itself. */
+const isOpenPath = (path: string) => path === '/' || path === '/healthz' || path === '/openapi.json' || path === '/metrics' || path.startsWith('/assets/');
 
 /**
  * The HTTP API v1, the same on Node and on Lambda: the runtime hands in the stores, signer, logger

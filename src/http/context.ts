@@ -34,6 +34,7 @@ export type AppConfig = Pick<
   | 'uploadIdleTimeoutMs'
   | 'minUploadBytesPerSecond'
   | 'maxUploadsPerKey'
+  | 'metricsToken'
 >;
 
 /** Per-request values the middleware sets for the routes. */

@@ -10,6 +10,12 @@ import { loadConfig } from '../../src/config/config.js';
 import { originalKey } from '../../src/processing/keys.js';
 import { toObjectMetadata } from '../../src/processing/original-metadata.js';
 import { startLocalServer } from '../../src/runtime/local-server.js';
+import { createApp } from '../../src/http/app.js';
+import { createLocalDelivery } from '../../src/http/local-delivery.js';
+import { createMetrics } from '../../src/http/metrics.js';
+import { createUrlSigner } from '../../src/http/signed-url.js';
+import { createFsStore } from '../../src/storage/fs-store.js';
+import { pino } from 'pino';
 
 const KEY = 'k-0123456789abcdef';
 let server: TestServer;
@@ -36,8 +42,6 @@ describe('API keys', () => {
       ['GET', '/v1/images/abc/variants/thumbnail'],
       ['GET', '/v1/images/abc/original'],
       ['POST', '/v1/uploads'],
-      ['GET', '/metrics'],
-      ['GET', '/openapi.json'],
     ] as const) {
       for (const headers of [{}, { 'x-api-key': 'wrong' }, { 'x-api-key': `${KEY}x` }] as Record<string, string>[]) {
         const response = await bare(path, { method, headers });
@@ -53,8 +57,9 @@ describe('API keys', () => {
     expect((await bare('/v1/images', { headers: { 'x-api-key': 'other-key' } })).status).toBe(200);
   });
 
-  it('keeps the page and health open', async () => {
+  it('keeps the page, health and the API document open', async () => {
     expect((await bare('/healthz')).status).toBe(200);
+    expect((await bare('/openapi.json')).status).toBe(200);
     const page = await bare('/');
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Upload images');
@@ -66,6 +71,42 @@ describe('API keys', () => {
     expect((await fetch(image.variants[0].url)).status).toBe(200);
     // The same path without its signature needs the key.
     expect((await fetch(image.variants[0].url.split('?')[0])).status).toBe(401);
+  });
+});
+
+describe('/metrics, for the operator only', () => {
+  const tempDirs = useTempDirs();
+  const appFor = async (env: Record<string, string>) => {
+    const dir = await tempDirs();
+    const config = loadConfig({ DATA_DIR: dir, API_KEYS: KEY, OWNER_ID_SECRET: 'owner-id-secret-of-thirty-two-chars!', ...env });
+    return createApp({
+      config,
+      input: createFsStore(dir, config.inputBucket),
+      output: createFsStore(dir, config.outputBucket),
+      logger: pino({ level: 'silent' }),
+      metrics: createMetrics(),
+      delivery: createLocalDelivery(createUrlSigner()),
+      spoolDir: join(dir, 'spool'),
+    });
+  };
+  /** A request from another machine, as API Gateway hands it to the app. */
+  const fromElsewhere = { event: { requestContext: { identity: { sourceIp: '203.0.113.7' } } } };
+
+  it('answers a client on this machine, and no API key holder from elsewhere', async () => {
+    expect((await bare('/metrics')).status).toBe(200);
+    const app = await appFor({});
+    const refused = await app.request('/metrics', { headers: { 'x-api-key': KEY } }, fromElsewhere);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: 'operator_only' });
+  });
+
+  it('with METRICS_TOKEN, answers its bearer wherever it is, and nobody else', async () => {
+    const token = 'operator-token-0123456789';
+    const app = await appFor({ METRICS_TOKEN: token });
+    expect((await app.request('/metrics', { headers: { authorization: `Bearer ${token}` } }, fromElsewhere)).status).toBe(200);
+    for (const headers of [{}, { 'x-api-key': KEY }, { authorization: `Bearer ${token}x` }] as Record<string, string>[]) {
+      expect((await app.request('/metrics', { headers }, fromElsewhere)).status).toBe(403);
+    }
   });
 });
 

@@ -38,6 +38,21 @@ describe('the OpenAPI document', () => {
     expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
   });
 
+  it('declares every refusal the API answers: 401 under the key, 400 for a malformed id, 429, 503 where a slot is taken', async () => {
+    const declared = (path: string, method: string) => Object.keys((document as any).paths[path][method].responses as object);
+    for (const [path, method] of [['/v1/images/{id}', 'get'], ['/v1/images/{id}', 'delete'], ['/v1/images/{id}/reprocess', 'post']]) {
+      expect(declared(path!, method!), `${method} ${path}`).toEqual(expect.arrayContaining(['400', '401', '429']));
+    }
+    expect(declared('/v1/images', 'post')).toEqual(expect.arrayContaining(['401', '408', '413', '429', '503']));
+    expect(declared('/v1/images/{id}/reprocess', 'post')).toContain('503');
+    // A signed link is its own authorisation.
+    expect(declared('/v1/renders/{id}/{name}', 'get')).not.toContain('401');
+    // The document itself needs no key.
+    expect((await fetch(`${server.url}/openapi.json`)).status).toBe(200);
+    // And the API does answer 400 for a malformed id, as declared.
+    expect((await server.api('/v1/images/bad%20id')).status).toBe(400);
+  });
+
   it('is what the typed client in test/generated was made from (npm run api-types makes it again)', async () => {
     expect(await generateApiTypes(document)).toBe(await readFile(join(import.meta.dirname, '../generated/api.ts'), 'utf8'));
   });
