@@ -42,6 +42,14 @@ describe('batch CLI', () => {
     expect(await readdir(join(out, 'a'))).toEqual(['tiny.webp']);
   });
 
+  it('processes a BMP, whose decoder runs in a worker thread built from its own source', async () => {
+    const out = await tempDirs();
+    const result = await cli(['process', join(import.meta.dirname, 'fixtures/scene.bmp'), '--out', out], { VARIANTS: 'tiny:64x64:inside:png' });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(await sharp(join(out, 'scene', 'tiny.png')).metadata()).toMatchObject({ format: 'png', width: 64 });
+  });
+
   it('prints its usage and exits 2 without a command, paths or --out', async () => {
     const result = await cli(['process', 'somewhere']);
     expect(result.code).toBe(2);

@@ -66,6 +66,19 @@ describe('reprocess --all', () => {
     expect((await cli(['reprocess', '--all', '--data-dir', dir], env)).stdout).toContain('0 reprocessed, 6 skipped, 0 failed');
   });
 
+  it('never turns a done image into a failed one: a rendering that fails leaves the image as it was', async () => {
+    const { dir, ids, output } = await dataFolder(1);
+    const before = await readManifest(output, ids[0]!);
+    // New settings this image cannot be rendered with here.
+    const result = await cli(['reprocess', '--all', '--data-dir', dir], { VARIANTS: AFTER, MAX_INPUT_PIXELS: '1000' });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('0 reprocessed, 0 skipped, 1 failed');
+    expect(result.stderr).toContain('too_many_pixels');
+    const after = await readManifest(output, ids[0]!);
+    expect(after).toEqual(before);
+    for (const variant of after!.variants) expect(await output.head(variant.key)).toBeDefined();
+  });
+
   it('works through a running server, which judges with its own settings, and exits 1 when an image fails', async () => {
     const first = await testServer({ VARIANTS: BEFORE });
     for (const colour of ['#112233', '#445566']) await first.settled(await first.upload(await solid(800, 600, colour)));

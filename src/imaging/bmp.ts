@@ -2,9 +2,14 @@ import { AppError } from '../errors.js';
 import { decodeBmpPixels } from './bmp-decode.js';
 import { decodeInWorker, type DecodeLimits, type RawPixels } from './decode-worker.js';
 
-/** The BMP worker: the decoder's own source, run on the bytes it is sent. */
+/**
+ * The BMP worker: the decoder's own source, run on the bytes it is sent. Compilers that keep
+ * function names (esbuild's keepNames, which tsx uses for `bin/`) call a `__name` helper inside
+ * that source; the worker has none of its own, so it gets one that does nothing.
+ */
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
+const __name = (target) => target;
 const decodeBmpPixels = ${decodeBmpPixels.toString()};
 parentPort.once('message', ({ bytes, maxPixels }) => {
   try {

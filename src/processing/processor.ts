@@ -35,9 +35,17 @@ export type ProcessOutcome =
   | { id: string; status: 'failed'; durationMs: number; error: { code: string; message: string }; manifest: Manifest }
   | { id: string; status: 'skipped'; reason: 'missing' | 'unchanged' | 'deleted' };
 
+export interface ProcessOptions {
+  /**
+   * Render again an image that already ended (a reprocess after a change of settings). A `done`
+   * image stays as it is until the new rendering is done: a failure is reported, never written over it.
+   */
+  again?: boolean;
+}
+
 export interface Processor {
   /** Renders every variant of one original and writes its manifest. Safe to call twice, or at once. */
-  process(id: string): Promise<ProcessOutcome>;
+  process(id: string, options?: ProcessOptions): Promise<ProcessOutcome>;
   /** Records a failure that happened outside the imaging work (a storage error, a crash in the runner). */
   markFailed(id: string, code: string, message: string): Promise<Manifest | undefined>;
 }
@@ -48,14 +56,14 @@ export interface Processor {
  * thrown, so the caller (a queue, or Lambda) can retry.
  */
 export function createProcessor({ input, output, config, now = () => new Date(), renderGate = UNBOUNDED }: ProcessorDeps): Processor {
-  async function process(id: string): Promise<ProcessOutcome> {
+  async function process(id: string, { again = false }: ProcessOptions = {}): Promise<ProcessOutcome> {
     const started = now();
     const original = await input.head(originalKey(id));
     if (!original) return { id, status: 'skipped', reason: 'missing' };
     const previous = await readManifest(output, id);
-    if (previous && isSettled(previous) && previous.sourceEtag === original.etag) {
-      return { id, status: 'skipped', reason: 'unchanged' };
-    }
+    const settled = previous && isSettled(previous) && previous.sourceEtag === original.etag;
+    if (settled && !again) return { id, status: 'skipped', reason: 'unchanged' };
+    const kept = settled && previous.status === 'done' ? previous : undefined;
 
     const meta = fromObjectMetadata(original.metadata);
     const watermark = meta.watermark ?? hasMark(config.watermark);
@@ -73,14 +81,19 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     // Listed (an original another tool wrote has no entry yet, nor an upload cut short before its
     // entries) and marked as under way, so that a restart finds it without reading every image.
     await Promise.all([indexImage(input, id, original), input.put(pendingKey(id), Buffer.alloc(0))]);
-    await writeManifest(output, base);
+    if (!kept) await writeManifest(output, base);
+
+    /** A failure ends the image as failed, unless it is a done image rendered again: that one stays done. */
+    const fail = async (error: { code: string; message: string }): Promise<ProcessOutcome> => {
+      const manifest: Manifest = { ...base, status: 'failed', error, completedAt: now().toISOString() };
+      if (kept) await input.delete(pendingKey(id));
+      else if (!(await finish(manifest, original))) return { id, status: 'skipped', reason: 'deleted' };
+      return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error, manifest };
+    };
 
     // Direct uploads to S3 and other tools' files never passed the upload limit; never read a giant into memory.
     if (original.size > config.maxUploadBytes) {
-      const error = { code: 'too_large', message: `The original is ${original.size} bytes, over the limit of ${config.maxUploadBytes}.` };
-      const manifest: Manifest = { ...base, status: 'failed', error, completedAt: now().toISOString() };
-      if (!(await finish(manifest, original))) return { id, status: 'skipped', reason: 'deleted' };
-      return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error, manifest };
+      return fail({ code: 'too_large', message: `The original is ${original.size} bytes, over the limit of ${config.maxUploadBytes}.` });
     }
 
     const source = await getBuffer(input, originalKey(id));
@@ -103,10 +116,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       ({ info, variants: rendered } = await renderGate.run(() => renderImage(source, imagingSettings(config, base.watermark))));
     } catch (error) {
       const { code, message } = decodeFailure(error);
-      const failure = { code, message };
-      const manifest: Manifest = { ...base, status: 'failed', error: failure, completedAt: now().toISOString() };
-      if (!(await finish(manifest, original))) return { id, status: 'skipped', reason: 'deleted' };
-      return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error: failure, manifest };
+      return fail({ code, message });
     }
 
     // Written side by side: each write waits mostly on its fsync, not on the CPU.

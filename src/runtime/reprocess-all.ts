@@ -1,9 +1,10 @@
 import type { Config } from '../config/config.js';
 import { isAppError } from '../errors.js';
-import { createImages, type Images } from '../lifecycle/images.js';
+import { createImages, currentSettings, type Images } from '../lifecycle/images.js';
+import { isCurrent } from '../processing/manifest.js';
 import { createGate, inParallel } from '../processing/gate.js';
 import { idFromOriginalKey, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
-import { createProcessor, type ProcessOutcome } from '../processing/processor.js';
+import { createProcessor } from '../processing/processor.js';
 import { withUploadTime } from '../processing/original-metadata.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { S3Store } from '../storage/s3-store.js';
@@ -60,13 +61,17 @@ async function reprocessStale(images: Images, id: string): Promise<boolean> {
  */
 export async function reprocessHere(input: ObjectStore, output: ObjectStore, config: Config, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
   const processor = createProcessor({ input, output, config, renderGate: createGate(config.concurrency) });
-  const outcomes = new Map<string, ProcessOutcome>();
-  const images = createImages({ input, output, config, enqueue: async (id) => void outcomes.set(id, await processor.process(id)) });
+  const images = createImages({ input, output, config });
   return tally(await originalIds(input, since), config.concurrency * 2, async (id) => {
-    if (!(await reprocessStale(images, id))) return 'skipped';
-    const outcome = outcomes.get(id)!;
-    outcomes.delete(id);
-    return outcome.status === 'failed' ? { failed: `${outcome.error.code}: ${outcome.error.message}` } : 'reprocessed';
+    const image = await images.find(id, undefined).catch((error: unknown) => {
+      if (isAppError(error) && error.status === 404) return undefined;
+      throw error;
+    });
+    if (!image || isCurrent(image.manifest, currentSettings(config, image.original))) return 'skipped';
+    // Rendered again in place: a done image stays done (and served) unless the new rendering is done too.
+    const outcome = await processor.process(id, { again: true });
+    if (outcome.status === 'failed') return { failed: `${outcome.error.code}: ${outcome.error.message}` };
+    return outcome.status === 'done' ? 'reprocessed' : 'skipped';
   }, onProgress);
 }
 
