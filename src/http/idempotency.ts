@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors.js';
-import { IDEMPOTENCY_PREFIX } from '../processing/keys.js';
+import { IDEMPOTENCY_PREFIX, originalKey } from '../processing/keys.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 
 /** How long a client's retry with the same Idempotency-Key gets the first answer back. */
@@ -64,6 +64,8 @@ export function createIdempotency(input: ObjectStore, now: () => Date = () => ne
       const { id, body } = await running;
       const record: Record = { id, createdAt: now().toISOString(), body };
       await input.put(recordKey, Buffer.from(JSON.stringify(record)), { contentType: 'application/json' });
+      // Written first, checked after: an image deleted meanwhile took its record's name with it, so the record goes too.
+      if (!(await input.head(originalKey(id)))) await input.delete(recordKey);
       return { id, replayed: false };
     } finally {
       inFlight.delete(recordKey);

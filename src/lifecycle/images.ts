@@ -144,8 +144,10 @@ export const currentSettings = (config: SettingsConfig, original: ObjectInfo) =>
  * then its outputs, and the dedup and idempotency records that answer for it: nothing outlives it.
  */
 export async function removeImage(input: ObjectStore, output: ObjectStore, id: string, original: ObjectInfo): Promise<void> {
-  const manifest = await readManifest(output, id);
   await input.delete(originalKey(id));
+  // Read after the original is gone: a processor that writes its final manifest later sees the
+  // original missing and forgets its own dedup record; one that wrote it before is read here.
+  const manifest = await readManifest(output, id);
   // Unlisted before the outputs go: a listing reads the manifest alone, so it must not find the entry after.
   await unindexImage(input, id, original);
   await input.delete(pendingKey(id));

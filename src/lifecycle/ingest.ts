@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { FORMATS } from '../imaging/formats.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
-import { indexImage } from '../processing/image-index.js';
+import { indexImage, unindexImage } from '../processing/image-index.js';
 import { originalKey } from '../processing/keys.js';
 import { toObjectMetadata } from '../processing/original-metadata.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -55,7 +55,14 @@ export async function ingestOriginal(
     const key = originalKey(id);
     const stored = await (input.putFile ? input.putFile(key, file.path, options) : input.put(key, createReadStream(file.path), options));
     // Listed at once, before its processing starts; the processor makes sure of it again.
-    await indexImage(input, id, stored);
+    try {
+      await indexImage(input, id, stored);
+    } catch (error) {
+      // The upload fails as a whole: nothing it wrote stays behind.
+      await input.delete(key);
+      await unindexImage(input, id, stored);
+      throw error;
+    }
     return info;
   } finally {
     await file.discard();

@@ -21,7 +21,8 @@ export const pendingKey = (id: string) => `${PENDING_PREFIX}${id}`;
 export const manifestKey = (id: string) => `${id}/manifest.json`;
 export const outputPrefix = (id: string) => `${id}/`;
 /** An on-demand render, beside the image's variants, so it goes with them. */
-export const renderKey = (id: string, name: string) => `${id}/renders/${name}`;
+export const rendersPrefix = (id: string) => `${id}/renders/`;
+export const renderKey = (id: string, name: string) => `${rendersPrefix(id)}${name}`;
 export const variantKey = (id: string, variant: string, format: OutputFormat) => `${id}/${variant}.${FORMATS[format].extension}`;
 
 /**

@@ -6,7 +6,7 @@ import { makePlaceholder } from '../imaging/placeholder.js';
 import type { ImageInfo } from '../imaging/probe.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
 import { getBuffer, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
-import { manifestKey, originalKey, outputPrefix, pendingKey, variantKey } from './keys.js';
+import { manifestKey, originalKey, outputPrefix, pendingKey, rendersPrefix, variantKey } from './keys.js';
 import { indexImage, unindexImage } from './image-index.js';
 import { findTwin, fingerprint, forgetTwin, rememberTwin, settingsPrint } from './dedup.js';
 import { UNBOUNDED, type Gate } from './gate.js';
@@ -59,7 +59,12 @@ export function createProcessor({ input, output, config, now = () => new Date(),
   async function process(id: string, { again = false }: ProcessOptions = {}): Promise<ProcessOutcome> {
     const started = now();
     const original = await input.head(originalKey(id));
-    if (!original) return { id, status: 'skipped', reason: 'missing' };
+    if (!original) {
+      // Gone, perhaps while an earlier attempt of this run was writing (it threw, and this is its retry): nothing of it may stay.
+      await removeOutputs(output, id);
+      await input.delete(pendingKey(id));
+      return { id, status: 'skipped', reason: 'missing' };
+    }
     const previous = await readManifest(output, id);
     const settled = previous && isSettled(previous) && previous.sourceEtag === original.etag;
     if (settled && !again) return { id, status: 'skipped', reason: 'unchanged' };
@@ -127,7 +132,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
         return { name: variant.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key };
       }),
     );
-    await removeStaleOutputs(id, new Set(variants.map((v) => v.key)));
+    await removeStaleOutputs(id, new Set(variants.map((v) => v.key)), started);
     // From the smallest rendering: a few thousand pixels to decode, not the original's millions.
     const smallest = rendered.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
     const placeholder = await makePlaceholder(smallest.data);
@@ -210,9 +215,16 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     await input.delete(pendingKey(id));
   }
 
-  async function removeStaleOutputs(id: string, keep: Set<string>) {
+  /**
+   * Outputs this run did not write: variants no longer configured, and on-demand renders made before
+   * it started (with settings it may have changed). A render made while it ran is current: kept.
+   */
+  async function removeStaleOutputs(id: string, keep: Set<string>, started: Date) {
+    // Stores that keep whole seconds (S3) must not make a render of this very second look older.
+    const startedToTheSecond = Math.floor(started.getTime() / 1000) * 1000;
     for await (const object of output.list(outputPrefix(id))) {
-      if (!keep.has(object.key) && object.key !== manifestKey(id)) await output.delete(object.key);
+      const current = keep.has(object.key) || object.key === manifestKey(id) || (object.key.startsWith(rendersPrefix(id)) && object.lastModified.getTime() >= startedToTheSecond);
+      if (!current) await output.delete(object.key);
     }
   }
 

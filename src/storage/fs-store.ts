@@ -81,16 +81,14 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     };
     try {
       await writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp);
-      await mkdir(dirname(target), { recursive: true });
-      await rename(temporary, target);
+      await inFolder(target, () => rename(temporary, target));
     } catch (error) {
-      // S3 holds `a` and `a/b` side by side; a folder cannot. Say so instead of failing obscurely.
-      if (['EEXIST', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) {
-        throw new AppError(409, 'key_conflict', `The key ${JSON.stringify(key)} clashes with another object's path.`);
-      }
-      throw error;
+      // The object never appeared: neither may its metadata.
+      await rm(sidecarPath(key), { force: true });
+      files.forget(sidecarPath(key));
+      throw conflictOr(error, key);
     }
-    await fsyncPath(dirname(target));
+    await fsyncFolder(dirname(target));
     for (const listener of listeners) listener(key);
     return { key, size, lastModified: new Date(mtimeMs), etag, ...(sidecar.contentType ? { contentType: sidecar.contentType } : {}), metadata: sidecar.metadata };
   }
@@ -102,17 +100,14 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
   async function putEmpty(key: string): Promise<ObjectInfo> {
     const target = objectPath(key);
     try {
-      await mkdir(dirname(target), { recursive: true });
-      await (await open(target, 'w')).close();
+      await inFolder(target, async () => (await open(target, 'w')).close());
     } catch (error) {
-      if (['EEXIST', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) {
-        throw new AppError(409, 'key_conflict', `The key ${JSON.stringify(key)} clashes with another object's path.`);
-      }
-      throw error;
+      throw conflictOr(error, key);
     }
-    await fsyncPath(dirname(target));
+    await fsyncFolder(dirname(target));
     files.forget(target);
-    const { mtime } = await stat(target);
+    // Deleted already by a delete that came right after: it was created, and is gone as asked.
+    const mtime = (await statFile(target))?.mtime ?? new Date();
     for (const listener of listeners) listener(key);
     return { key, size: 0, lastModified: mtime, etag: EMPTY_ETAG, metadata: {} };
   }
@@ -287,9 +282,8 @@ async function writeFileAtomic(path: string, text: string, tmp: string): Promise
   const temporary = join(tmp, randomUUID());
   try {
     await writeSynced(temporary, text);
-    await mkdir(dirname(path), { recursive: true });
-    await rename(temporary, path);
-    await fsyncPath(dirname(path));
+    await inFolder(path, () => rename(temporary, path));
+    await fsyncFolder(dirname(path));
   } finally {
     await rm(temporary, { force: true });
   }
@@ -302,6 +296,41 @@ async function fsyncPath(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** How often a write retries when a delete pruned its (empty) folder between the folder's creation and the write. */
+const PRUNED_FOLDER_RETRIES = 5;
+
+/**
+ * Runs `write` (which creates `path`) after making its folder. A delete that empties a folder removes
+ * it (removeEmptyParents); one that does so between the mkdir and the write makes the write fail with
+ * ENOENT, so the folder is made again and the write retried.
+ */
+async function inFolder<T>(path: string, write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // A recursive mkdir fails the same way when a parent it made is pruned before the next level.
+      await mkdir(dirname(path), { recursive: true });
+      return await write();
+    } catch (error) {
+      if (!isMissing(error) || attempt === PRUNED_FOLDER_RETRIES) throw error;
+    }
+  }
+}
+
+/** Syncs a folder's entries; one a delete has pruned since has nothing left to sync. */
+async function fsyncFolder(path: string): Promise<void> {
+  await fsyncPath(path).catch((error: unknown) => {
+    if (!isMissing(error)) throw error;
+  });
+}
+
+/** S3 holds `a` and `a/b` side by side; a folder cannot. Say so instead of failing obscurely. */
+function conflictOr(error: unknown, key: string): unknown {
+  if (['EEXIST', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) {
+    return new AppError(409, 'key_conflict', `The key ${JSON.stringify(key)} clashes with another object's path.`);
+  }
+  return error;
 }
 
 /** Keeps the folders tidy after deletes: S3 has no empty "folders", so neither do we. */
