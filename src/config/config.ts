@@ -116,6 +116,11 @@ const Env = z.object({
   ONDEMAND_WIDTHS: list
     .refine((widths) => widths.every((w) => /^\d{1,5}$/.test(w) && Number(w) >= 1 && Number(w) <= 16384), { error: 'expected a comma-separated list of widths from 1 to 16384' })
     .optional(),
+  ONDEMAND_CONCURRENCY: int(1, 256).optional(),
+  ONDEMAND_QUEUE_DEPTH: int(0, 10_000).default(8),
+  ONDEMAND_PER_OWNER: int(1, 10_000).default(2),
+  ONDEMAND_MAX_RENDERS_PER_IMAGE: int(1, 10_000).default(12),
+  ONDEMAND_MAX_BYTES_PER_IMAGE: int(1, 5 * 1024 * MiB).default(32 * MiB),
   URL_SIGNING_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   URL_SIGNING_SECRET_PARAMETER: z.string().regex(/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/, { error: 'expected an SSM parameter name' }).optional(),
   OWNER_ID_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
@@ -166,7 +171,12 @@ export interface Config {
   port: number;
   apiKeys: string[];
   /** On-demand renders: the most pixels one may have, and the widths allowed (all, when unset). */
-  onDemand: { maxPixels: number; widths?: number[] };
+  /**
+   * On-demand renders: `widths` (ONDEMAND_WIDTHS) are the only sizes, in the server's formats; renders
+   * have `concurrency` slots of their own, `queueDepth` waiting, `perOwner` per image owner, and each
+   * image at most `maxRendersPerImage` renders of `maxBytesPerImage` in all.
+   */
+  onDemand: { maxPixels: number; widths?: number[]; concurrency: number; queueDepth: number; perOwner: number; maxRendersPerImage: number; maxBytesPerImage: number };
   /** Unset means a random secret per process: signed links then end with the process. */
   urlSigningSecret?: string;
   /** On AWS: the SSM SecureString holding it (the API's own signed links: on-demand renders). */
@@ -247,7 +257,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...(e.URL_SIGNING_SECRET ? { urlSigningSecret: e.URL_SIGNING_SECRET } : {}),
     ...(e.URL_SIGNING_SECRET_PARAMETER ? { urlSigningSecretParameter: e.URL_SIGNING_SECRET_PARAMETER } : {}),
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,
-    onDemand: { maxPixels: e.ONDEMAND_MAX_PIXELS, ...(e.ONDEMAND_WIDTHS?.length ? { widths: e.ONDEMAND_WIDTHS.map(Number) } : {}) },
+    onDemand: {
+      maxPixels: e.ONDEMAND_MAX_PIXELS,
+      ...(e.ONDEMAND_WIDTHS?.length ? { widths: e.ONDEMAND_WIDTHS.map(Number) } : {}),
+      // Half the cores by default: uploads keep the rest, whatever renders are asked for.
+      concurrency: e.ONDEMAND_CONCURRENCY ?? Math.max(1, Math.floor(e.CONCURRENCY / 2)),
+      queueDepth: e.ONDEMAND_QUEUE_DEPTH,
+      perOwner: e.ONDEMAND_PER_OWNER,
+      maxRendersPerImage: e.ONDEMAND_MAX_RENDERS_PER_IMAGE,
+      maxBytesPerImage: e.ONDEMAND_MAX_BYTES_PER_IMAGE,
+    },
     ...(e.OWNER_ID_SECRET ? { ownerIdSecret: e.OWNER_ID_SECRET } : {}),
     ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
     ...(e.WEBHOOK_URL

@@ -4,7 +4,6 @@ import type { Config } from '../config/config.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { Owner } from '../lifecycle/owner.js';
 import type { ImagesDeps } from '../lifecycle/images.js';
-import type { Gate } from '../processing/gate.js';
 import type { Metrics } from './metrics.js';
 import type { Delivery } from '../storage/delivery-port.js';
 
@@ -65,8 +64,6 @@ export interface AppDeps {
   identify?: (c: Context<AppEnv>) => Owner | undefined;
   /** Images waiting for a worker, where this process has the queue; uploads are refused past MAX_QUEUE_DEPTH. */
   queueDepth?: () => number;
-  /** Where this process's renders wait their turn; without one, on-demand renders get a gate of CONCURRENCY. */
-  renderGate?: Gate;
   /** Starts processing an original again (`POST /v1/images/{id}/reprocess`). */
   enqueue?: ImagesDeps['enqueue'];
 }

@@ -1,12 +1,12 @@
 import type { Config } from '../config/config.js';
 import { FITS, type Fit } from '../config/variants.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import { FORMATS, OUTPUT_FORMATS, type OutputFormat } from '../imaging/formats.js';
 import { resizedSize } from '../imaging/pipeline/resize.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
 import { hasMark } from '../imaging/watermark.js';
-import type { Gate } from '../processing/gate.js';
-import { originalKey, renderKey } from '../processing/keys.js';
+import { originalKey, renderKey, rendersPrefix } from '../processing/keys.js';
+import { createSharedGate } from '../processing/shared-gate.js';
 import { fromObjectMetadata, originalInfo } from '../processing/original-metadata.js';
 import { getBuffer, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { notFound } from './images.js';
@@ -35,18 +35,37 @@ export function parseRenderName(name: string): RenderSpec | undefined {
   return spec.width >= 1 && spec.height >= 1 && spec.width <= MAX_SIDE && spec.height <= MAX_SIDE ? spec : undefined;
 }
 
-export type RenderConfig = ImagingConfig & Pick<Config, 'onDemand'>;
+export type RenderConfig = ImagingConfig & Pick<Config, 'onDemand' | 'signedUrlTtlSeconds'>;
+
+/** The formats a render may take where ONDEMAND_WIDTHS pins the sizes: those the server makes. */
+const serverFormats = (config: RenderConfig): OutputFormat[] => config.outputFormats ?? [config.outputFormat === 'auto' ? 'webp' : config.outputFormat];
 
 /**
- * What a request for a size resolves to, or a 422 saying why it is refused: a width outside
- * ONDEMAND_WIDTHS, or more pixels than ONDEMAND_MAX_PIXELS (counted as the render will have them).
+ * With ONDEMAND_WIDTHS, a render is one of those widths, as tall as the width makes it, in one of
+ * the server's formats: the list is every size there can be, not a filter on one parameter among four.
+ */
+function refuseOutsideWidths(config: RenderConfig, spec: RenderSpec): void {
+  const { widths } = config.onDemand;
+  if (!widths) return;
+  if (!widths.includes(spec.width)) throw new AppError(422, 'width_not_allowed', `Width ${spec.width} is not one this server renders (${widths.join(', ')}).`);
+  if (spec.height !== MAX_SIDE || spec.fit !== 'inside') {
+    throw new AppError(422, 'size_not_allowed', 'This server renders only the widths of ONDEMAND_WIDTHS, as tall as each makes the image: no height or fit.');
+  }
+  if (!serverFormats(config).includes(spec.format)) {
+    throw new AppError(422, 'format_not_allowed', `This server renders only ${serverFormats(config).join(', ')}.`);
+  }
+}
+
+/**
+ * What a request for a size resolves to, or a 422 saying why it is refused: outside ONDEMAND_WIDTHS,
+ * or more pixels than ONDEMAND_MAX_PIXELS (counted as the render will have them).
  */
 export function resolveRender(config: RenderConfig, original: ObjectInfo, ask: { width: number; height?: number | undefined; fit?: Fit | undefined; format?: OutputFormat | undefined }): RenderSpec {
-  const { widths, maxPixels } = config.onDemand;
-  if (widths && !widths.includes(ask.width)) throw new AppError(422, 'width_not_allowed', `Width ${ask.width} is not one this server renders (${widths.join(', ')}).`);
+  const { maxPixels } = config.onDemand;
   const fit = ask.fit ?? 'inside';
   const format = ask.format ?? (config.outputFormat === 'auto' ? 'webp' : config.outputFormat);
   const spec = { width: ask.width, height: ask.height ?? MAX_SIDE, fit, format };
+  refuseOutsideWidths(config, spec);
   const { width, height } = originalInfo(original);
   const size = resizedSize(width && height ? { width, height } : { width: spec.width, height: spec.width }, spec);
   if (size.width * size.height > maxPixels) {
@@ -55,28 +74,97 @@ export function resolveRender(config: RenderConfig, original: ObjectInfo, ask: {
   return spec;
 }
 
+/** A render, stored; `data` when this request made it (no need to read it back). */
+export interface StoredRender {
+  info: ObjectInfo;
+  data?: Buffer;
+}
+
+/** Failed renders remembered at once; past this, the oldest is forgotten. */
+const REMEMBERED_FAILURES = 10_000;
+
 /**
- * A render of an image, from storage when it was made before, else made now from the original
- * (with the image's own watermark choice) and stored beside its variants, so deleting the image
- * deletes it. Rendering holds a slot of `gate`.
+ * On-demand renders, made so that no request can turn them against the service: their own slots
+ * (uploads never wait behind them), a bounded queue and a share per image owner (refused at once
+ * past them), the original read only once a slot is held, one render per link however many ask at
+ * once, a failure remembered so that asking again costs nothing, and a cap on how many renders (and
+ * bytes) one image may have stored.
  */
-export async function storedRender(deps: { input: ObjectStore; output: ObjectStore; config: RenderConfig; gate: Gate }, id: string, spec: RenderSpec): Promise<ObjectInfo> {
-  const { input, output, config } = deps;
-  const key = renderKey(id, renderName(spec));
-  const original = await input.head(originalKey(id));
-  if (!original) throw notFound(id);
-  const stored = await output.head(key);
-  if (stored) return stored;
-  const bytes = await getBuffer(input, originalKey(id));
-  if (!bytes) throw notFound(id);
-  const watermark = fromObjectMetadata(original.metadata).watermark ?? hasMark(config.watermark);
-  const settings = { ...imagingSettings(config, watermark), variants: [{ name: 'render', width: spec.width, height: spec.height, fit: spec.fit, formats: [spec.format] }] };
-  const { variants } = await deps.gate.run(() => renderImage(bytes, settings));
-  const info = await output.put(key, variants[0]!.data, { contentType: FORMATS[spec.format].mime });
-  // Deleted meanwhile: the render must not outlive its image (written first, checked after).
-  if (!(await input.head(originalKey(id)))) {
-    await output.delete(key);
-    throw notFound(id);
+export function createRenders(deps: { input: ObjectStore; output: ObjectStore; config: RenderConfig; now?: () => number }) {
+  const { input, output, config, now = Date.now } = deps;
+  const gate = createSharedGate({ slots: config.onDemand.concurrency, maxWaiting: config.onDemand.queueDepth, perOwner: config.onDemand.perOwner }, 'renders');
+  const running = new Map<string, Promise<StoredRender>>();
+  const failures = new Map<string, { error: AppError; until: number }>();
+
+  function remember(key: string, error: AppError) {
+    failures.delete(key);
+    failures.set(key, { error, until: now() + config.signedUrlTtlSeconds * 1000 });
+    if (failures.size > REMEMBERED_FAILURES) failures.delete(failures.keys().next().value!);
   }
-  return info;
+
+  async function refuseOverCap(id: string) {
+    let count = 0;
+    let bytes = 0;
+    for await (const object of output.list(rendersPrefix(id))) {
+      count++;
+      bytes += object.size;
+    }
+    const { maxRendersPerImage, maxBytesPerImage } = config.onDemand;
+    if (count >= maxRendersPerImage || bytes >= maxBytesPerImage) {
+      throw new AppError(422, 'too_many_renders', `This image has ${count} on-demand sizes (${bytes} bytes) stored, the most it may (ONDEMAND_MAX_RENDERS_PER_IMAGE, ONDEMAND_MAX_BYTES_PER_IMAGE); use one of the sizes it has.`);
+    }
+  }
+
+  async function make(id: string, spec: RenderSpec, key: string, original: ObjectInfo): Promise<StoredRender> {
+    await refuseOverCap(id);
+    const meta = fromObjectMetadata(original.metadata);
+    const watermark = meta.watermark ?? hasMark(config.watermark);
+    const settings = { ...imagingSettings(config, watermark), variants: [{ name: 'render', width: spec.width, height: spec.height, fit: spec.fit, formats: [spec.format] }] };
+    const data = await gate.run(meta.owner ?? 'shared', async () => {
+      // Read only now: a request waiting for a slot holds no original in memory.
+      const bytes = await getBuffer(input, originalKey(id));
+      if (!bytes) throw notFound(id);
+      return (await renderImage(bytes, settings)).variants[0]!.data;
+    });
+    const info = await output.put(key, data, { contentType: FORMATS[spec.format].mime });
+    // Deleted meanwhile: the render must not outlive its image (written first, checked after).
+    if (!(await input.head(originalKey(id)))) {
+      await output.delete(key);
+      throw notFound(id);
+    }
+    return { info, data };
+  }
+
+  return {
+    /** Renders waiting for a slot. */
+    get waiting() {
+      return gate.waiting;
+    },
+
+    /** A render of an image, from storage when it was made before, else made now (see above). */
+    async stored(id: string, spec: RenderSpec): Promise<StoredRender> {
+      refuseOutsideWidths(config, spec);
+      const key = renderKey(id, renderName(spec));
+      const original = await input.head(originalKey(id));
+      if (!original) throw notFound(id);
+      const stored = await output.head(key);
+      if (stored) return { info: stored };
+      // Per link and per upload of the original: a reprocess or new bytes deserve a new try.
+      const attempt = `${key}\n${original.etag}`;
+      const failed = failures.get(attempt);
+      if (failed && failed.until > now()) throw failed.error;
+      let render = running.get(attempt);
+      if (!render) {
+        render = make(id, spec, key, original)
+          .catch((error: unknown) => {
+            // What this link will always answer (the original cannot be rendered so) costs once.
+            if (isAppError(error) && error.status === 422 && error.code !== 'too_many_renders') remember(attempt, error);
+            throw error;
+          })
+          .finally(() => running.delete(attempt));
+        running.set(attempt, render);
+      }
+      return render;
+    },
+  };
 }

@@ -83,7 +83,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   await rm(tempDir(config.dataDir), { recursive: true, force: true });
 
   const { input, output } = openBuckets(config);
-  // One gate for every render in this process: the processor's and on-demand sizes alike.
+
   const renderGate = createGate(config.concurrency);
   const processor = createProcessor({ input, output, config, renderGate });
   const metrics = createMetrics(() => queue.depth);
@@ -125,7 +125,6 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     delivery: createLocalDelivery(createUrlSigner(config.urlSigningSecret)),
     spoolDir: join(tempDir(config.dataDir), 'uploads'),
     queueDepth: () => queue.depth,
-    renderGate,
     enqueue: (id) => queue.enqueue(id),
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });

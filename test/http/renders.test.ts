@@ -69,12 +69,24 @@ describe('on-demand sizes', () => {
     expect((await fetch(body.url)).status).toBe(200);
   });
 
-  it('refuses sizes over ONDEMAND_MAX_PIXELS and widths outside ONDEMAND_WIDTHS with 422', async () => {
-    const server = await testServer({ ONDEMAND_MAX_PIXELS: '200000', ONDEMAND_WIDTHS: '320,480' });
+  it('refuses sizes over ONDEMAND_MAX_PIXELS with 422', async () => {
+    const server = await testServer({ ONDEMAND_MAX_PIXELS: '200000' });
     const id = await server.upload(await noisy(1200, 800));
-    expect(await renderLink(server, id, { width: 500 })).toMatchObject({ status: 422, body: { code: 'width_not_allowed' } });
     expect(await renderLink(server, id, { width: 480, height: 480, fit: 'cover' })).toMatchObject({ status: 422, body: { code: 'too_many_pixels' } });
     expect((await renderLink(server, id, { width: 480 })).status).toBe(201);
+  });
+
+  it('with ONDEMAND_WIDTHS, renders those widths in the server’s formats and nothing else: no other height, fit or format', async () => {
+    const server = await testServer({ ONDEMAND_WIDTHS: '320,480', OUTPUT_FORMATS: 'webp,jpeg' });
+    const id = await server.upload(await noisy(1200, 800));
+    expect(await renderLink(server, id, { width: 500 })).toMatchObject({ status: 422, body: { code: 'width_not_allowed' } });
+    for (const ask of [{ height: 300 }, { fit: 'cover' }, { height: 480, fit: 'inside' }]) {
+      expect(await renderLink(server, id, { width: 480, ...ask }), JSON.stringify(ask)).toMatchObject({ status: 422, body: { code: 'size_not_allowed' } });
+    }
+    expect(await renderLink(server, id, { width: 480, format: 'avif' })).toMatchObject({ status: 422, body: { code: 'format_not_allowed' } });
+    expect((await renderLink(server, id, { width: 480, format: 'jpeg' })).status).toBe(201);
+    const { body } = await renderLink(server, id, { width: 480 });
+    expect((await fetch(body.url)).status).toBe(200);
     expect((await renderLink(server, id, { width: 0 })).status).toBe(400);
     expect((await renderLink(server, 'no-such-image', { width: 320 })).status).toBe(404);
   });

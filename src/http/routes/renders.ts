@@ -1,12 +1,12 @@
+import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { FITS } from '../../config/variants.js';
 import { AppError } from '../../errors.js';
 import { FORMATS, OUTPUT_FORMATS } from '../../imaging/formats.js';
 import { createImages, notFound } from '../../lifecycle/images.js';
-import { parseRenderName, renderName, resolveRender, storedRender } from '../../lifecycle/renders.js';
+import { createRenders, parseRenderName, renderName, resolveRender } from '../../lifecycle/renders.js';
 import type { ObjectInfo } from '../../storage/object-store.js';
-import { createGate } from '../../processing/gate.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { DOWNLOAD_CACHE_CONTROL } from '../delivery.js';
 import { contentDisposition } from '../filenames.js';
@@ -72,10 +72,9 @@ export function renderUrl(c: Context, deps: AppDeps, id: string, original: Objec
  * first GET renders from the original and stores the result beside the variants, later ones read it.
  */
 export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  const { input, output, delivery, config } = deps;
+  const { output, delivery, config } = deps;
   const images = createImages(deps);
-  // Renders are made in the request, in turn with the processor's where the runtime shares its gate.
-  const gate = deps.renderGate ?? createGate(config.concurrency);
+  const renders = createRenders({ input: deps.input, output, config });
 
   app.openapi(createRender, async (c) => {
     const { id } = c.req.valid('param');
@@ -90,11 +89,13 @@ export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     if (!delivery.verifyLink(new URL(c.req.url))) throw new AppError(403, 'invalid_signature', 'This link is not valid or has expired; ask POST /v1/images/{id}/renders for a new one.');
     const spec = parseRenderName(name);
     if (!spec) throw notFound(id);
-    const stored = await storedRender({ input, output, config, gate }, id, spec);
+    const stored = await renders.stored(id, spec);
     const headers = { contentType: FORMATS[spec.format].mime, contentDisposition: contentDisposition('inline', `${id}-${name}`), cacheControl: DOWNLOAD_CACHE_CONTROL };
-    const elsewhere = await delivery.redirectFor({ bucket: 'output', key: stored.key, headers }, config.signedUrlTtlSeconds);
+    const elsewhere = await delivery.redirectFor({ bucket: 'output', key: stored.info.key, headers }, config.signedUrlTtlSeconds);
     if (elsewhere) return c.redirect(elsewhere, 302);
-    const object = await output.get(stored.key);
+    // Made by this request: answered from memory, whatever happens to the stored copy meanwhile.
+    if (stored.data) return send(c, { ...stored.info, body: Readable.from([stored.data]) }, headers.contentType, headers.contentDisposition);
+    const object = await output.get(stored.info.key);
     if (!object) throw notFound(id);
     return send(c, object, headers.contentType, headers.contentDisposition);
   });
