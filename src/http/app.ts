@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 import { createKeyChecker } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { clientAddress } from './client-address.js';
-import { createRateLimiter, limitUploads } from './overload.js';
+import { createCallerShares, createRateLimiter, limitUploads } from './overload.js';
 import { problemResponse, toAppError } from './problem.js';
 import { isSignedDownload, registerDownloadRoutes } from './routes/downloads.js';
 import { registerImageRoutes } from './routes/images.js';
@@ -19,6 +19,12 @@ export const JSON_BODY_LIMIT = 64 * 1024;
 
 /** Paths with no API key: the page, its assets, liveness, the API's description; /metrics checks its operator itself. */
 const isOpenPath = (path: string) => path === '/' || path === '/healthz' || path === '/openapi.json' || path === '/metrics' || path.startsWith('/assets/');
+
+/** The owner sealed in a valid upload URL (none when the URL is not valid: the route refuses it). */
+function uploaderOf(deps: AppDeps, url: string): { id: string } | undefined {
+  const owner = deps.delivery.acceptUpload(new URL(url))?.owner;
+  return owner ? { id: owner } : undefined;
+}
 
 /**
  * The HTTP API v1, the same on Node and on Lambda: the runtime hands in the stores, signer, logger
@@ -77,11 +83,12 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', async (c, next) => {
     const { method, path } = c.req;
     const signed = new URL(c.req.url).searchParams.has('sig');
-    const exempt =
-      method === 'OPTIONS' || isOpenPath(path) || isSignedDownload(method, path, signed) || (method === 'PUT' && path.startsWith('/v1/uploads/'));
+    const directUpload = method === 'PUT' && path.startsWith('/v1/uploads/');
+    const exempt = method === 'OPTIONS' || isOpenPath(path) || isSignedDownload(method, path, signed) || directUpload;
     // Behind API Gateway the key was checked there; locally, here. A wrong key costs its address a token.
+    // A direct upload is the key's that minted its URL: it draws on that key's share, not its address's.
     try {
-      c.set('owner', deps.identify ? deps.identify(c) : exempt ? undefined : checkKey(c.req.header('x-api-key')));
+      c.set('owner', deps.identify ? deps.identify(c) : directUpload ? uploaderOf(deps, c.req.url) : exempt ? undefined : checkKey(c.req.header('x-api-key')));
     } catch (error) {
       limiter.take(`address:${clientAddress(c)}`);
       throw error;
@@ -97,9 +104,10 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   // Counted as it streams, declared length or not: a JSON body is read into memory whole.
   app.use('*', (c, next) => (/json/i.test(c.req.header('content-type') ?? '') ? jsonLimit(c, next) : next()));
   app.use('*', limiter.middleware);
-  app.use('*', limitUploads(deps.config, deps.queueDepth));
+  const shares = createCallerShares(deps.config.maxUploadsPerKey);
+  app.use('*', limitUploads(deps.config, shares, deps.queueDepth));
 
-  registerImageRoutes(app, deps);
+  registerImageRoutes(app, deps, shares);
   registerUploadRoutes(app, deps);
   registerDownloadRoutes(app, deps);
   registerRenderRoutes(app, deps);

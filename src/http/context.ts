@@ -66,4 +66,6 @@ export interface AppDeps {
   queueDepth?: () => number;
   /** Starts processing an original again (`POST /v1/images/{id}/reprocess`). */
   enqueue?: ImagesDeps['enqueue'];
+  /** Resolves when the image's queued processing has ended, where this process has the queue. */
+  whenProcessed?: (id: string) => Promise<void>;
 }

@@ -7,6 +7,8 @@ export interface WorkQueue {
   readonly active: number;
   /** Resolves when nothing is waiting or running. */
   idle(): Promise<void>;
+  /** Resolves when `id` is neither waiting nor running (at once, when it is neither now). */
+  settled(id: string): Promise<void>;
   /** Stops taking work and waits for what runs. */
   close(): Promise<void>;
 }
@@ -21,7 +23,9 @@ export function createWorkQueue(concurrency: number, run: (id: string) => Promis
   const running = new Set<string>();
   const again = new Set<string>();
   const idleWaiters: Array<() => void> = [];
+  const settledWaiters = new Map<string, Array<() => void>>();
   let closed = false;
+  const busy = (id: string) => waitingSet.has(id) || running.has(id);
 
   function pump() {
     while (!closed && running.size < concurrency && waiting.length > 0) {
@@ -31,6 +35,10 @@ export function createWorkQueue(concurrency: number, run: (id: string) => Promis
       void run(id).finally(() => {
         running.delete(id);
         if (again.delete(id)) enqueue(id);
+        if (!busy(id)) {
+          settledWaiters.get(id)?.forEach((resolve) => resolve());
+          settledWaiters.delete(id);
+        }
         pump();
         if (running.size === 0 && (waiting.length === 0 || closed)) idleWaiters.splice(0).forEach((resolve) => resolve());
       });
@@ -60,6 +68,10 @@ export function createWorkQueue(concurrency: number, run: (id: string) => Promis
       return running.size;
     },
     idle,
+    settled(id) {
+      if (!busy(id)) return Promise.resolve();
+      return new Promise<void>((resolve) => settledWaiters.set(id, [...(settledWaiters.get(id) ?? []), resolve]));
+    },
     async close() {
       closed = true;
       await idle();

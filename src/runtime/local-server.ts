@@ -126,6 +126,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     spoolDir: join(tempDir(config.dataDir), 'uploads'),
     queueDepth: () => queue.depth,
     enqueue: (id) => queue.enqueue(id),
+    whenProcessed: (id) => queue.settled(id),
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });
 

@@ -102,6 +102,72 @@ describe('overload', () => {
     for (const { socket } of slow) socket.destroy();
   });
 
+  it('counts a direct upload (PUT to an upload URL) against the key that minted the URL, not the address it comes from', async () => {
+    const server = await testServer({ MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', UPLOAD_IDLE_TIMEOUT_MS: '3000' });
+    const body = await solid(200, 200, '#448800');
+    const ticket = async (key: string) => {
+      const response = await fetch(server.url + '/v1/uploads', { method: 'POST', body: JSON.stringify({ contentType: 'image/jpeg', size: body.length }), headers: { 'content-type': 'application/json', 'x-api-key': key } });
+      return ((await response.json()) as { upload: { url: string } }).upload.url;
+    };
+    // Two of the first key's URLs dripped, with no key on the request: the key's whole share.
+    const slow = await Promise.all(
+      [0, 1].map(async () => {
+        const url = new URL(await ticket('first-key-0123456'));
+        return startRawRequest(server.url, `PUT ${url.pathname}${url.search} HTTP/1.1\nHost: x\nContent-Type: image/jpeg\nContent-Length: ${body.length}`, body.subarray(0, 100));
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const post = (key: string) => fetch(server.url + '/v1/images', { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg', 'x-api-key': key } });
+    const refused = await post('first-key-0123456');
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ code: 'too_many_uploads' });
+    expect((await post('second-key-012345')).status).toBe(202);
+    for (const { socket } of slow) socket.destroy();
+  });
+
+  it('counts reprocesses against MAX_QUEUE_DEPTH and against the key’s share until they are done', async () => {
+    const dataDir = await tempDirs();
+    const config = loadConfig({ DATA_DIR: dataDir, MAX_QUEUE_DEPTH: '5', MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', OWNER_ID_SECRET: 'an-owner-id-secret-of-32-characters' });
+    const input = createFsStore(dataDir, config.inputBucket);
+    let depth = 0;
+    const finish: Array<() => void> = [];
+    const app = createApp({
+      config,
+      input,
+      output: createFsStore(dataDir, config.outputBucket),
+      logger: pino({ level: 'silent' }),
+      metrics: createMetrics(),
+      delivery: createLocalDelivery(createUrlSigner()),
+      spoolDir: join(dataDir, 'spool'),
+      queueDepth: () => depth,
+      enqueue: () => undefined,
+      // Processing that ends only when the test says so.
+      whenProcessed: () => new Promise<void>((resolve) => finish.push(resolve)),
+    });
+    const upload = async (key: string) => {
+      const response = await app.request('/v1/images', { method: 'POST', body: new Uint8Array(await solid(50, 50, '#222222')), headers: { 'content-type': 'image/jpeg', 'x-api-key': key } });
+      return ((await response.json()) as { id: string }).id;
+    };
+    const reprocess = (id: string, key: string) => app.request(`/v1/images/${id}/reprocess`, { method: 'POST', headers: { 'x-api-key': key } });
+    const mine = await upload('first-key-0123456');
+    const theirs = await upload('second-key-012345');
+    expect((await reprocess(mine, 'first-key-0123456')).status).toBe(202);
+    expect((await reprocess(mine, 'first-key-0123456')).status).toBe(202);
+    const share = await reprocess(mine, 'first-key-0123456');
+    expect(share.status).toBe(503);
+    expect(share.headers.get('retry-after')).toBe('2');
+    expect((await reprocess(theirs, 'second-key-012345')).status).toBe(202);
+    // One of the first key's is done: it may ask again.
+    finish.shift()!();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await reprocess(mine, 'first-key-0123456')).status).toBe(202);
+    // A full queue refuses every key.
+    depth = 5;
+    const full = await reprocess(theirs, 'second-key-012345');
+    expect(full.status).toBe(503);
+    expect(await full.json()).toMatchObject({ code: 'queue_full' });
+  });
+
   it('refuses uploads with 503 while MAX_QUEUE_DEPTH images wait', async () => {
     const dataDir = await tempDirs();
     const config = loadConfig({ DATA_DIR: dataDir, MAX_QUEUE_DEPTH: '5' });

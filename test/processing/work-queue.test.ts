@@ -48,4 +48,22 @@ describe('work queue', () => {
     await queue.idle();
     expect(runs).toEqual([]);
   });
+
+  it('tells when one id is settled: after its run, and after the run again it was queued for while running', async () => {
+    const releases: Array<() => void> = [];
+    const queue = createWorkQueue(1, () => new Promise<void>((resolve) => releases.push(resolve)));
+    await queue.settled('never-queued');
+    let settled = false;
+    queue.enqueue('a');
+    const waiting = queue.settled('a').then(() => (settled = true));
+    queue.enqueue('a');
+    await tick(1);
+    releases.shift()!();
+    await tick(1);
+    // Queued again while it ran: not settled until that run ends too.
+    expect(settled).toBe(false);
+    releases.shift()!();
+    await waiting;
+    expect(settled).toBe(true);
+  });
 });

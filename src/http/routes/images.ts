@@ -8,6 +8,7 @@ import { createIdempotency } from '../idempotency.js';
 import type { AppConfig, AppDeps, AppEnv } from '../context.js';
 import { variantLinker } from '../delivery.js';
 import { toImageView } from '../image-view.js';
+import { callerOf, queueFull, type CallerShares } from '../overload.js';
 import { checkDeclaredLength, spoolBody, tooLarge } from '../spool.js';
 import { Accepted, Current, IdParams, Image, ImageList, ImageQuery, ListQuery, problemResponse, ReprocessQuery, UploadQuery } from '../schemas.js';
 import { renderUrl } from './renders.js';
@@ -109,7 +110,7 @@ function postTooLarge(config: AppConfig): AppError {
   );
 }
 
-export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, shares: CallerShares): void {
   const { input, config } = deps;
   const images = createImages(deps);
 
@@ -177,7 +178,21 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     const { id } = c.req.valid('param');
     const { ifStale } = c.req.valid('query');
     const links = { self: `/v1/images/${id}` };
-    if (!(await images.reprocess(id, c.get('owner'), { ifStale: ifStale ?? false }))) return c.json({ id, status: 'current' as const, links }, 200);
+    // A reprocess is new work in the queue, and part of its caller's share until it is done.
+    if (deps.queueDepth && deps.queueDepth() >= config.maxQueueDepth) throw queueFull();
+    const release = shares.take(callerOf(c), 'uploads or reprocesses');
+    try {
+      if (!(await images.reprocess(id, c.get('owner'), { ifStale: ifStale ?? false }))) {
+        release();
+        return c.json({ id, status: 'current' as const, links }, 200);
+      }
+    } catch (error) {
+      release();
+      throw error;
+    }
+    // Where this process runs the work it is followed to its end; elsewhere (an S3 event) it is not ours to hold.
+    if (deps.whenProcessed) void deps.whenProcessed(id).finally(release);
+    else release();
     return c.json({ id, status: 'pending' as const, links }, 202);
   });
 
