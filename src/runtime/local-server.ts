@@ -31,6 +31,7 @@ import { withRetry } from '../storage/retry.js';
 import { createS3Client, createS3Store } from '../storage/s3-store.js';
 import { drainRefusedBodies } from './drain-refused.js';
 import { keptSecret } from './kept-secret.js';
+import { recentIds } from './recent-ids.js';
 
 export interface LocalServer {
   url: string;
@@ -54,6 +55,8 @@ function openBuckets(config: Config): { input: ObjectStore & ObjectCreatedSource
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 /** How long a dropped file must stay unchanged before it is processed. */
 const DROPPED_FILE_SETTLE_MS = 300;
+/** The watcher hears a file this store wrote (and announced) within this long after: it is queued already. */
+const ANNOUNCED_TTL_MS = 60_000;
 
 /** A refused body is read to its end if it is no larger than an upload may be (plus framing), within this time. */
 const REFUSED_BODY_SLACK_BYTES = 1024 * 1024;
@@ -109,9 +112,12 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
       }
     }
   });
+  const announced = recentIds(ANNOUNCED_TTL_MS);
   input.onObjectCreated((key) => {
     const id = idFromOriginalKey(key);
-    if (id) queue.enqueue(id);
+    if (!id) return;
+    announced.add(id);
+    queue.enqueue(id);
   });
 
   // Owner ids outlive the process: derived from a secret kept beside the buckets unless one is given.
@@ -152,7 +158,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
       ? undefined
       : await watchNewFiles(join(resolve(config.dataDir), config.inputBucket, ORIGINALS_PREFIX), DROPPED_FILE_SETTLE_MS, (name) => {
           const id = idFromOriginalKey(ORIGINALS_PREFIX + name);
-          if (id) queue.enqueue(id);
+          if (id && !announced.has(id)) queue.enqueue(id);
         }).catch((error: unknown) => {
           logger.warn({ err: error }, 'cannot watch the input folder: files dropped there are processed at the next start');
           return undefined;

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { solid } from '../helpers/images.js';
+import { noisy, solid } from '../helpers/images.js';
 import { useTestServer } from '../helpers/server.js';
 import { webhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -38,6 +38,18 @@ describe('completion webhook', () => {
     const doc = (await (await server.api('/openapi.json')).json()) as { webhooks: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
     expect(doc.webhooks.imageSettled).toBeDefined();
     expect(doc.components.schemas.WebhookEvent).toBeDefined();
+  });
+
+  it('reports an upload that timed out once: the folder watcher does not queue what the store announced', async () => {
+    const hook = await receiver([]);
+    const server = await testServer({ WEBHOOK_URL: hook.url, WEBHOOK_SECRET: SECRET, PROCESS_TIMEOUT_MS: '100', VARIANTS: 'big:4000x4000:inside:avif' });
+    const id = await server.upload(await noisy(3000, 2000));
+    expect(await server.settled(id)).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
+    // Past the watcher's settling time, and the run it would have queued.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await server.queue.idle();
+    await until(() => hook.deliveries.length >= 1);
+    expect(hook.deliveries.map((d) => JSON.parse(d.body).event)).toEqual(['image.failed']);
   });
 
   it('never holds processing up when the receiver is down', async () => {
