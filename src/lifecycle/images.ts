@@ -59,12 +59,17 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
    * removed.
    */
   async function recordAt(entry: IndexEntry, owner: Owner | undefined): Promise<ImageRecord | undefined> {
-    if (!isValidId(entry.id)) return undefined;
+    const drop = () => Promise.all([...new Set([entry.key, ALL_IMAGES + entry.name])].map((key) => input.delete(key)));
+    // An entry an earlier release wrote for a name that is no id: never shown, so never walked past again.
+    if (!isValidId(entry.id)) {
+      await drop();
+      return undefined;
+    }
     const manifest = await readManifest(output, entry.id);
     if (manifest && Date.parse(manifest.createdAt) === entry.time) return { id: entry.id, manifest };
     const original = await input.head(originalKey(entry.id));
     if (!original || uploadTime(original) !== entry.time) {
-      await Promise.all([...new Set([entry.key, ALL_IMAGES + entry.name])].map((key) => input.delete(key)));
+      await drop();
       return undefined;
     }
     return visibleTo(original, owner) ? recordOf(entry.id, original, manifest) : undefined;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import { isValidId } from './keys.js';
 import { fromObjectMetadata, MAX_UPLOAD_TIME, uploadTime } from './original-metadata.js';
 
 /**
@@ -57,8 +58,13 @@ export function indexKeys(id: string, original: Pick<ObjectInfo, 'lastModified' 
 
 const EMPTY = Buffer.alloc(0);
 
-/** Lists an original; writing what is there already changes nothing, so any step may make sure. */
+/**
+ * Lists an original; writing what is there already changes nothing, so any step may make sure. A
+ * name another tool gave a file that is no image id (a space, say) is processed but never listed:
+ * the API could neither show nor delete it, and every listing would walk past it.
+ */
 export async function indexImage(input: ObjectStore, id: string, original: Pick<ObjectInfo, 'lastModified' | 'metadata'>): Promise<void> {
+  if (!isValidId(id)) return;
   await Promise.all(indexKeys(id, original).map((key) => input.put(key, EMPTY)));
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createImages } from '../../src/lifecycle/images.js';
 import { isIndexed, reindex } from '../../src/lifecycle/reindex.js';
-import { ALL_IMAGES, entryName, indexKeys, ownerImages, parseEntry } from '../../src/processing/image-index.js';
+import { ALL_IMAGES, entryName, indexImage, indexKeys, ownerImages, parseEntry } from '../../src/processing/image-index.js';
 import { originalKey } from '../../src/processing/keys.js';
 import { toObjectMetadata } from '../../src/processing/original-metadata.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
@@ -30,6 +30,19 @@ describe('the image index', () => {
     expect(parseEntry(ALL_IMAGES, `${ALL_IMAGES}ready`)).toBeUndefined();
     // An owner id another tool wrote cannot make a path of its own.
     expect(ownerImages('../x/y')).toMatch(/^index\/owner\/~[0-9a-f]{32}\/$/);
+  });
+
+  it('never lists a file whose name is no image id (the API could not reach it), and drops such entries an earlier release wrote', async () => {
+    const { input, output, images } = await stores();
+    await storeImage(input, output, { id: 'kept', uploadedAt: T });
+    for (let i = 0; i < 30; i++) {
+      await input.put(originalKey(`holiday photo ${i}.jpg`), Buffer.from('x'), { metadata: toObjectMetadata({ uploadedAt: T + 1 + i }) });
+      await indexImage(input, `holiday photo ${i}.jpg`, { lastModified: new Date(T + 1 + i), metadata: toObjectMetadata({ uploadedAt: T + 1 + i }) });
+    }
+    // What an earlier release wrote for such a name.
+    await input.put(ALL_IMAGES + entryName(T + 100, 'old photo.jpg'), Buffer.alloc(0));
+    expect(ids((await images.list({ limit: 10, owner: undefined })).records)).toEqual(['kept']);
+    expect(await collect(input.list(ALL_IMAGES))).toHaveLength(1);
   });
 
   it('drops an entry whose image is gone, or was stored again at another time, and lists the image once', async () => {
