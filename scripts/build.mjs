@@ -9,7 +9,8 @@ import { buildWeb } from './build-web.mjs';
 const node = { bundle: true, platform: 'node', format: 'esm', outExtension: { '.js': '.mjs' }, sourcemap: true, logLevel: 'warning' };
 
 await rm('dist', { recursive: true, force: true });
-await build({ ...node, entryPoints: { 'runtime/local': 'src/runtime/local.ts' }, outdir: 'dist', target: 'node20', packages: 'external' });
+// The render process (imaging/render-child.ts) beside the server, which forks it for on-demand renders.
+await build({ ...node, entryPoints: { 'runtime/local': 'src/runtime/local.ts', 'runtime/render-child': 'src/imaging/render-child.ts' }, outdir: 'dist', target: 'node20', packages: 'external' });
 await buildWeb('dist/web');
 
 await build({

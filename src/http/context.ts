@@ -4,6 +4,7 @@ import type { Config } from '../config/config.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { Owner } from '../lifecycle/owner.js';
 import type { ImagesDeps } from '../lifecycle/images.js';
+import type { RenderHost } from '../imaging/render-host.js';
 import type { Metrics } from './metrics.js';
 import type { Delivery } from '../storage/delivery-port.js';
 
@@ -66,6 +67,8 @@ export interface AppDeps {
   queueDepth?: () => number;
   /** Starts processing an original again (`POST /v1/images/{id}/reprocess`). */
   enqueue?: ImagesDeps['enqueue'];
+  /** Where on-demand renders run (a render host, locally); by default in this process. */
+  renderOnDemand?: RenderHost['render'];
   /** Resolves when the image's queued processing has ended, where this process has the queue. */
   whenProcessed?: (id: string) => Promise<void>;
 }

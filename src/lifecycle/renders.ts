@@ -88,10 +88,11 @@ const REMEMBERED_FAILURES = 10_000;
  * (uploads never wait behind them), a bounded queue and a share per image owner (refused at once
  * past them), the original read only once a slot is held, one render per link however many ask at
  * once, a failure remembered so that asking again costs nothing, and a cap on how many renders (and
- * bytes) one image may have stored.
+ * bytes) one image may have stored. `render` is where the work runs: a render host whose processes
+ * are ended at the deadline (locally), or this process (on Lambda, whose own timeout ends it).
  */
-export function createRenders(deps: { input: ObjectStore; output: ObjectStore; config: RenderConfig; now?: () => number }) {
-  const { input, output, config, now = Date.now } = deps;
+export function createRenders(deps: { input: ObjectStore; output: ObjectStore; config: RenderConfig; now?: () => number; render?: typeof renderImage }) {
+  const { input, output, config, now = Date.now, render = renderImage } = deps;
   const gate = createSharedGate({ slots: config.onDemand.concurrency, maxWaiting: config.onDemand.queueDepth, perOwner: config.onDemand.perOwner }, 'renders');
   const running = new Map<string, Promise<StoredRender>>();
   const failures = new Map<string, { error: AppError; until: number }>();
@@ -124,7 +125,7 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
       // Read only now: a request waiting for a slot holds no original in memory.
       const bytes = await getBuffer(input, originalKey(id));
       if (!bytes) throw notFound(id);
-      return (await renderImage(bytes, settings)).variants[0]!.data;
+      return (await render(bytes, settings)).variants[0]!.data;
     });
     const info = await output.put(key, data, { contentType: FORMATS[spec.format].mime });
     // Deleted meanwhile: the render must not outlive its image (written first, checked after).

@@ -12,6 +12,7 @@ import { createLocalDelivery } from '../http/local-delivery.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { checkLogo } from '../imaging/logo.js';
+import { createRenderHost } from '../imaging/render-host.js';
 import { prepareWatermarks } from '../imaging/watermark.js';
 import { idFromOriginalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
@@ -88,6 +89,8 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   const { input, output } = openBuckets(config);
 
   const renderGate = createGate(config.concurrency);
+  // On-demand renders are asked for by links anyone may hold: each runs in a process ended at its deadline.
+  const renderHost = createRenderHost(config.onDemand.concurrency);
   const processor = createProcessor({ input, output, config, renderGate });
   const metrics = createMetrics(() => queue.depth);
   const webhook = config.webhook ? createWebhook({ ...config.webhook, logger }) : undefined;
@@ -133,6 +136,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     queueDepth: () => queue.depth,
     enqueue: (id) => queue.enqueue(id),
     whenProcessed: (id) => queue.settled(id),
+    renderOnDemand: renderHost.render,
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });
 
@@ -196,6 +200,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
       stopWatching?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();
+      renderHost.close();
     },
   };
 }

@@ -103,4 +103,32 @@ describe('on-demand sizes', () => {
     expect(left).toEqual([]);
     expect((await fetch(body.url)).status).toBe(404);
   });
+
+  it('ends a render at its deadline, the work and not only the answer: its process is gone, and the next render works', async () => {
+    const server = await testServer({ PROCESS_TIMEOUT_MS: '300' });
+    const id = await server.upload(await noisy(2400, 1660));
+    await server.settled(id);
+    const { body } = await renderLink(server, id, { width: 2400, format: 'avif' });
+    const answer = fetch(body.url);
+    let encoding: string[] = [];
+    while (encoding.length === 0) encoding = await renderProcesses();
+    const slow = await answer;
+    expect(slow.status).toBe(422);
+    expect(await slow.json()).toMatchObject({ code: 'timeout' });
+    // The process that was encoding is gone (a fresh one may be starting for the next render).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await renderProcesses();
+    expect(after.filter((pid) => encoding.includes(pid))).toEqual([]);
+    // Asked again, the failure is remembered: nothing is started.
+    expect((await fetch(body.url)).status).toBe(422);
+    const { body: small } = await renderLink(server, id, { width: 100 });
+    expect((await fetch(small.url)).status).toBe(200);
+  });
 });
+
+/** The pids of this process's render children (see imaging/render-host.ts). */
+async function renderProcesses(): Promise<string[]> {
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise<string>((resolve) => execFile('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], (_error, stdout) => resolve(stdout)));
+  return out.split('\n').filter((line) => line.includes('render-child')).map((line) => line.trim().split(/\s+/)[0]!);
+}

@@ -74,7 +74,7 @@ export function renderUrl(c: Context, deps: AppDeps, id: string, original: Objec
 export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { output, delivery, config } = deps;
   const images = createImages(deps);
-  const renders = createRenders({ input: deps.input, output, config });
+  const renders = createRenders({ input: deps.input, output, config, ...(deps.renderOnDemand ? { render: deps.renderOnDemand } : {}) });
 
   app.openapi(createRender, async (c) => {
     const { id } = c.req.valid('param');

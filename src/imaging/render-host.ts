@@ -1,0 +1,95 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../errors.js';
+import type { ImagingSettings, RenderedImage } from './render-image.js';
+
+/** Renders in processes of their own, each ended at its deadline. */
+export interface RenderHost {
+  render(bytes: Buffer, settings: ImagingSettings): Promise<RenderedImage>;
+  close(): void;
+}
+
+type Answer = { rendered: RenderedImage } | { error: { status: number; code: string; message: string } };
+
+/**
+ * The render process's entry: its bundle beside this one (dist/runtime/render-child.mjs), or run
+ * from the sources through tsx (tests, `bin/`).
+ */
+function childEntry(): { path: string; execArgv: string[] } {
+  if (import.meta.url.endsWith('.ts')) return { path: fileURLToPath(new URL('./render-child.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+  return { path: fileURLToPath(new URL('./render-child.mjs', import.meta.url)), execArgv: [] };
+}
+
+/**
+ * A deadline that stops the work, not only the answer: a render runs in a child process, and one
+ * that outlives PROCESS_TIMEOUT_MS (an AVIF encode libvips cannot interrupt, say) is killed, its
+ * threads and memory with it. Up to `slots` processes are kept and reused; the callers' gate decides
+ * how many renders run at once, so a render never waits here for a process.
+ */
+export function createRenderHost(slots: number): RenderHost {
+  const idle: ChildProcess[] = [];
+  const all = new Set<ChildProcess>();
+  let closed = false;
+
+  /** A render process that has loaded its code (a start takes a few hundred ms, never counted against a deadline). */
+  function spawn(): Promise<ChildProcess> {
+    const { path, execArgv } = childEntry();
+    const child = fork(path, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    all.add(child);
+    child.once('exit', () => {
+      all.delete(child);
+      const at = idle.indexOf(child);
+      if (at >= 0) idle.splice(at, 1);
+    });
+    return new Promise((resolve, reject) => {
+      child.once('message', () => resolve(child));
+      child.once('exit', () => reject(new AppError(503, 'render_unavailable', 'No render process could be started; try again shortly.', { 'retry-after': '5' })));
+    });
+  }
+
+  /** Starts one for the next render, so that it does not wait for a start. */
+  const warm = () => {
+    if (closed || all.size >= slots) return;
+    spawn().then(
+      (child) => (closed || idle.length >= slots ? child.kill('SIGKILL') : idle.push(child)),
+      () => undefined,
+    );
+  };
+
+  return {
+    async render(bytes, settings) {
+      if (closed) throw new AppError(503, 'shutting_down', 'The server is stopping; try again shortly.');
+      const child = idle.pop() ?? (await spawn());
+      const answer = await new Promise<Answer | 'timeout' | 'ended'>((resolve) => {
+        const timer = setTimeout(() => resolve('timeout'), settings.processTimeoutMs);
+        const done = (result: Answer | 'ended') => {
+          clearTimeout(timer);
+          child.off('message', done);
+          child.off('exit', ended);
+          resolve(result);
+        };
+        const ended = () => done('ended');
+        child.on('message', done);
+        child.once('exit', ended);
+        child.send({ bytes, settings });
+      });
+      const reusable = typeof answer === 'object' && !('error' in answer && answer.error.code === 'timeout');
+      if (reusable && !closed && idle.length < slots) idle.push(child);
+      else {
+        child.once('exit', warm);
+        child.kill('SIGKILL');
+      }
+      if (answer === 'timeout') throw new AppError(422, 'timeout', `Processing took longer than ${settings.processTimeoutMs} ms.`);
+      if (answer === 'ended') throw new AppError(422, 'render_failed', 'This render could not be made: its process ended (out of memory, or a decoder fault).');
+      if ('error' in answer) throw new AppError(answer.error.status, answer.error.code, answer.error.message);
+      // The variants' bytes come over as plain Uint8Arrays.
+      const variants = answer.rendered.variants.map((variant) => ({ ...variant, data: Buffer.from(variant.data.buffer, variant.data.byteOffset, variant.data.byteLength) }));
+      return { ...answer.rendered, variants };
+    },
+    close() {
+      closed = true;
+      for (const child of all) child.kill('SIGKILL');
+      idle.length = 0;
+    },
+  };
+}
