@@ -40,14 +40,32 @@ export function imagingSettings(config: ImagingConfig, watermark: boolean): Imag
   };
 }
 
+/** Where a render waits its turn (a gate of CONCURRENCY slots); by default it runs at once. */
+export interface Slot {
+  run<T>(work: () => Promise<T>): Promise<T>;
+}
+const ANY_TIME: Slot = { run: (work) => work() };
+
 /**
  * An original's bytes in, every variant out: judged by its header, decoded (HEIC and BMP by our
  * decoders in worker threads, the rest by sharp), rendered. Touches no storage, so the server's
- * processor and the batch CLI share it. Failures are AppErrors in our words (422 and a code).
+ * processor and the batch CLI share it. Failures are AppErrors in our words (422 and a code). With a
+ * `slot`, the render waits for it, and its deadline counts from when it starts.
  */
-export async function renderImage(bytes: Buffer, settings: ImagingSettings): Promise<RenderedImage> {
-  return withDeadline(render(bytes, settings), settings.processTimeoutMs);
+export function renderImage(bytes: Buffer, settings: ImagingSettings, slot: Slot = ANY_TIME): Promise<RenderedImage> {
+  return new Promise((resolve, reject) => {
+    // The slot is held until the work itself ends, not until its deadline's answer: work libvips
+    // cannot interrupt (an AVIF encode) still counts against CONCURRENCY, so a retry cannot push past it.
+    slot
+      .run(() => {
+        const work = render(bytes, settings);
+        withDeadline(work, settings.processTimeoutMs).then(resolve, reject);
+        return work;
+      })
+      .catch(() => undefined);
+  });
 }
+
 
 async function render(bytes: Buffer, settings: ImagingSettings): Promise<RenderedImage> {
   const info = await probeImage(bytes, settings);

@@ -118,7 +118,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     let info: ImageInfo;
     let rendered: RenderedVariant[];
     try {
-      ({ info, variants: rendered } = await renderGate.run(() => renderImage(source, imagingSettings(config, base.watermark))));
+      ({ info, variants: rendered } = await renderImage(source, imagingSettings(config, base.watermark), renderGate));
     } catch (error) {
       const { code, message } = decodeFailure(error);
       return fail({ code, message });
