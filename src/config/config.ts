@@ -121,6 +121,7 @@ const Env = z.object({
   ONDEMAND_PER_OWNER: int(1, 10_000).default(2),
   ONDEMAND_MAX_RENDERS_PER_IMAGE: int(1, 10_000).default(12),
   ONDEMAND_MAX_BYTES_PER_IMAGE: int(1, 5 * 1024 * MiB).default(32 * MiB),
+  ONDEMAND_RENDERS_PER_OWNER_PER_HOUR: int(1, 1_000_000).default(600),
   URL_SIGNING_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
   URL_SIGNING_SECRET_PARAMETER: z.string().regex(/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/, { error: 'expected an SSM parameter name' }).optional(),
   OWNER_ID_SECRET: z.string().min(32, { error: 'expected at least 32 characters' }).optional(),
@@ -174,9 +175,10 @@ export interface Config {
   /**
    * On-demand renders: `widths` (ONDEMAND_WIDTHS) are the only sizes, in the server's formats; renders
    * have `concurrency` slots of their own, `queueDepth` waiting, `perOwner` per image owner, and each
-   * image at most `maxRendersPerImage` renders of `maxBytesPerImage` in all.
+   * image at most `maxRendersPerImage` renders of `maxBytesPerImage` in all; one owner's images get
+   * at most `perOwnerPerHour` new renders an hour.
    */
-  onDemand: { maxPixels: number; widths?: number[]; concurrency: number; queueDepth: number; perOwner: number; maxRendersPerImage: number; maxBytesPerImage: number };
+  onDemand: { maxPixels: number; widths?: number[]; concurrency: number; queueDepth: number; perOwner: number; maxRendersPerImage: number; maxBytesPerImage: number; perOwnerPerHour: number };
   /** Unset means a random secret per process: signed links then end with the process. */
   urlSigningSecret?: string;
   /** On AWS: the SSM SecureString holding it (the API's own signed links: on-demand renders). */
@@ -266,6 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perOwner: e.ONDEMAND_PER_OWNER,
       maxRendersPerImage: e.ONDEMAND_MAX_RENDERS_PER_IMAGE,
       maxBytesPerImage: e.ONDEMAND_MAX_BYTES_PER_IMAGE,
+      perOwnerPerHour: e.ONDEMAND_RENDERS_PER_OWNER_PER_HOUR,
     },
     ...(e.OWNER_ID_SECRET ? { ownerIdSecret: e.OWNER_ID_SECRET } : {}),
     ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),

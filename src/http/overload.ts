@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../errors.js';
+import { createTokenBuckets } from '../processing/token-buckets.js';
 import { clientAddress } from './client-address.js';
 import type { AppConfig, AppEnv } from './context.js';
 
@@ -70,21 +71,14 @@ export const queueFull = () => new AppError(503, 'queue_full', 'Too many images 
  * out another's. A wrong key is charged to its address too: guessing keys costs the guesser.
  */
 export function createRateLimiter(config: AppConfig, now: () => number = Date.now) {
-  const perSecond = config.rateLimitPerMinute / 60;
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  const buckets = createTokenBuckets(config.rateLimitPerMinute, 60_000, now);
   /** Takes one token of `who`'s bucket, or throws 429. */
   function take(who: string): void {
     if (config.rateLimitPerMinute === 0) return;
-    const t = now();
-    const bucket = buckets.get(who) ?? { tokens: config.rateLimitPerMinute, at: t };
-    bucket.tokens = Math.min(config.rateLimitPerMinute, bucket.tokens + ((t - bucket.at) / 1000) * perSecond);
-    bucket.at = t;
-    buckets.set(who, bucket);
-    if (bucket.tokens < 1) {
-      const wait = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
+    const wait = buckets.take(who);
+    if (wait !== undefined) {
       throw new AppError(429, 'rate_limited', `More than ${config.rateLimitPerMinute} requests a minute; slow down.`, { 'retry-after': String(wait) });
     }
-    bucket.tokens -= 1;
   }
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (c.req.path.startsWith('/v1/')) take(callerOf(c));

@@ -7,6 +7,7 @@ import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/ren
 import { hasMark } from '../imaging/watermark.js';
 import { originalKey, renderKey, rendersPrefix } from '../processing/keys.js';
 import { createSharedGate } from '../processing/shared-gate.js';
+import { createTokenBuckets } from '../processing/token-buckets.js';
 import { fromObjectMetadata, originalInfo } from '../processing/original-metadata.js';
 import { getBuffer, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { notFound } from './images.js';
@@ -87,13 +88,14 @@ const REMEMBERED_FAILURES = 10_000;
  * On-demand renders, made so that no request can turn them against the service: their own slots
  * (uploads never wait behind them), a bounded queue and a share per image owner (refused at once
  * past them), the original read only once a slot is held, one render per link however many ask at
- * once, a failure remembered so that asking again costs nothing, and a cap on how many renders (and
- * bytes) one image may have stored. `render` is where the work runs: a render host whose processes
+ * once, a failure remembered so that asking again costs nothing, a cap on how many renders (and
+ * bytes) one image may have stored, and on how many new ones one owner's images get an hour. `render` is where the work runs: a render host whose processes
  * are ended at the deadline (locally), or this process (on Lambda, whose own timeout ends it).
  */
 export function createRenders(deps: { input: ObjectStore; output: ObjectStore; config: RenderConfig; now?: () => number; render?: typeof renderImage }) {
   const { input, output, config, now = Date.now, render = renderImage } = deps;
   const gate = createSharedGate({ slots: config.onDemand.concurrency, maxWaiting: config.onDemand.queueDepth, perOwner: config.onDemand.perOwner }, 'renders');
+  const made = createTokenBuckets(config.onDemand.perOwnerPerHour, 60 * 60 * 1000, now);
   const running = new Map<string, Promise<StoredRender>>();
   const failures = new Map<string, { error: AppError; until: number }>();
 
@@ -119,9 +121,15 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
   async function make(id: string, spec: RenderSpec, key: string, original: ObjectInfo): Promise<StoredRender> {
     await refuseOverCap(id);
     const meta = fromObjectMetadata(original.metadata);
+    const owner = meta.owner ?? 'shared';
     const watermark = meta.watermark ?? hasMark(config.watermark);
     const settings = { ...imagingSettings(config, watermark), variants: [{ name: 'render', width: spec.width, height: spec.height, fit: spec.fit, formats: [spec.format] }] };
-    const data = await gate.run(meta.owner ?? 'shared', async () => {
+    const data = await gate.run(owner, async () => {
+      // New renders, stored for good, are what an owner spends: at most so many an hour across its images.
+      const wait = made.take(owner);
+      if (wait !== undefined) {
+        throw new AppError(429, 'too_many_renders', `The images of this owner got ${config.onDemand.perOwnerPerHour} new renders in the last hour, the most they may (ONDEMAND_RENDERS_PER_OWNER_PER_HOUR).`, { 'retry-after': String(wait) });
+      }
       // Read only now: a request waiting for a slot holds no original in memory.
       const bytes = await getBuffer(input, originalKey(id));
       if (!bytes) throw notFound(id);

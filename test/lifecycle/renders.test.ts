@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { createRenders, type RenderSpec } from '../../src/lifecycle/renders.js';
 import { originalKey } from '../../src/processing/keys.js';
+import { toObjectMetadata } from '../../src/processing/original-metadata.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { noisy } from '../helpers/images.js';
@@ -81,6 +82,20 @@ describe('on-demand renders that cannot be turned against the service', () => {
     await small.input.put(originalKey('photo'), await noisy(1600, 1200));
     await small.renders.stored('photo', spec(400));
     await expect(small.renders.stored('photo', spec(100))).rejects.toMatchObject({ status: 422, code: 'too_many_renders' });
+  });
+
+  it('gives one owner’s images at most ONDEMAND_RENDERS_PER_OWNER_PER_HOUR new renders, with Retry-After; stored ones still answer', async () => {
+    const { input, renders } = await setUp({ ONDEMAND_RENDERS_PER_OWNER_PER_HOUR: '2' });
+    const photo = await noisy(800, 600);
+    await input.put(originalKey('a'), photo, { metadata: toObjectMetadata({ owner: 'owner-1' }) });
+    await input.put(originalKey('b'), photo, { metadata: toObjectMetadata({ owner: 'owner-1' }) });
+    await input.put(originalKey('c'), photo, { metadata: toObjectMetadata({ owner: 'owner-2' }) });
+    await renders.stored('a', spec(100));
+    await renders.stored('b', spec(100));
+    await expect(renders.stored('b', spec(200))).rejects.toMatchObject({ status: 429, code: 'too_many_renders', headers: { 'retry-after': expect.stringMatching(/^\d+$/) } });
+    expect((await renders.stored('a', spec(100))).info.size).toBeGreaterThan(0);
+    // Another owner is not held back.
+    expect((await renders.stored('c', spec(200))).data).toBeDefined();
   });
 
   it('refuses, when asked, a link minted before ONDEMAND_WIDTHS said otherwise', async () => {
