@@ -10,12 +10,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { originalKey } from '../../src/processing/keys.js';
 import { toObjectMetadata } from '../../src/processing/original-metadata.js';
 import { startLocalServer } from '../../src/runtime/local-server.js';
-import { createApp } from '../../src/http/app.js';
-import { createLocalDelivery } from '../../src/http/local-delivery.js';
-import { createMetrics } from '../../src/http/metrics.js';
-import { createUrlSigner } from '../../src/http/signed-url.js';
-import { createFsStore } from '../../src/storage/fs-store.js';
-import { pino } from 'pino';
+import { appOn } from '../helpers/app.js';
 
 const KEY = 'k-0123456789abcdef';
 let server: TestServer;
@@ -76,19 +71,7 @@ describe('API keys', () => {
 
 describe('/metrics, for the operator only', () => {
   const tempDirs = useTempDirs();
-  const appFor = async (env: Record<string, string>) => {
-    const dir = await tempDirs();
-    const config = loadConfig({ DATA_DIR: dir, API_KEYS: KEY, OWNER_ID_SECRET: 'owner-id-secret-of-thirty-two-chars!', ...env });
-    return createApp({
-      config,
-      input: createFsStore(dir, config.inputBucket),
-      output: createFsStore(dir, config.outputBucket),
-      logger: pino({ level: 'silent' }),
-      metrics: createMetrics(),
-      delivery: createLocalDelivery(createUrlSigner()),
-      spoolDir: join(dir, 'spool'),
-    });
-  };
+  const appFor = async (env: Record<string, string>) => appOn(await tempDirs(), { API_KEYS: KEY, OWNER_ID_SECRET: 'owner-id-secret-of-thirty-two-chars!', ...env });
   /** A request from another machine, as API Gateway hands it to the app. */
   const fromElsewhere = { event: { requestContext: { identity: { sourceIp: '203.0.113.7' } } } };
 

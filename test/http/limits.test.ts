@@ -1,19 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { createApp } from '../../src/http/app.js';
-import { createLocalDelivery } from '../../src/http/local-delivery.js';
-import { createMetrics } from '../../src/http/metrics.js';
 import { createUrlSigner } from '../../src/http/signed-url.js';
 import { ORIGINALS_PREFIX } from '../../src/processing/keys.js';
-import { createFsStore } from '../../src/storage/fs-store.js';
 import { solid } from '../helpers/images.js';
 import { startRawRequest, statusOf } from '../helpers/raw-http.js';
 import { useTestServer } from '../helpers/server.js';
 import { useTempDirs } from '../helpers/temp.js';
+import { appOn } from '../helpers/app.js';
 
 const tempDirs = useTempDirs();
 const testServer = useTestServer();
@@ -127,18 +122,10 @@ describe('overload', () => {
 
   it('counts reprocesses against MAX_QUEUE_DEPTH and against the key’s share until they are done', async () => {
     const dataDir = await tempDirs();
-    const config = loadConfig({ DATA_DIR: dataDir, MAX_QUEUE_DEPTH: '5', MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', OWNER_ID_SECRET: 'an-owner-id-secret-of-32-characters' });
-    const input = createFsStore(dataDir, config.inputBucket);
     let depth = 0;
     const finish: Array<() => void> = [];
-    const app = createApp({
-      config,
-      input,
-      output: createFsStore(dataDir, config.outputBucket),
-      logger: pino({ level: 'silent' }),
-      metrics: createMetrics(),
-      delivery: createLocalDelivery(createUrlSigner()),
-      spoolDir: join(dataDir, 'spool'),
+    const env = { MAX_QUEUE_DEPTH: '5', MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', OWNER_ID_SECRET: 'an-owner-id-secret-of-32-characters' };
+    const app = appOn(dataDir, env, {
       queueDepth: () => depth,
       enqueue: () => undefined,
       // Processing that ends only when the test says so.
@@ -170,18 +157,8 @@ describe('overload', () => {
 
   it('refuses uploads with 503 while MAX_QUEUE_DEPTH images wait', async () => {
     const dataDir = await tempDirs();
-    const config = loadConfig({ DATA_DIR: dataDir, MAX_QUEUE_DEPTH: '5' });
     let depth = 5;
-    const app = createApp({
-      config,
-      input: createFsStore(dataDir, config.inputBucket),
-      output: createFsStore(dataDir, config.outputBucket),
-      logger: pino({ level: 'silent' }),
-      metrics: createMetrics(),
-      delivery: createLocalDelivery(createUrlSigner()),
-      spoolDir: join(dataDir, 'spool'),
-      queueDepth: () => depth,
-    });
+    const app = appOn(dataDir, { MAX_QUEUE_DEPTH: '5' }, { queueDepth: () => depth });
     const body = new Uint8Array(await solid(100, 100, '#888888'));
     const full = await app.request('/v1/images', { method: 'POST', body, headers: { 'content-type': 'image/jpeg' } });
     expect(full.status).toBe(503);
