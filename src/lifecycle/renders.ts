@@ -89,8 +89,9 @@ const REMEMBERED_FAILURES = 10_000;
  * (uploads never wait behind them), a bounded queue and a share per image owner (refused at once
  * past them), the original read only once a slot is held, one render per link however many ask at
  * once, a failure remembered so that asking again costs nothing, a cap on how many renders (and
- * bytes) one image may have stored, and on how many new ones one owner's images get an hour. `render` is where the work runs: a render host whose processes
- * are ended at the deadline (locally), or this process (on Lambda, whose own timeout ends it).
+ * bytes) one image may have stored, and on how many new ones one owner's images get an hour.
+ * `render` is where the work runs: a render host whose processes are ended at the deadline
+ * (locally), or this process (on Lambda, whose own timeout ends it).
  */
 export function createRenders(deps: { input: ObjectStore; output: ObjectStore; config: RenderConfig; now?: () => number; render?: typeof renderImage }) {
   const { input, output, config, now = Date.now, render = renderImage } = deps;

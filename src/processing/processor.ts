@@ -60,7 +60,8 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     const started = now();
     const original = await input.head(originalKey(id));
     if (!original) {
-      // Gone, perhaps while an earlier attempt of this run was writing (it threw, and this is its retry): nothing of it may stay.
+      // Gone, perhaps while an earlier attempt wrote outputs (it threw, and this is its retry):
+      // nothing of it may stay.
       await removeOutputs(output, id);
       await input.delete(pendingKey(id));
       return { id, status: 'skipped', reason: 'missing' };
