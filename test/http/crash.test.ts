@@ -77,7 +77,10 @@ describe('a crash at any moment', () => {
       const leftovers = (await readdir(join(dataDir, '.tmp')).catch(() => [])).filter((name) => name !== 'uploads');
       expect(leftovers).toEqual([]);
     } finally {
+      // Stopped, and waited for: a stopping server still writes (its clean-stop record) into the folder the test then removes.
+      const exited = new Promise((resolve) => second.child.once('exit', resolve));
       second.child.kill('SIGTERM');
+      await exited;
     }
   });
 });
