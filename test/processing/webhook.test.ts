@@ -43,7 +43,7 @@ describe('completion webhook', () => {
   it('reports an upload that timed out once: the folder watcher does not queue what the store announced', async () => {
     const hook = await receiver([]);
     const server = await testServer({ WEBHOOK_URL: hook.url, WEBHOOK_SECRET: SECRET, PROCESS_TIMEOUT_MS: '100', VARIANTS: 'big:4000x4000:inside:avif' });
-    const id = await server.upload(await noisy(3000, 2000));
+    const id = await server.upload(await noisy(1200, 800));
     expect(await server.settled(id)).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
     // Past the watcher's settling time, and the run it would have queued.
     await new Promise((resolve) => setTimeout(resolve, 1500));
