@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as z from 'zod';
-import { AUTO_OUTPUT, OUTPUT_FORMATS, type OutputFormat } from '../imaging/formats.js';
-import { readLogo, type Logo } from '../imaging/logo.js';
-import { parseVariants, parseVariantsFile, VARIANT_FORM, type VariantSpec } from './variants.js';
+import { AUTO_OUTPUT, OUTPUT_FORMATS, type OutputFormat } from '../formats/formats.js';
+import { readLogo, type Logo } from './logo-file.js';
+import { MAX_SIDE, parseVariants, parseVariantsFile, VARIANT_FORM, type VariantSpec } from './variants.js';
 
 export const WATERMARK_POSITIONS = [
   'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest', 'center',
@@ -114,7 +114,7 @@ const Env = z.object({
     .default([]),
   ONDEMAND_MAX_PIXELS: int(1, 100_000_000).default(4_000_000),
   ONDEMAND_WIDTHS: list
-    .refine((widths) => widths.every((w) => /^\d{1,5}$/.test(w) && Number(w) >= 1 && Number(w) <= 16384), { error: 'expected a comma-separated list of widths from 1 to 16384' })
+    .refine((widths) => widths.every((w) => /^\d{1,5}$/.test(w) && Number(w) >= 1 && Number(w) <= MAX_SIDE), { error: `expected a comma-separated list of widths from 1 to ${MAX_SIDE}` })
     .optional(),
   ONDEMAND_CONCURRENCY: int(1, 256).optional(),
   ONDEMAND_QUEUE_DEPTH: int(0, 10_000).default(8),

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { OUTPUT_FORMATS, type OutputFormat } from '../imaging/formats.js';
+import { OUTPUT_FORMATS, type OutputFormat } from '../formats/formats.js';
 
 export const FITS = ['cover', 'inside', 'attention', 'entropy'] as const;
 export type Fit = (typeof FITS)[number];
@@ -11,7 +11,8 @@ export type Fit = (typeof FITS)[number];
 export const isCrop = (fit: Fit) => fit !== 'inside';
 
 const NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-const MAX_SIDE = 16384;
+/** The longest side a variant or a render may have (libvips' WebP and AVIF encoders go no further). */
+export const MAX_SIDE = 16384;
 
 /**
  * One preset, as VARIANTS_FILE gives it (a positional VARIANTS entry is the same with only name,

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { FORMATS, OUTPUT_FORMATS, outputOf, type OutputFormat } from '../imaging/formats.js';
+import { FORMATS, OUTPUT_FORMATS, outputOf, type OutputFormat } from '../formats/formats.js';
 import type { Manifest, ManifestVariant } from '../processing/manifest.js';
 import type { Delivery, DownloadHeaders } from '../storage/delivery-port.js';
 import { contentDisposition, variantFilename } from './filenames.js';

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { INPUT_FORMATS, OUTPUT_FORMATS } from '../imaging/formats.js';
+import { MAX_SIDE } from '../config/variants.js';
+import { INPUT_FORMATS, OUTPUT_FORMATS } from '../formats/formats.js';
 import { ID_PATTERN } from '../processing/keys.js';
 import { STATUSES } from '../processing/manifest.js';
 
@@ -75,7 +76,7 @@ export const ImageQuery = z.object({
     .string()
     .regex(/^\d{1,5}(,\d{1,5}){0,15}$/)
     .transform((text) => text.split(',').map(Number))
-    .refine((widths) => widths.every((width) => width >= 1 && width <= 16384), { error: 'widths from 1 to 16384' })
+    .refine((widths) => widths.every((width) => width >= 1 && width <= MAX_SIDE), { error: `widths from 1 to ${MAX_SIDE}` })
     .optional()
     .openapi({ description: 'Comma-separated widths: the answer carries a render link for each (`renders`).', example: '320,640,1280' }),
 });

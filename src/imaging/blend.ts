@@ -1,4 +1,4 @@
-import type { Watermark } from './watermark.js';
+import type { Watermark } from './stamp.js';
 
 /**
  * Blends the mark into raw 8-bit pixels (3 or 4 channels) at `left`,`top`, in place. Only the

@@ -1,4 +1,4 @@
-import type { InputFormat } from './formats.js';
+import type { InputFormat } from '../formats/formats.js';
 
 const PNG_END = Buffer.from('IEND', 'latin1');
 const JPEG_END = Buffer.from([0xff, 0xd9]);

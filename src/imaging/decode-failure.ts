@@ -1,6 +1,6 @@
 import { AppError, isAppError } from '../errors.js';
 import { isCutShort } from './cut-short.js';
-import { FORMATS, type InputFormat } from './formats.js';
+import { FORMATS, type InputFormat } from '../formats/formats.js';
 
 /**
  * A decoder's failure as the client hears it: what happened, in our words. The library's own text

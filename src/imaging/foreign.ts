@@ -1,6 +1,6 @@
 import { decodeBmp } from './bmp.js';
 import type { DecodeLimits, RawPixels } from './decode-worker.js';
-import { FORMATS, type InputFormat } from './formats.js';
+import { FORMATS, type InputFormat } from '../formats/formats.js';
 import { decodeHeif } from './heif.js';
 
 /** Inputs that the libvips inside sharp's prebuilt binaries cannot decode (HEVC-coded HEIC, BMP): ours do. */

@@ -6,8 +6,8 @@ import { refuseEmbeddedRasters } from './svg-guard.js';
 import { pngGamma } from './png-gamma.js';
 import { readRange } from './read-range.js';
 import { refuseUnsupportedTiff } from './tiff-kind.js';
-import { FORMATS, INPUT_FORMATS, type InputFormat } from './formats.js';
-import { sniffFormat, SNIFF_BYTES } from './sniff.js';
+import { FORMATS, INPUT_FORMATS, type InputFormat } from '../formats/formats.js';
+import { sniffFormat, SNIFF_BYTES } from '../formats/sniff.js';
 
 export interface ProbeLimits {
   maxInputPixels: number;

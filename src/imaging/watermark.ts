@@ -1,6 +1,8 @@
 import sharp from 'sharp';
 import { watermarkFontFile, WATERMARK_FONT_NAME } from './font.js';
-import { renderLogo, type Logo } from './logo.js';
+import type { Logo } from '../config/logo-file.js';
+import { renderLogo } from './logo.js';
+import type { Watermark } from './stamp.js';
 
 /** What the configuration says of the mark (WATERMARK_*). */
 export interface WatermarkSettings {
@@ -12,12 +14,6 @@ export interface WatermarkSettings {
   minWidth: number;
 }
 
-export interface Watermark {
-  /** Raw RGBA pixels of the mark, padded by its margin so gravity placement keeps it off the edge. */
-  data: Buffer;
-  width: number;
-  height: number;
-}
 
 /** The mark's text height relative to the image width it is stamped on. */
 const SIZE_RATIO = 1 / 25;

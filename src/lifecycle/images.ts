@@ -1,10 +1,9 @@
 import { AppError } from '../errors.js';
 import { forgetTwin, settingsPrint, type SettingsConfig } from '../processing/dedup.js';
-import { hasMark } from '../imaging/watermark.js';
 import { ALL_IMAGES, entryName, unindexImage, type IndexEntry } from '../processing/image-index.js';
 import { IDEMPOTENCY_PREFIX, idFromOriginalKey, isValidId, manifestKey, originalKey, pendingKey } from '../processing/keys.js';
 import { isCurrent, readManifest, type Manifest } from '../processing/manifest.js';
-import { fromObjectMetadata, MAX_UPLOAD_TIME, uploadTime } from '../processing/original-metadata.js';
+import { fromObjectMetadata, isWatermarked, MAX_UPLOAD_TIME, uploadTime } from '../processing/original-metadata.js';
 import { removeOutputs } from '../processing/processor.js';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
 import { mergedEntries, scopesFor } from './index-pages.js';
@@ -141,7 +140,7 @@ export type Images = ReturnType<typeof createImages>;
 
 /** The settings print an original would be rendered with now: the server's settings and its own watermark choice. */
 export const currentSettings = (config: SettingsConfig, original: ObjectInfo) =>
-  settingsPrint(config, fromObjectMetadata(original.metadata).watermark ?? hasMark(config.watermark));
+  settingsPrint(config, isWatermarked(original, config.watermark));
 
 /**
  * Removes one image: the original first (once it is gone, no event or restart can bring the image

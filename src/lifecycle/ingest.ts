@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { Config } from '../config/config.js';
-import { FORMATS } from '../imaging/formats.js';
+import { FORMATS } from '../formats/formats.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
 import { indexImage, unindexImage } from '../processing/image-index.js';
 import { originalKey } from '../processing/keys.js';

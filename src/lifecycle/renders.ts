@@ -1,14 +1,13 @@
 import type { Config } from '../config/config.js';
-import { FITS, type Fit } from '../config/variants.js';
+import { FITS, MAX_SIDE, type Fit } from '../config/variants.js';
 import { AppError, isAppError } from '../errors.js';
-import { FORMATS, OUTPUT_FORMATS, type OutputFormat } from '../imaging/formats.js';
+import { FORMATS, OUTPUT_FORMATS, type OutputFormat } from '../formats/formats.js';
 import { resizedSize } from '../imaging/pipeline/resize.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
-import { hasMark } from '../imaging/watermark.js';
 import { originalKey, renderKey, rendersPrefix } from '../processing/keys.js';
 import { createSharedGate } from '../processing/shared-gate.js';
 import { createTokenBuckets } from '../processing/token-buckets.js';
-import { fromObjectMetadata, originalInfo } from '../processing/original-metadata.js';
+import { fromObjectMetadata, isWatermarked, originalInfo } from '../processing/original-metadata.js';
 import { getBuffer, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { notFound } from './images.js';
 
@@ -20,8 +19,6 @@ export interface RenderSpec {
   format: OutputFormat;
 }
 
-/** The longest side a request may name; `inside` without a height means "as tall as the width makes it". */
-const MAX_SIDE = 16384;
 
 /** The name a render is stored and linked under: every parameter in it, so the signature covers them all. */
 export const renderName = ({ width, height, fit, format }: RenderSpec) => `w${width}-h${height}-${fit}.${FORMATS[format].extension}`;
@@ -123,7 +120,7 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
     await refuseOverCap(id);
     const meta = fromObjectMetadata(original.metadata);
     const owner = meta.owner ?? 'shared';
-    const watermark = meta.watermark ?? hasMark(config.watermark);
+    const watermark = isWatermarked(original, config.watermark);
     const settings = { ...imagingSettings(config, watermark), variants: [{ name: 'render', width: spec.width, height: spec.height, fit: spec.fit, formats: [spec.format] }] };
     const data = await gate.run(owner, async () => {
       // New renders, stored for good, are what an owner spends: at most so many an hour across its images.

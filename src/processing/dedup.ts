@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
-import type { ProcessingConfig } from './processor.js';
+import type { Config } from '../config/config.js';
 import { hasMark } from '../imaging/watermark.js';
 
 /** Beside the originals, where no image id can be: `dedup/<fingerprint>` names the image that has those outputs. */
@@ -25,7 +25,7 @@ export function settingsPrint(config: SettingsConfig, watermark: boolean): strin
   return createHash('sha256').update(JSON.stringify(renderSettings(config, watermark))).digest('hex').slice(0, 32);
 }
 
-export type SettingsConfig = Pick<ProcessingConfig, 'variants' | 'outputFormat' | 'outputFormats' | 'quality' | 'watermark' | 'maxAnimationFrames' | 'maxInputPixels'>;
+export type SettingsConfig = Pick<Config, 'variants' | 'outputFormat' | 'outputFormats' | 'quality' | 'watermark' | 'maxAnimationFrames' | 'maxInputPixels'>;
 
 /** Every setting that shapes a variant. */
 function renderSettings(config: SettingsConfig, watermark: boolean) {

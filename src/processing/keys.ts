@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { FORMATS, type OutputFormat } from '../imaging/formats.js';
+import { FORMATS, type OutputFormat } from '../formats/formats.js';
 
 /**
  * Image ids: UUIDv7 from the API (time-ordered, 74 random bits), or any key suffix another tool

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { INPUT_FORMATS, OUTPUT_FORMATS } from '../imaging/formats.js';
+import { INPUT_FORMATS, OUTPUT_FORMATS } from '../formats/formats.js';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey } from './keys.js';
 

@@ -1,4 +1,6 @@
-import type { InputFormat } from '../imaging/formats.js';
+import type { Config } from '../config/config.js';
+import type { InputFormat } from '../formats/formats.js';
+import { hasMark } from '../imaging/watermark.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 import type { OriginalInfo } from './manifest.js';
 
@@ -86,3 +88,7 @@ export function originalInfo(object: Pick<ObjectInfo, 'size' | 'metadata'>, prob
     ...(meta.filename ? { filename: meta.filename } : {}),
   };
 }
+
+/** Whether an original is marked: its uploader's choice (`?watermark=`), else whether the server has a mark at all. */
+export const isWatermarked = (original: Pick<ObjectInfo, 'metadata'>, mark: Config['watermark']): boolean =>
+  fromObjectMetadata(original.metadata).watermark ?? hasMark(mark);

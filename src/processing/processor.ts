@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import { decodeFailure } from '../imaging/decode-failure.js';
-import { FORMATS } from '../imaging/formats.js';
+import { FORMATS } from '../formats/formats.js';
 import type { RenderedVariant } from '../imaging/pipeline/render.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import type { ImageInfo } from '../imaging/probe.js';
@@ -12,7 +12,7 @@ import { findTwin, fingerprint, forgetTwin, rememberTwin, settingsPrint } from '
 import { UNBOUNDED, type Gate } from './gate.js';
 import { isSettled, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { markFailed as markFailedManifest } from './mark-failed.js';
-import { fromObjectMetadata, originalInfo, uploadTime } from './original-metadata.js';
+import { fromObjectMetadata, isWatermarked, originalInfo, uploadTime } from './original-metadata.js';
 import { hasMark } from '../imaging/watermark.js';
 
 export type ProcessingConfig = ImagingConfig & Pick<Config, 'maxUploadBytes'>;
@@ -72,7 +72,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     const kept = settled && previous.status === 'done' ? previous : undefined;
 
     const meta = fromObjectMetadata(original.metadata);
-    const watermark = meta.watermark ?? hasMark(config.watermark);
+    const watermark = isWatermarked(original, config.watermark);
     const base: Manifest = {
       id,
       status: 'processing',

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { isAppError } from '../errors.js';
-import { FORMATS } from '../imaging/formats.js';
+import { FORMATS } from '../formats/formats.js';
 import { checkLogo } from '../imaging/logo.js';
 import { imagingSettings, renderImage } from '../imaging/render-image.js';
 import { tuneSharp } from '../imaging/tuning.js';

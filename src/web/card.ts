@@ -1,7 +1,7 @@
 import { getImage, type ImageView } from './api.js';
 import { thumbHashToDataURL } from 'thumbhash';
 import { formatBytes, formatSize } from './format.js';
-import { FORMATS, outputOf } from '../imaging/formats.js';
+import { FORMATS, outputOf } from '../formats/formats.js';
 
 export interface Card {
   element: HTMLLIElement;

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeForeign, foreignPixelBudget } from '../../src/imaging/foreign.js';
 import type { RawPixels } from '../../src/imaging/decode-worker.js';
-import { sniffFormat } from '../../src/imaging/sniff.js';
+import { sniffFormat } from '../../src/formats/sniff.js';
 import { probeImage } from '../../src/imaging/probe.js';
 
 const fixture = (name: string) => readFile(join(import.meta.dirname, '../fixtures', name));

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config/config.js';
-import { FORMATS, OUTPUT_FORMATS, outputOf, uploadTypes } from '../../src/imaging/formats.js';
+import { FORMATS, OUTPUT_FORMATS, outputOf, uploadTypes } from '../../src/formats/formats.js';
 import { encode } from '../../src/imaging/pipeline/encode.js';
-import { sniffFormat } from '../../src/imaging/sniff.js';
+import { sniffFormat } from '../../src/formats/sniff.js';
 import { variantKey } from '../../src/processing/keys.js';
 import { solid } from '../helpers/images.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { readLogo } from '../../src/imaging/logo.js';
+import { readLogo } from '../../src/config/logo-file.js';
 import type { PlacedMark } from '../../src/imaging/pipeline/mark.js';
 import { probeImage } from '../../src/imaging/probe.js';
 import { startLocalServer } from '../../src/runtime/local-server.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { decodeFailure } from '../../src/imaging/decode-failure.js';
 import { imagingSettings, renderImage } from '../../src/imaging/render-image.js';
-import { sniffFormat } from '../../src/imaging/sniff.js';
+import { sniffFormat } from '../../src/formats/sniff.js';
 import { animatedGif, noisy } from '../helpers/images.js';
 import { tiff } from '../helpers/tiff-writer.js';
 

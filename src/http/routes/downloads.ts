@@ -5,7 +5,7 @@ import { AppError } from '../../errors.js';
 import { originalKey } from '../../processing/keys.js';
 import { readManifest } from '../../processing/manifest.js';
 import { fromObjectMetadata } from '../../processing/original-metadata.js';
-import { FORMATS, OUTPUT_FORMATS } from '../../imaging/formats.js';
+import { FORMATS, OUTPUT_FORMATS } from '../../formats/formats.js';
 import type { ObjectInfo, ObjectStore, StoredObject } from '../../storage/object-store.js';
 import { createImages, notFound } from '../../lifecycle/images.js';
 import type { AppDeps, AppEnv } from '../context.js';

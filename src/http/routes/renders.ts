@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { FITS } from '../../config/variants.js';
+import { FITS, MAX_SIDE } from '../../config/variants.js';
 import { AppError } from '../../errors.js';
-import { FORMATS, OUTPUT_FORMATS } from '../../imaging/formats.js';
+import { FORMATS, OUTPUT_FORMATS } from '../../formats/formats.js';
 import { createImages, notFound } from '../../lifecycle/images.js';
 import { createRenders, parseRenderName, renderName, resolveRender } from '../../lifecycle/renders.js';
 import type { ObjectInfo } from '../../storage/object-store.js';
@@ -15,8 +15,8 @@ import { send } from './downloads.js';
 
 const RenderRequest = z
   .object({
-    width: z.number().int().min(1).max(16384),
-    height: z.number().int().min(1).max(16384).optional().openapi({ description: 'Without it, as tall as the width makes it.' }),
+    width: z.number().int().min(1).max(MAX_SIDE),
+    height: z.number().int().min(1).max(MAX_SIDE).optional().openapi({ description: 'Without it, as tall as the width makes it.' }),
     fit: z.enum(FITS).optional().openapi({ description: 'Default inside.' }),
     format: z.enum(OUTPUT_FORMATS).optional().openapi({ description: 'Default OUTPUT_FORMAT (WebP for auto).' }),
   })
@@ -48,7 +48,7 @@ const getRender = createRoute({
   path: '/v1/renders/{id}/{name}',
   summary: 'An on-demand render (the link from POST /v1/images/{id}/renders)',
   request: {
-    params: z.object({ id: ImageId, name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'w640-h16384-inside.webp' }) }),
+    params: z.object({ id: ImageId, name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: `w640-h${MAX_SIDE}-inside.webp` }) }),
     query: z.object({ exp: z.string().optional(), sig: z.string().optional() }),
   },
   responses: {

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '../../errors.js';
-import { uploadTypes } from '../../imaging/formats.js';
+import { uploadTypes } from '../../formats/formats.js';
 import { isValidId, newId, originalKey } from '../../processing/keys.js';
 import { toObjectMetadata } from '../../processing/original-metadata.js';
 import { cleanFilename } from '../../lifecycle/filename.js';

@@ -1,7 +1,7 @@
 import sharp, { type Sharp, type SharpOptions } from 'sharp';
 import type { RawPixels } from '../decode-worker.js';
 import { onlyTagWarnings, refuseInvisible } from '../decode-checks.js';
-import { FORMATS } from '../formats.js';
+import { FORMATS } from '../../formats/formats.js';
 import type { ImageInfo } from '../probe.js';
 import { gammaCorrection } from '../png-gamma.js';
 

@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import { FORMATS, outputOf, type OutputFormat } from '../formats.js';
+import { FORMATS, outputOf, type OutputFormat } from '../../formats/formats.js';
 import type { Timing } from './decode.js';
 import type { Frames } from './mark.js';
 

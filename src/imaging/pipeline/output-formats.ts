@@ -1,5 +1,5 @@
 import type { VariantSpec } from '../../config/variants.js';
-import { AUTO_OUTPUT, FORMATS, type OutputFormat } from '../formats.js';
+import { AUTO_OUTPUT, FORMATS, type OutputFormat } from '../../formats/formats.js';
 import type { ImageInfo } from '../probe.js';
 
 export interface FormatSettings {

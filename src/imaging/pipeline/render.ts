@@ -1,5 +1,5 @@
 import type { VariantSpec } from '../../config/variants.js';
-import { FORMATS, type OutputFormat } from '../formats.js';
+import { FORMATS, type OutputFormat } from '../../formats/formats.js';
 import type { ImageInfo } from '../probe.js';
 import { carriesMark } from '../watermark.js';
 import { decode, type Decoded, type SourceImage } from './decode.js';
