@@ -15,7 +15,7 @@ import { sweepExpired } from '../src/lifecycle/retention.js';
 import { originalKey, pendingKey } from '../src/processing/keys.js';
 import { writeManifest } from '../src/processing/manifest.js';
 import { createFsStore } from '../src/storage/fs-store.js';
-import { inParallel } from '../src/processing/gate.js';
+import { inParallel } from '../src/processing/in-parallel.js';
 import { storeImage, type StoredImage } from '../test/helpers/stored-images.js';
 
 const HERE = import.meta.dirname;

@@ -2,7 +2,7 @@ import type { z } from '@hono/zod-openapi';
 import type { ImageRecord } from '../lifecycle/images.js';
 import type { Manifest } from '../processing/manifest.js';
 import { originalInfo, uploadTime } from '../processing/original-metadata.js';
-import type { VariantLink } from './delivery.js';
+import type { VariantLink } from './variant-downloads.js';
 import type { Image, WebhookEvent } from './schemas.js';
 
 export type ImageView = z.infer<typeof Image>;

@@ -6,7 +6,7 @@ import { indexImage, unindexImage } from '../processing/image-index.js';
 import { originalKey } from '../processing/keys.js';
 import { toObjectMetadata } from '../processing/original-metadata.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { cleanFilename } from './filename.js';
+import { cleanFilename } from './clean-filename.js';
 
 /** An upload already on this disk (spooled), judged before it becomes an original. */
 export interface ReceivedFile {

@@ -1,4 +1,4 @@
-import { inParallel } from '../processing/gate.js';
+import { inParallel } from '../processing/in-parallel.js';
 import { indexImage, INDEX_PREFIX } from '../processing/image-index.js';
 import { idFromOriginalKey, ORIGINALS_PREFIX, pendingKey } from '../processing/keys.js';
 import { isFinal, readManifest } from '../processing/manifest.js';

@@ -29,19 +29,6 @@ export function createGate(slots: number): Gate {
 }
 
 /**
- * Runs `each` over `items` (a list, or a listing read as it goes), `concurrency` at a time: each of
- * that many workers takes the next item as soon as it is free. `index` is the item's position.
- */
-export async function inParallel<T>(items: Iterable<T> | AsyncIterable<T>, concurrency: number, each: (item: T, index: number) => Promise<unknown>): Promise<void> {
-  const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
-  let taken = 0;
-  const worker = async () => {
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) await each(next.value, taken++);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-}
-
-/**
  * Images a runner keeps in flight per render slot. Past the render, an image still has a few fsync'd
  * writes (variants, manifest, dedup record) and, before it, a read and a manifest write: with two
  * per slot, those waits overlap another image's rendering and the cores stay busy.

@@ -7,7 +7,7 @@ import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { createApp } from '../http/app.js';
 import type { Owner } from '../lifecycle/owner.js';
-import { createLocalDelivery } from '../http/local-delivery.js';
+import { createSignedDelivery } from '../http/signed-delivery.js';
 import { createMetrics } from '../http/metrics.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { originalKey } from '../processing/keys.js';
@@ -15,7 +15,7 @@ import { withUploadTime } from '../processing/original-metadata.js';
 import { createS3Delivery } from '../storage/s3-delivery.js';
 import { createPresignClient, createS3Client, createS3Store } from '../storage/s3-store.js';
 import { powertoolsLog } from './powertools-log.js';
-import { readSecretParameter } from './secret-parameter.js';
+import { readSecretParameter } from './read-ssm-secret.js';
 
 /**
  * The largest raw body `POST /v1/images` can take through API Gateway: the body arrives base64
@@ -34,7 +34,7 @@ const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 
 // The API's own signed links (on-demand renders) need a secret every container shares: from SSM.
 const signingSecret =
   config.urlSigningSecret ?? (config.urlSigningSecretParameter ? await readSecretParameter(config.urlSigningSecretParameter, 'URL_SIGNING_SECRET_PARAMETER') : undefined);
-const own = signingSecret ? createLocalDelivery(createUrlSigner(signingSecret)) : undefined;
+const own = signingSecret ? createSignedDelivery(createUrlSigner(signingSecret)) : undefined;
 const ownLinks = own?.apiLink ? { apiLink: own.apiLink, verifyLink: own.verifyLink } : undefined;
 
 /**

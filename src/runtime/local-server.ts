@@ -8,7 +8,7 @@ import { ConfigError, type Config } from '../config/config.js';
 import { createApp } from '../http/app.js';
 import { webhookEvent } from '../http/image-view.js';
 import { createMetrics, outcomeMetrics } from '../http/metrics.js';
-import { createLocalDelivery } from '../http/local-delivery.js';
+import { createSignedDelivery } from '../http/signed-delivery.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { checkLogo } from '../imaging/logo.js';
@@ -131,7 +131,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     output,
     logger,
     metrics,
-    delivery: createLocalDelivery(createUrlSigner(config.urlSigningSecret)),
+    delivery: createSignedDelivery(createUrlSigner(config.urlSigningSecret)),
     spoolDir: join(tempDir(config.dataDir), 'uploads'),
     queueDepth: () => queue.depth,
     enqueue: (id) => queue.enqueue(id),

@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import { readSecretParameter } from './secret-parameter.js';
+import { readSecretParameter } from './read-ssm-secret.js';
 
 /** The webhook settings with their secret in hand: on AWS it is read from its SSM parameter. */
 export async function resolveWebhookSecret(webhook: Config['webhook']): Promise<Config['webhook']> {

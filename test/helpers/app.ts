@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config/config.js';
 import { createApp } from '../../src/http/app.js';
 import type { AppDeps } from '../../src/http/context.js';
-import { createLocalDelivery } from '../../src/http/local-delivery.js';
+import { createSignedDelivery } from '../../src/http/signed-delivery.js';
 import { createMetrics } from '../../src/http/metrics.js';
 import { createUrlSigner } from '../../src/http/signed-url.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
@@ -21,7 +21,7 @@ export function appOn(dataDir: string, env: Record<string, string>, extra: Parti
     output: createFsStore(dataDir, config.outputBucket),
     logger: pino({ level: 'silent' }),
     metrics: createMetrics(),
-    delivery: createLocalDelivery(createUrlSigner()),
+    delivery: createSignedDelivery(createUrlSigner()),
     spoolDir: join(dataDir, 'spool'),
     ...extra,
   });

@@ -9,7 +9,7 @@ import { findUnfinished } from '../../src/processing/recovery.js';
 import { createS3Client, createS3Store } from '../../src/storage/s3-store.js';
 import { countingProxy } from '../helpers/counting-proxy.js';
 import { startS3rver, type S3Server } from '../helpers/s3rver.js';
-import { inParallel } from '../../src/processing/gate.js';
+import { inParallel } from '../../src/processing/in-parallel.js';
 import { storeImage, type StoredImage } from '../helpers/stored-images.js';
 
 /**

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { inParallel } from '../../src/processing/gate.js';
+import { inParallel } from '../../src/processing/in-parallel.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { startS3rver } from '../helpers/s3rver.js';
 import { useTestServer, type TestServer } from '../helpers/server.js';

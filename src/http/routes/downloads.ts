@@ -9,8 +9,8 @@ import { FORMATS, OUTPUT_FORMATS } from '../../formats/formats.js';
 import type { ObjectInfo, ObjectStore, StoredObject } from '../../storage/object-store.js';
 import { createImages, notFound } from '../../lifecycle/images.js';
 import type { AppDeps, AppEnv } from '../context.js';
-import { chooseFormat, DOWNLOAD_CACHE_CONTROL, variantHeaders } from '../delivery.js';
-import { contentDisposition, originalFilename } from '../filenames.js';
+import { chooseFormat, DOWNLOAD_CACHE_CONTROL, variantHeaders } from '../variant-downloads.js';
+import { contentDisposition, originalFilename } from '../download-names.js';
 import { IdParams, problemResponse, VariantParams } from '../schemas.js';
 
 const binary = (description: string) => ({

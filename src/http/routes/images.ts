@@ -6,7 +6,7 @@ import { ingestOriginal } from '../../lifecycle/ingest.js';
 import { newId } from '../../processing/keys.js';
 import { createIdempotency } from '../idempotency.js';
 import type { AppConfig, AppDeps, AppEnv } from '../context.js';
-import { variantLinker } from '../delivery.js';
+import { variantLinker } from '../variant-downloads.js';
 import { toImageView } from '../image-view.js';
 import { callerOf, queueFull, type CallerShares } from '../overload.js';
 import { checkDeclaredLength, spoolBody, tooLarge } from '../spool.js';

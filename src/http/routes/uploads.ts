@@ -3,7 +3,7 @@ import { AppError } from '../../errors.js';
 import { uploadTypes } from '../../formats/formats.js';
 import { isValidId, newId, originalKey } from '../../processing/keys.js';
 import { toObjectMetadata } from '../../processing/original-metadata.js';
-import { cleanFilename } from '../../lifecycle/filename.js';
+import { cleanFilename } from '../../lifecycle/clean-filename.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { ingestOriginal } from '../../lifecycle/ingest.js';
 import { Accepted, ImageId, problemResponse, UploadRequest, UploadTicket } from '../schemas.js';

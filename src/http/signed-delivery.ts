@@ -5,7 +5,7 @@ import { linkExpiry, type UrlSigner } from './signed-url.js';
  * Delivery by this server itself: links and upload URLs HMAC-signed with `signer`, answered by its
  * own download and upload routes (it streams the bytes).
  */
-export function createLocalDelivery(signer: UrlSigner, now: () => Date = () => new Date()): Delivery {
+export function createSignedDelivery(signer: UrlSigner, now: () => Date = () => new Date()): Delivery {
   const nowSeconds = () => Math.floor(now().getTime() / 1000);
   // Expiries fall on a grid, so a page polling an image gets the same links (and cache hits) for a while.
   const apiLink = (origin: string, path: string, params: Record<string, string>, ttlSeconds: number) =>

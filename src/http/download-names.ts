@@ -1,4 +1,4 @@
-import { cleanFilename, UNSAFE } from '../lifecycle/filename.js';
+import { cleanFilename, UNSAFE } from '../lifecycle/clean-filename.js';
 
 /**
  * The name an original downloads under: the uploader's name with the extension of the format its

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { FORMATS, OUTPUT_FORMATS, outputOf, type OutputFormat } from '../formats/formats.js';
 import type { Manifest, ManifestVariant } from '../processing/manifest.js';
 import type { Delivery, DownloadHeaders } from '../storage/delivery-port.js';
-import { contentDisposition, variantFilename } from './filenames.js';
+import { contentDisposition, variantFilename } from './download-names.js';
 
 export const DOWNLOAD_CACHE_CONTROL = 'private, max-age=31536000, immutable';
 
