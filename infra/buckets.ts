@@ -2,8 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, StorageClass, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { IDEMPOTENCY_WINDOW_MS } from '../src/http/idempotency.js';
-import { IDEMPOTENCY_PREFIX, PENDING_PREFIX } from '../src/processing/keys.js';
-import { DEDUP_PREFIX } from '../src/processing/dedup.js';
+import { DEDUP_PREFIX, IDEMPOTENCY_PREFIX, PENDING_PREFIX } from '../src/processing/keys.js';
 import type { Settings } from './settings.js';
 
 /** How long a dedup record is kept: an identical re-upload comes soon or rarely at all. */

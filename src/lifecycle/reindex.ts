@@ -1,12 +1,10 @@
 import { inParallel } from '../processing/in-parallel.js';
-import { indexImage, INDEX_PREFIX } from '../processing/image-index.js';
-import { idFromOriginalKey, ORIGINALS_PREFIX, pendingKey } from '../processing/keys.js';
+import { indexImage } from '../processing/image-index.js';
+import { idFromOriginalKey, INDEX_READY, ORIGINALS_PREFIX, pendingKey } from '../processing/keys.js';
 import { isFinal, readManifest } from '../processing/manifest.js';
 import type { Log } from '../logging.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
-/** Written when every original of a bucket is in the index: by a reindex that ran to its end. */
-export const INDEX_READY = `${INDEX_PREFIX}ready`;
 
 export const isIndexed = async (input: ObjectStore) => (await input.head(INDEX_READY)) !== undefined;
 

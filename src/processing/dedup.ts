@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { getBuffer, type ObjectStore } from '../storage/object-store.js';
+import { DEDUP_PREFIX } from './keys.js';
 import type { Config } from '../config/config.js';
 import { hasMark } from '../imaging/watermark.js';
 
-/** Beside the originals, where no image id can be: `dedup/<fingerprint>` names the image that has those outputs. */
-export const DEDUP_PREFIX = 'dedup/';
 
 /**
  * What decides an image's outputs: its bytes and every setting that shapes a variant, and whose

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
-import { isValidId } from './keys.js';
+import { INDEX_PREFIX, isValidId } from './keys.js';
 import { fromObjectMetadata, MAX_UPLOAD_TIME, uploadTime } from './original-metadata.js';
 
 /**
@@ -15,7 +15,6 @@ import { fromObjectMetadata, MAX_UPLOAD_TIME, uploadTime } from './original-meta
  * sorts them as one name; a folder store opens only the folders a page needs (a folder per 28 hours,
  * then per 10 seconds) rather than one folder holding every image.
  */
-export const INDEX_PREFIX = 'index/';
 export const ALL_IMAGES = `${INDEX_PREFIX}all/`;
 export const SHARED_IMAGES = `${INDEX_PREFIX}shared/`;
 

@@ -15,6 +15,12 @@ export const IDEMPOTENCY_PREFIX = 'idempotency/';
 
 /** An image whose work is under way: written before its processing starts, removed by its final manifest. */
 export const PENDING_PREFIX = 'pending/';
+/** Beside the originals, where no image id can be: `dedup/<fingerprint>` names the image that has those outputs (dedup.ts). */
+export const DEDUP_PREFIX = 'dedup/';
+/** The image index: empty keys whose names list images newest first (image-index.ts). */
+export const INDEX_PREFIX = 'index/';
+/** Written when the index is complete (a store from before the index is indexed once: lifecycle/reindex.ts). */
+export const INDEX_READY = `${INDEX_PREFIX}ready`;
 
 export const originalKey = (id: string) => `${ORIGINALS_PREFIX}${id}`;
 export const pendingKey = (id: string) => `${PENDING_PREFIX}${id}`;
