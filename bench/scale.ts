@@ -15,7 +15,7 @@ import { INDEX_READY } from '../src/processing/keys.js';
 import { sweepExpired } from '../src/lifecycle/retention.js';
 import { originalKey, pendingKey } from '../src/processing/keys.js';
 import { writeManifest } from '../src/processing/manifest.js';
-import { createFsStore } from '../src/storage/fs-store.js';
+import { openBuckets } from '../src/storage/backends.js';
 import { inParallel } from '../src/processing/in-parallel.js';
 import { storeImage, type StoredImage } from '../test/helpers/stored-images.js';
 
@@ -54,8 +54,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 /** The server's two buckets in `dataDir`, as it opens them. */
 function bucketsOf(dataDir: string) {
-  const config = loadConfig({ DATA_DIR: dataDir });
-  return { input: createFsStore(dataDir, config.inputBucket), output: createFsStore(dataDir, config.outputBucket) };
+  return openBuckets(loadConfig({ DATA_DIR: dataDir }), 'fs');
 }
 
 async function freePort(): Promise<number> {

@@ -11,7 +11,7 @@ import { originalKey } from '../src/processing/keys.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../src/processing/gate.js';
 import { createProcessor } from '../src/processing/processor.js';
 import { createWorkQueue } from '../src/processing/work-queue.js';
-import { createFsStore } from '../src/storage/fs-store.js';
+import { openBuckets } from '../src/storage/backends.js';
 
 const run = promisify(execFile);
 
@@ -83,8 +83,7 @@ export async function processor(files: string[], concurrency: number): Promise<M
   const dir = await mkdtemp(join(tmpdir(), 'bench-processor-'));
   try {
     const config = loadConfig({ DATA_DIR: dir, WATERMARK_TEXT: WATERMARK, CONCURRENCY: String(concurrency) });
-    const input = createFsStore(dir, config.inputBucket);
-    const output = createFsStore(dir, config.outputBucket);
+    const { input, output } = openBuckets(config, 'fs');
     const ids = await Promise.all(files.map(async (file, i) => {
       await input.put(originalKey(`bench-${i}`), await readFile(file));
       return `bench-${i}`;
@@ -113,8 +112,7 @@ export async function dedup(file: string): Promise<Measured> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-dedup-'));
   try {
     const config = loadConfig({ DATA_DIR: dir, WATERMARK_TEXT: WATERMARK });
-    const input = createFsStore(dir, config.inputBucket);
-    const output = createFsStore(dir, config.outputBucket);
+    const { input, output } = openBuckets(config, 'fs');
     const work = createProcessor({ input, output, config });
     const bytes = await readFile(file);
     const latenciesMs: number[] = [];

@@ -55,6 +55,10 @@ const variants = z.string().transform((value, ctx): VariantSpec[] => {
   }
 });
 
+/** The storage backends there are (a row each in storage/backends.ts). */
+export const STORAGE_KINDS = ['fs', 's3'] as const;
+export type StorageKind = (typeof STORAGE_KINDS)[number];
+
 /**
  * Every environment variable the service reads, with its default. The README's table mirrors this.
  * Empty strings count as unset, so `WATERMARK_TEXT=` in a .env file means "default".
@@ -87,7 +91,7 @@ const Env = z.object({
   MAX_INPUT_PIXELS: int(1, 2 ** 32).default(100_000_000),
   CONCURRENCY: int(1, 256).default(availableParallelism()),
   RETENTION_DAYS: int(0, 36_500).default(0),
-  STORAGE: z.enum(['fs', 's3'], { error: 'expected fs or s3' }).default('fs'),
+  STORAGE: z.enum(STORAGE_KINDS, { error: `expected ${STORAGE_KINDS.join(' or ')}` }).default('fs'),
   DATA_DIR: z.string().default('./data'),
   INPUT_BUCKET: bucketName.default('image-processor-input-bucket'),
   OUTPUT_BUCKET: bucketName.default('image-processor-output-bucket'),
@@ -149,7 +153,7 @@ export interface Config {
   maxInputPixels: number;
   concurrency: number;
   retentionDays: number;
-  storage: 'fs' | 's3';
+  storage: StorageKind;
   dataDir: string;
   /** `accelerate`: presigned uploads through the bucket's transfer-acceleration endpoint (AWS only). */
   s3: { endpoint?: string; forcePathStyle: boolean; region?: string; accelerate: boolean };

@@ -3,16 +3,16 @@ import { basename, extname, join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { isAppError } from '../errors.js';
 import { FORMATS } from '../formats/formats.js';
-import { checkLogo } from '../imaging/logo.js';
 import { imagingSettings, renderImage } from '../imaging/render-image.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { reindex } from '../lifecycle/reindex.js';
 import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
 import { inParallel } from '../processing/in-parallel.js';
-import { createFsStore } from '../storage/fs-store.js';
-import { createS3Client, createS3Store } from '../storage/s3-store.js';
+import { openBuckets } from '../storage/backends.js';
+import { canRetrigger } from '../storage/object-store.js';
 import { reprocessHere, reprocessViaServer, retriggerStale, type Tally } from './reprocess-all.js';
 import { hasMark } from '../imaging/watermark.js';
+import { checkStartUp } from './start-up-checks.js';
 
 const USAGE = `usage: image-processor process <files or folders...> --out <dir>
        image-processor reprocess --all [--since <date>] (--server <url> [--key <key>] | --data-dir <dir> | --bucket <name>)
@@ -85,16 +85,11 @@ async function reprocessAll(args: string[]): Promise<number> {
     result = await reprocessViaServer(server, option(args, '--key'), since, progress);
   } else {
     const config = loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir, STORAGE: 'fs' } : { STORAGE: 's3', INPUT_BUCKET: bucket }) });
-    await checkLogo(config.watermark.image).catch((error: Error) => {
-      throw new ConfigError(`WATERMARK_IMAGE ${error.message}.`);
-    });
+    await checkStartUp(config);
     tuneSharp();
-    if (dataDir) {
-      result = await reprocessHere(createFsStore(dataDir, config.inputBucket), createFsStore(dataDir, config.outputBucket), config, since, progress);
-    } else {
-      const client = createS3Client(config.s3);
-      result = await retriggerStale(createS3Store(client, config.inputBucket), createS3Store(client, config.outputBucket), config, since, progress);
-    }
+    const { input, output } = openBuckets(config);
+    // Buckets whose events reach a processor elsewhere are announced again; folders are rendered here.
+    result = canRetrigger(input) ? await retriggerStale(input, output, config, since, progress) : await reprocessHere(input, output, config, since, progress);
   }
   console.log(`${result.reprocessed} reprocessed, ${result.skipped} skipped, ${result.failed} failed`);
   for (const failure of result.failures) console.error(`failed: ${failure}`);
@@ -108,9 +103,7 @@ async function reindexStore(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir, STORAGE: 'fs' } : { STORAGE: 's3', INPUT_BUCKET: bucket }) });
-  const [input, output] = dataDir
-    ? [createFsStore(dataDir, config.inputBucket), createFsStore(dataDir, config.outputBucket)]
-    : ((client) => [createS3Store(client, config.inputBucket), createS3Store(client, config.outputBucket)])(createS3Client(config.s3));
+  const { input, output } = openBuckets(config);
   const started = Date.now();
   const images = await reindex(input, output, {
     onProgress: (done) => {
@@ -134,9 +127,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  await checkLogo(config.watermark.image).catch((error: Error) => {
-    throw new ConfigError(`WATERMARK_IMAGE ${error.message}.`);
-  });
+  await checkStartUp(config);
   tuneSharp();
   const files = await collectFiles(paths);
   const names = outputNames(files);

@@ -12,8 +12,8 @@ import { createMetrics } from '../http/metrics.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { originalKey } from '../processing/keys.js';
 import { withUploadTime } from '../processing/original-metadata.js';
-import { createS3Delivery } from '../storage/s3-delivery.js';
-import { createPresignClient, createS3Client, createS3Store } from '../storage/s3-store.js';
+import { createStoreDelivery } from '../storage/store-delivery.js';
+import { openS3Buckets } from '../storage/backends.js';
 import { powertoolsLog } from './powertools-log.js';
 import { readSecretParameter } from './read-ssm-secret.js';
 
@@ -26,10 +26,7 @@ export const LAMBDA_POST_LIMIT = 4_669_440;
 
 const loaded = loadConfig();
 const config = { ...loaded, maxPostBytes: Math.min(loaded.maxPostBytes, LAMBDA_POST_LIMIT) };
-const client = createS3Client(config.s3);
-// Only the input bucket has transfer acceleration: direct uploads (and original downloads) use it.
-const input = createS3Store(client, config.inputBucket, createPresignClient(config.s3));
-const output = createS3Store(client, config.outputBucket);
+const { input, output } = openS3Buckets(config);
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'image-processor-api' });
 // The API's own signed links (on-demand renders) need a secret every container shares: from SSM.
 const signingSecret =
@@ -48,7 +45,7 @@ const app = createApp({
   output,
   logger: powertoolsLog(logger),
   metrics: createMetrics(),
-  delivery: createS3Delivery({ input, output }, ownLinks),
+  delivery: createStoreDelivery({ input, output }, ownLinks),
   spoolDir: join(tmpdir(), 'uploads'),
   webRoot: fileURLToPath(new URL('./web/', import.meta.url)),
   // API Gateway checked the key; its id names the owner, so each key sees only its own images.

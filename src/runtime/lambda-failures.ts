@@ -2,15 +2,14 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { idFromOriginalKey } from '../processing/keys.js';
 import { markFailed } from '../processing/mark-failed.js';
-import { createS3Client, createS3Store } from '../storage/s3-store.js';
+import { openS3Buckets } from '../storage/backends.js';
 import { failureOf, type FailureRecord } from './failure-record.js';
 import { lambdaReporting } from './lambda-reporting.js';
 import { createdKeys } from './s3-event.js';
 import { hasMark } from '../imaging/watermark.js';
 
 const config = loadConfig();
-const client = createS3Client(config.s3);
-const deps = { input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), watermarkByDefault: hasMark(config.watermark) };
+const deps = { ...openS3Buckets(config), watermarkByDefault: hasMark(config.watermark) };
 const { logger, metrics, report } = await lambdaReporting('image-processor-failures', config.webhook);
 
 /**

@@ -1,21 +1,18 @@
 import type { Context, S3Event } from 'aws-lambda';
-import { ConfigError, loadConfig } from '../config/config.js';
-import { checkLogo } from '../imaging/logo.js';
+import { loadConfig } from '../config/config.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { idFromOriginalKey } from '../processing/keys.js';
 import { createProcessor } from '../processing/processor.js';
-import { createS3Client, createS3Store } from '../storage/s3-store.js';
+import { openS3Buckets } from '../storage/backends.js';
 import { lambdaReporting } from './lambda-reporting.js';
 import { createdKeys } from './s3-event.js';
+import { checkStartUp } from './start-up-checks.js';
 
 // Built once per container: a bad configuration fails the cold start, loudly, instead of every image.
 const config = loadConfig();
 tuneSharp();
-await checkLogo(config.watermark.image).catch((error: Error) => {
-  throw new ConfigError(`WATERMARK_IMAGE ${error.message}.`);
-});
-const client = createS3Client(config.s3);
-const processor = createProcessor({ input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket), config });
+await checkStartUp(config);
+const processor = createProcessor({ ...openS3Buckets(config), config });
 const { logger, metrics, report } = await lambdaReporting('image-processor', config.webhook);
 
 /**

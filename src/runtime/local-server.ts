@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from '../config/config.js';
@@ -11,7 +11,6 @@ import { createMetrics, outcomeMetrics } from '../http/metrics.js';
 import { createSignedDelivery } from '../http/signed-delivery.js';
 import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
-import { checkLogo } from '../imaging/logo.js';
 import { createRenderHost } from '../imaging/render-host.js';
 import { prepareWatermarks } from '../imaging/watermark.js';
 import { idFromOriginalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
@@ -25,14 +24,15 @@ import { createOutcomeReporter } from '../processing/outcome-reporter.js';
 import type { Manifest } from '../processing/manifest.js';
 import { createWebhook } from '../processing/webhook.js';
 import { createWorkQueue, type WorkQueue } from '../processing/work-queue.js';
-import { createFsStore, tempDir } from '../storage/fs-store.js';
+import { openBuckets } from '../storage/backends.js';
+import { tempDir } from '../storage/fs-store.js';
 import { watchNewFiles } from '../storage/fs-watch.js';
-import type { ObjectCreatedSource, ObjectStore } from '../storage/object-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { withRetry } from '../storage/retry.js';
-import { createS3Client, createS3Store } from '../storage/s3-store.js';
 import { drainRefusedBodies } from './drain-refused.js';
 import { keptSecret } from './kept-secret.js';
 import { recentIds } from './recent-ids.js';
+import { checkStartUp } from './start-up-checks.js';
 
 export interface LocalServer {
   url: string;
@@ -42,15 +42,6 @@ export interface LocalServer {
   /** Resolves when the start-up scan for unfinished originals has queued them all. */
   recovered: Promise<void>;
   close(): Promise<void>;
-}
-
-/** Folders under DATA_DIR by default; with STORAGE=s3 the two buckets of any S3-compatible server. */
-function openBuckets(config: Config): { input: ObjectStore & ObjectCreatedSource; output: ObjectStore } {
-  if (config.storage === 's3') {
-    const client = createS3Client(config.s3);
-    return { input: createS3Store(client, config.inputBucket), output: createS3Store(client, config.outputBucket) };
-  }
-  return { input: createFsStore(config.dataDir, config.inputBucket), output: createFsStore(config.dataDir, config.outputBucket) };
 }
 
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -78,15 +69,14 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   if (!LOOPBACK.has(config.host) && config.apiKeys.some((key) => !key.startsWith('sha256:') && key.length < MIN_PUBLIC_KEY_LENGTH)) {
     throw new ConfigError(`HOST=${config.host} is reachable from other machines: every key in API_KEYS needs at least ${MIN_PUBLIC_KEY_LENGTH} characters.`);
   }
-  await checkLogo(config.watermark.image).catch((error: Error) => {
-    throw new ConfigError(`WATERMARK_IMAGE ${error.message}.`);
-  });
+  await checkStartUp(config);
   const logger = options.logger ?? pino({ level: config.logLevel });
   tuneSharp();
   // Temporary files belong to writes that a crash interrupted; none of them was acknowledged.
   await rm(tempDir(config.dataDir), { recursive: true, force: true });
 
-  const { input, output } = openBuckets(config);
+  const buckets = openBuckets(config);
+  const { input, output } = buckets;
 
   const renderGate = createGate(config.concurrency);
   // On-demand renders are asked for by links anyone may hold: each runs in a process ended at its deadline.
@@ -157,10 +147,9 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
 
   // Files other tools drop into originals/ while the server runs are processed at once (S3 events do it on AWS).
   // A file system that cannot be watched (some network mounts) leaves that to the next start.
-  const stopWatching =
-    config.storage === 's3'
-      ? undefined
-      : await watchNewFiles(join(resolve(config.dataDir), config.inputBucket, ORIGINALS_PREFIX), DROPPED_FILE_SETTLE_MS, (name) => {
+  const stopWatching = !buckets.inputFolder
+    ? undefined
+    : await watchNewFiles(buckets.inputFolder(ORIGINALS_PREFIX), DROPPED_FILE_SETTLE_MS, (name) => {
           const id = idFromOriginalKey(ORIGINALS_PREFIX + name);
           if (id && !announced.has(id)) queue.enqueue(id);
         }).catch((error: unknown) => {
@@ -169,8 +158,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
         });
 
   // Unfinished work: the marked images, and (unless the folder is as a clean stop left it) originals with no outputs.
-  const dataDir = resolve(config.dataDir);
-  const cleanStop = config.storage === 's3' ? undefined : cleanStopRecord(join(dataDir, '.state', 'clean-stop'), join(dataDir, config.inputBucket, ORIGINALS_PREFIX));
+  const cleanStop = buckets.stateFolder && buckets.inputFolder ? cleanStopRecord(join(buckets.stateFolder, 'clean-stop'), buckets.inputFolder(ORIGINALS_PREFIX)) : undefined;
   const recovered = (async () => {
     await indexOnce(input, output, logger);
     const byName = !(await cleanStop?.unchangedSinceStop());

@@ -7,8 +7,7 @@ import { inParallel } from '../processing/in-parallel.js';
 import { idFromOriginalKey, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
 import { createProcessor } from '../processing/processor.js';
 import { withUploadTime } from '../processing/original-metadata.js';
-import type { ObjectStore } from '../storage/object-store.js';
-import type { S3Store } from '../storage/s3-store.js';
+import type { ObjectStore, Retrigger } from '../storage/object-store.js';
 
 export interface Tally {
   reprocessed: number;
@@ -77,11 +76,11 @@ export async function reprocessHere(input: ObjectStore, output: ObjectStore, con
 }
 
 /**
- * S3 buckets of a deployment: every stale original copied onto itself, so its ObjectCreated event
- * has the processor Lambda render it (with the deployment's settings, which `config` must match to
+ * Buckets whose events reach a processor elsewhere (a deployment's S3 buckets): every stale original
+ * announced again (on S3, copied onto itself), so its ObjectCreated event has the processor Lambda render it (with the deployment's settings, which `config` must match to
  * tell what is stale). Counts what was started; failures then show on each image and its alarms.
  */
-export async function retriggerStale(input: S3Store, output: ObjectStore, config: Config, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
+export async function retriggerStale(input: ObjectStore & Retrigger, output: ObjectStore, config: Config, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
   // As the API's reprocess on AWS: the copy keeps the bytes (and so the ETag), the cleared manifest makes it new work.
   const images = createImages({ input, output, config, enqueue: (id, original) => input.retrigger(originalKey(id), withUploadTime(original)) });
   return tally(await originalIds(input, since), 8, async (id) => ((await reprocessStale(images, id)) ? 'reprocessed' : 'skipped'), onProgress);

@@ -64,6 +64,34 @@ export interface ObjectCreatedSource {
   onObjectCreated(listener: (key: string) => void): () => void;
 }
 
+/** Response headers a signed GET link makes the store answer with. */
+export interface PresignedGet {
+  contentType?: string;
+  contentDisposition?: string;
+  cacheControl?: string;
+}
+
+/** A capability of stores that sign links of their own (S3's presigned URLs): clients GET and PUT objects without credentials. */
+export interface SignedLinks {
+  /** A URL that GETs `key` without credentials until `expiresIn` seconds pass, with these response headers. */
+  presignGet(key: string, expiresIn: number, headers?: PresignedGet): Promise<string>;
+  /**
+   * A URL to PUT `key` directly, for a body of exactly `size` bytes (the length is signed, so the
+   * store refuses any other); the client must send exactly the returned headers.
+   */
+  presignPut(key: string, expiresIn: number, options: PutOptions & { size: number }): Promise<{ url: string; headers: Record<string, string> }>;
+}
+
+/** A capability of stores whose object-created events reach a processor elsewhere (S3 to Lambda): announce an object again. */
+export interface Retrigger {
+  /** Announces `key` again, its bytes unchanged (S3: a copy onto itself); with `metadata`, that replaces the object's own. */
+  retrigger(key: string, metadata?: Record<string, string>): Promise<void>;
+}
+
+export const canRetrigger = <T extends ObjectStore>(store: T & Partial<Retrigger>): store is T & Retrigger => typeof store.retrigger === 'function';
+export const signsLinks = <T extends ObjectStore>(store: T & Partial<SignedLinks>): store is T & SignedLinks =>
+  typeof store.presignGet === 'function' && typeof store.presignPut === 'function';
+
 export async function readAll(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(chunk as Buffer);

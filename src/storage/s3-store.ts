@@ -11,7 +11,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import type { ListedObject, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
+import type { ListedObject, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, Retrigger, SignedLinks, StoredObject } from './object-store.js';
 
 export interface S3Settings {
   region?: string;
@@ -46,26 +46,8 @@ export function createPresignClient(settings: S3Settings = {}): S3Client {
   return createS3Client(settings, { accelerated: Boolean(settings.accelerate) && !settings.endpoint });
 }
 
-export interface PresignedGet {
-  contentType?: string;
-  contentDisposition?: string;
-  cacheControl?: string;
-}
-
-export interface S3Store extends ObjectStore, ObjectCreatedSource {
-  /** A URL that GETs `key` without credentials until `expiresIn` seconds pass, with these response headers. */
-  presignGet(key: string, expiresIn: number, headers?: PresignedGet): Promise<string>;
-  /**
-   * A URL to PUT `key` directly, for a body of exactly `size` bytes (the length is signed, so S3
-   * refuses any other); the client must send exactly the returned headers.
-   */
-  presignPut(key: string, expiresIn: number, options: PutOptions & { size: number }): Promise<{ url: string; headers: Record<string, string> }>;
-  /**
-   * Copies an object onto itself, its bytes unchanged, so S3 announces it again (ObjectCreated:Copy);
-   * with `metadata`, that replaces the object's own.
-   */
-  retrigger(key: string, metadata?: Record<string, string>): Promise<void>;
-}
+/** A bucket of S3 (or an S3-compatible server): it signs links and can announce an object again (a copy onto itself). */
+export type S3Store = ObjectStore & ObjectCreatedSource & SignedLinks & Retrigger;
 
 const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
 

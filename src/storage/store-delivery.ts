@@ -1,13 +1,13 @@
 import type { Delivery, StoredDownload } from './delivery-port.js';
-import type { S3Store } from './s3-store.js';
+import type { ObjectStore, SignedLinks } from './object-store.js';
 
 /**
- * Delivery on AWS: presigned S3 URLs for downloads (each download answered with a redirect to one)
+ * Delivery by stores that sign their own links (on AWS: presigned S3 URLs) for downloads (each download answered with a redirect to one)
  * and for uploads, which go straight to the input bucket; the object-created event starts the work.
  * Links to the API itself (on-demand renders) exist only with `ownLinks`, signed with a secret the
  * API holds; without them no link of the API's own is ever valid.
  */
-export function createS3Delivery(buckets: { input: S3Store; output: S3Store }, ownLinks?: Required<Pick<Delivery, 'apiLink' | 'verifyLink'>>): Delivery {
+export function createStoreDelivery(buckets: { input: ObjectStore & SignedLinks; output: ObjectStore & SignedLinks }, ownLinks?: Required<Pick<Delivery, 'apiLink' | 'verifyLink'>>): Delivery {
   const presign = (target: StoredDownload, ttlSeconds: number) => buckets[target.bucket].presignGet(target.key, ttlSeconds, target.headers);
   return {
     downloadLink: presign,
