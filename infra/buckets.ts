@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, StorageClass, type LifecycleRule } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { IDEMPOTENCY_WINDOW_MS } from '../src/http/idempotency.js';
+import { IDEMPOTENCY_WINDOW_MS } from '../src/lifecycle/idempotency.js';
 import { DEDUP_PREFIX, IDEMPOTENCY_PREFIX, PENDING_PREFIX } from '../src/processing/keys.js';
 import type { Settings } from './settings.js';
 

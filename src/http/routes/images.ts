@@ -4,7 +4,7 @@ import { AppError, isAppError } from '../../errors.js';
 import { createImages, notFound } from '../../lifecycle/images.js';
 import { ingestOriginal } from '../../lifecycle/ingest.js';
 import { newId } from '../../processing/keys.js';
-import { createIdempotency } from '../idempotency.js';
+import { createIdempotency } from '../../lifecycle/idempotency.js';
 import type { AppConfig, AppDeps, AppEnv } from '../context.js';
 import { variantLinker } from '../variant-downloads.js';
 import { toImageView } from '../image-view.js';
