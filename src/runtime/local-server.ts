@@ -13,8 +13,8 @@ import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { createRenderHost } from '../imaging/render-host.js';
 import { prepareWatermarks } from '../imaging/watermark.js';
-import { idFromOriginalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
-import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../processing/gate.js';
+import { ORIGINALS_PREFIX } from '../processing/keys.js';
+import { createGate } from '../processing/gate.js';
 import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
 import { indexOnce } from '../lifecycle/reindex.js';
@@ -23,15 +23,14 @@ import { sweepExpired } from '../lifecycle/retention.js';
 import { createOutcomeReporter } from '../processing/outcome-reporter.js';
 import type { Manifest } from '../processing/manifest.js';
 import { createWebhook } from '../processing/webhook.js';
-import { createWorkQueue, type WorkQueue } from '../processing/work-queue.js';
+import type { WorkQueue } from '../processing/work-queue.js';
 import { openBuckets } from '../storage/backends.js';
 import { tempDir } from '../storage/fs-store.js';
-import { watchNewFiles } from '../storage/fs-watch.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { withRetry } from '../storage/retry.js';
 import { drainRefusedBodies } from './drain-refused.js';
 import { keptSecret } from './kept-secret.js';
-import { recentIds } from './recent-ids.js';
+import { createLocalRunner } from './local-runner.js';
+import { startLocalTrigger } from './local-trigger.js';
 import { checkStartUp } from './start-up-checks.js';
 
 export interface LocalServer {
@@ -45,10 +44,6 @@ export interface LocalServer {
 }
 
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
-/** How long a dropped file must stay unchanged before it is processed. */
-const DROPPED_FILE_SETTLE_MS = 300;
-/** The watcher hears a file this store wrote (and announced) within this long after: it is queued already. */
-const ANNOUNCED_TTL_MS = 60_000;
 
 /** A refused body is read to its end if it is no larger than an upload may be (plus framing), within this time. */
 const REFUSED_BODY_SLACK_BYTES = 1024 * 1024;
@@ -90,28 +85,9 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     ...(webhook ? { notify: (manifest: Manifest) => webhook(manifest.id, webhookEvent(manifest)) } : {}),
   });
 
-  const queue = createWorkQueue(config.concurrency * IN_FLIGHT_PER_RENDER_SLOT, async (id) => {
-    try {
-      // Storage hiccups are retried with back-off; imaging failures never throw, so never repeat.
-      // The webhook is not awaited: a slow receiver must not hold a worker.
-      void report.outcome(await withRetry(() => processor.process(id), 3, 200));
-    } catch (error) {
-      logger.error({ id, err: error }, 'processing error');
-      try {
-        const manifest = await processor.markFailed(id, 'internal_error', 'The image could not be stored or read; upload it again.');
-        if (manifest) void report.failure(manifest);
-      } catch (markError) {
-        logger.error({ id, err: markError }, 'could not record the failure');
-      }
-    }
-  });
-  const announced = recentIds(ANNOUNCED_TTL_MS);
-  input.onObjectCreated((key) => {
-    const id = idFromOriginalKey(key);
-    if (!id) return;
-    announced.add(id);
-    queue.enqueue(id);
-  });
+  const queue = createLocalRunner({ processor, report, logger, concurrency: config.concurrency });
+  // Listening before the server takes its first upload.
+  const stopTrigger = await startLocalTrigger(buckets, queue, logger);
 
   // Owner ids outlive the process: derived from a secret kept beside the buckets unless one is given.
   const ownerIdSecret = config.ownerIdSecret ?? (config.apiKeys.length > 0 ? await keptSecret(join(config.dataDir, '.secrets', 'owner-id')) : undefined);
@@ -145,18 +121,6 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     logger.warn({ err: error }, 'could not render the watermark ahead');
   });
 
-  // Files other tools drop into originals/ while the server runs are processed at once (S3 events do it on AWS).
-  // A file system that cannot be watched (some network mounts) leaves that to the next start.
-  const stopWatching = !buckets.inputFolder
-    ? undefined
-    : await watchNewFiles(buckets.inputFolder(ORIGINALS_PREFIX), DROPPED_FILE_SETTLE_MS, (name) => {
-          const id = idFromOriginalKey(ORIGINALS_PREFIX + name);
-          if (id && !announced.has(id)) queue.enqueue(id);
-        }).catch((error: unknown) => {
-          logger.warn({ err: error }, 'cannot watch the input folder: files dropped there are processed at the next start');
-          return undefined;
-        });
-
   // Unfinished work: the marked images, and (unless the folder is as a clean stop left it) originals with no outputs.
   const cleanStop = buckets.stateFolder && buckets.inputFolder ? cleanStopRecord(join(buckets.stateFolder, 'clean-stop'), buckets.inputFolder(ORIGINALS_PREFIX)) : undefined;
   const recovered = (async () => {
@@ -185,7 +149,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
       clearInterval(sweeper);
       await recovered;
       await cleanStop?.stopping();
-      stopWatching?.();
+      stopTrigger();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();
       renderHost.close();
