@@ -2,10 +2,11 @@ import { AppError } from '../errors.js';
 import { forgetTwin, settingsPrint, type SettingsConfig } from '../processing/dedup.js';
 import { ALL_IMAGES, entryName, unindexImage, type IndexEntry } from '../processing/image-index.js';
 import { IDEMPOTENCY_PREFIX, idFromOriginalKey, isValidId, manifestKey, originalKey, pendingKey } from '../processing/keys.js';
-import { isCurrent, readManifest, type Manifest } from '../processing/manifest.js';
+import { isCurrent, readManifest, type Manifest, type ManifestVariant } from '../processing/manifest.js';
 import { fromObjectMetadata, isWatermarked, MAX_UPLOAD_TIME, uploadTime } from '../processing/original-metadata.js';
 import { removeOutputs } from '../processing/processor.js';
-import type { ObjectInfo, ObjectStore } from '../storage/object-store.js';
+import type { ObjectInfo, ObjectStore, StoredObject } from '../storage/object-store.js';
+import type { InputFormat } from '../formats/formats.js';
 import { mergedEntries, scopesFor } from './index-pages.js';
 import { visibleTo, type Owner } from './owner.js';
 
@@ -76,6 +77,29 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
 
   return {
     findOriginal,
+
+    /** Whether an original is stored under `id`, whoever's it is. */
+    async exists(id: string): Promise<boolean> {
+      return (await input.head(originalKey(id))) !== undefined;
+    },
+
+    /** The original under `id`, whoever's it is (a signed link was minted for its owner). */
+    original: (id: string) => input.head(originalKey(id)),
+
+    /** The format an original was judged to be: at upload, or by the processor for a direct upload. */
+    async originalFormat(id: string, original: ObjectInfo): Promise<InputFormat | undefined> {
+      return fromObjectMetadata(original.metadata).format ?? (await readManifest(output, id))?.original.format;
+    },
+
+    /** A done image's manifest and its variants named `name` (one per format), or none while it is not done. */
+    async doneVariants(id: string, name: string): Promise<{ manifest?: Manifest; entries: ManifestVariant[] }> {
+      const manifest = await readManifest(output, id);
+      if (manifest?.status !== 'done') return { entries: [] };
+      return { manifest, entries: manifest.variants.filter((variant) => variant.name === name) };
+    },
+
+    /** Opens a stored object to stream it: an original (`input`) or something made from one (`output`). */
+    open: (bucket: 'input' | 'output', key: string): Promise<StoredObject | undefined> => (bucket === 'input' ? input : output).get(key),
 
     async find(id: string, owner: Owner | undefined): Promise<FoundImage> {
       return readRecord(id, await findOriginal(id, owner));

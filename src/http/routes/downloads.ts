@@ -2,11 +2,9 @@ import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError } from '../../errors.js';
-import { originalKey } from '../../processing/keys.js';
-import { readManifest } from '../../processing/manifest.js';
 import { fromObjectMetadata } from '../../processing/original-metadata.js';
-import { FORMATS, OUTPUT_FORMATS } from '../../formats/formats.js';
-import type { ObjectInfo, ObjectStore, StoredObject } from '../../storage/object-store.js';
+import { FORMATS, OUTPUT_FORMATS, type InputFormat } from '../../formats/formats.js';
+import type { ObjectInfo, StoredObject } from '../../storage/object-store.js';
 import { createImages, notFound } from '../../lifecycle/images.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import { chooseFormat, DOWNLOAD_CACHE_CONTROL, variantHeaders } from '../variant-downloads.js';
@@ -63,7 +61,7 @@ export function isSignedDownload(method: string, path: string, hasSignature: boo
 }
 
 export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  const { input, output, delivery } = deps;
+  const { delivery } = deps;
   const images = createImages(deps);
   const ttl = deps.config.signedUrlTtlSeconds;
 
@@ -86,8 +84,7 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
     const { id, name } = c.req.valid('param');
     const { format } = c.req.valid('query');
     await authorize(c, id);
-    const manifest = await readManifest(output, id);
-    const entries = manifest?.status === 'done' ? manifest.variants.filter((v) => v.name === name) : [];
+    const { manifest, entries } = await images.doneVariants(id, name);
     const variant = chooseFormat(entries, c.req.header('accept'), format);
     if (!manifest || !variant) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}"${format ? ` in ${format}` : ''} (yet).`);
     // The same URL answers with different bytes for different Accept headers: caches must know.
@@ -96,7 +93,7 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
     const headers = variantHeaders(manifest, variant);
     const elsewhere = await delivery.redirectFor({ bucket: 'output', key: variant.key, headers }, ttl);
     if (elsewhere) return c.redirect(elsewhere, 302);
-    const object = await output.get(variant.key);
+    const object = await images.open('output', variant.key);
     if (!object) throw new AppError(404, 'not_found', `Image ${id} has no variant "${name}" (yet).`);
     const response = send(c, object, headers.contentType, headers.contentDisposition);
     // A Response of our own does not carry the context's headers.
@@ -107,12 +104,12 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
   app.openapi(downloadOriginal, async (c) => {
     const { id } = c.req.valid('param');
     await authorize(c, id);
-    const info = await input.head(originalKey(id));
+    const info = await images.original(id);
     if (!info) throw notFound(id);
-    const headers = await originalHeaders(output, id, info);
+    const headers = originalHeaders(id, info, await images.originalFormat(id, info));
     const elsewhere = await delivery.redirectFor({ bucket: 'input', key: info.key, headers }, ttl);
     if (elsewhere) return c.redirect(elsewhere, 302);
-    const object = await input.get(info.key);
+    const object = await images.open('input', info.key);
     if (!object) throw notFound(id);
     return send(c, object, headers.contentType, headers.contentDisposition);
   });
@@ -122,9 +119,8 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
  * An original is served as the format its bytes are (judged at upload, or by the processor for a
  * direct upload), never as what the uploader named or declared it.
  */
-async function originalHeaders(output: ObjectStore, id: string, original: ObjectInfo) {
+function originalHeaders(id: string, original: ObjectInfo, format: InputFormat | undefined) {
   const meta = fromObjectMetadata(original.metadata);
-  const format = meta.format ?? (await readManifest(output, id))?.original.format;
   return {
     contentType: format ? FORMATS[format].mime : 'application/octet-stream',
     contentDisposition: contentDisposition('attachment', originalFilename(meta.filename, id, format ? FORMATS[format].extension : undefined)),

@@ -72,9 +72,9 @@ export function renderUrl(c: Context, deps: AppDeps, id: string, original: Objec
  * first GET renders from the original and stores the result beside the variants, later ones read it.
  */
 export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  const { output, delivery, config } = deps;
+  const { delivery, config } = deps;
   const images = createImages(deps);
-  const renders = createRenders({ input: deps.input, output, config, ...(deps.renderOnDemand ? { render: deps.renderOnDemand } : {}) });
+  const renders = createRenders({ input: deps.input, output: deps.output, config, ...(deps.renderOnDemand ? { render: deps.renderOnDemand } : {}) });
 
   app.openapi(createRender, async (c) => {
     const { id } = c.req.valid('param');
@@ -95,7 +95,7 @@ export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     if (elsewhere) return c.redirect(elsewhere, 302);
     // Made by this request: answered from memory, whatever happens to the stored copy meanwhile.
     if (stored.data) return send(c, { ...stored.info, body: Readable.from([stored.data]) }, headers.contentType, headers.contentDisposition);
-    const object = await output.get(stored.info.key);
+    const object = await images.open('output', stored.info.key);
     if (!object) throw notFound(id);
     return send(c, object, headers.contentType, headers.contentDisposition);
   });

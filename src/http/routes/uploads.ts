@@ -5,6 +5,7 @@ import { isValidId, newId, originalKey } from '../../processing/keys.js';
 import { toObjectMetadata } from '../../processing/original-metadata.js';
 import { cleanFilename } from '../../lifecycle/clean-filename.js';
 import type { AppDeps, AppEnv } from '../context.js';
+import { createImages } from '../../lifecycle/images.js';
 import { ingestOriginal } from '../../lifecycle/ingest.js';
 import { Accepted, ImageId, problemResponse, UploadRequest, UploadTicket } from '../schemas.js';
 import { checkDeclaredLength, spoolBody } from '../spool.js';
@@ -50,6 +51,7 @@ const putUpload = createRoute({
 
 export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { config, delivery, input } = deps;
+  const images = createImages(deps);
   const now = () => deps.now?.() ?? new Date();
   const allowedTypes = new Set([
     'application/octet-stream',
@@ -99,7 +101,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     const used = () => new AppError(409, 'already_uploaded', 'This upload URL was already used.');
     if (!claims.claim(id, signed.expiresAt)) throw used();
     try {
-      if (await input.head(originalKey(id))) throw used();
+      if (await images.exists(id)) throw used();
       const limit = Math.min(signed.size, config.maxUploadBytes);
       checkDeclaredLength(c, limit);
       const file = await spoolBody(c, 'application/octet-stream', deps.spoolDir, { limit, idleMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.minUploadBytesPerSecond });
@@ -113,7 +115,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       });
     } catch (error) {
       // Nothing was stored (or it was stored before, and stays claimed by that): the URL may be tried again.
-      if (!(await input.head(originalKey(id)))) claims.release(id);
+      if (!(await images.exists(id))) claims.release(id);
       throw error;
     }
     deps.metrics.uploads.inc();
