@@ -1,8 +1,8 @@
 /**
  * How bytes reach a browser without the API key, and how a browser sends a large original: the
- * port each runtime fills. Locally (http/local-delivery.ts) the links and upload URLs are this
- * server's own, HMAC-signed; on AWS (storage/s3-delivery.ts) they are presigned S3 URLs, so no image
- * passes through API Gateway or Lambda. Routes call the port; none asks which runtime it is.
+ * port each runtime fills. Locally (http/signed-delivery.ts) the links and upload URLs are this
+ * server's own, HMAC-signed; on AWS (storage/store-delivery.ts) they are the store's own presigned
+ * URLs, so no image passes through API Gateway or Lambda. Routes call the port; none asks which runtime it is.
  */
 export interface Delivery {
   /** A link to a stored object that works without the API key for about `ttlSeconds`. */
