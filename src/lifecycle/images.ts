@@ -3,9 +3,9 @@ import { forgetTwin, settingsPrint, type SettingsConfig } from '../processing/de
 import { ALL_IMAGES, entryName, unindexImage, type IndexEntry } from '../processing/image-index.js';
 import { IDEMPOTENCY_PREFIX, idFromOriginalKey, isValidId, manifestKey, originalKey, pendingKey } from '../processing/keys.js';
 import { isCurrent, readManifest, type Manifest, type ManifestVariant } from '../processing/manifest.js';
-import { fromObjectMetadata, isWatermarked, MAX_UPLOAD_TIME, uploadTime } from '../processing/original-metadata.js';
+import { fromObjectMetadata, isWatermarked, MAX_UPLOAD_TIME, uploadTime, withUploadTime } from '../processing/original-metadata.js';
 import { removeOutputs } from '../processing/processor.js';
-import type { ObjectInfo, ObjectStore, StoredObject } from '../storage/object-store.js';
+import type { ObjectInfo, ObjectStore, Retrigger, StoredObject } from '../storage/object-store.js';
 import type { InputFormat } from '../formats/formats.js';
 import { mergedEntries, scopesFor } from './index-pages.js';
 import { visibleTo, type Owner } from './owner.js';
@@ -161,6 +161,15 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
 }
 
 export type Images = ReturnType<typeof createImages>;
+
+/**
+ * How a reprocess reaches a processor elsewhere (S3 to Lambda): the original is announced again, its
+ * upload time kept in its metadata so the image keeps its place in the index.
+ */
+export const announceAgain =
+  (input: Retrigger) =>
+  (id: string, original: ObjectInfo): Promise<void> =>
+    input.retrigger(originalKey(id), withUploadTime(original));
 
 /** The settings print an original would be rendered with now: the server's settings and its own watermark choice. */
 export const currentSettings = (config: SettingsConfig, original: ObjectInfo) =>

@@ -7,15 +7,9 @@ import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { createApp } from '../http/app.js';
 import type { Owner } from '../lifecycle/owner.js';
-import { createSignedDelivery } from '../http/signed-delivery.js';
 import { createMetrics } from '../http/metrics.js';
-import { createUrlSigner } from '../http/signed-url.js';
-import { originalKey } from '../processing/keys.js';
-import { withUploadTime } from '../processing/original-metadata.js';
-import { createStoreDelivery } from '../storage/store-delivery.js';
-import { openS3Buckets } from '../storage/backends.js';
 import { powertoolsLog } from './powertools-log.js';
-import { readSecretParameter } from './read-ssm-secret.js';
+import { awsRoot } from './aws-root.js';
 
 /**
  * The largest raw body `POST /v1/images` can take through API Gateway: the body arrives base64
@@ -26,13 +20,10 @@ export const LAMBDA_POST_LIMIT = 4_669_440;
 
 const loaded = loadConfig();
 const config = { ...loaded, maxPostBytes: Math.min(loaded.maxPostBytes, LAMBDA_POST_LIMIT) };
-const { input, output } = openS3Buckets(config);
+const root = awsRoot(config);
+const { input, output } = root.buckets;
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'image-processor-api' });
-// The API's own signed links (on-demand renders) need a secret every container shares: from SSM.
-const signingSecret =
-  config.urlSigningSecret ?? (config.urlSigningSecretParameter ? await readSecretParameter(config.urlSigningSecretParameter, 'URL_SIGNING_SECRET_PARAMETER') : undefined);
-const own = signingSecret ? createSignedDelivery(createUrlSigner(signingSecret)) : undefined;
-const ownLinks = own?.apiLink ? { apiLink: own.apiLink, verifyLink: own.verifyLink } : undefined;
+const delivery = await root.delivery();
 
 /**
  * The API Lambda: the same Hono app as the local server, behind API Gateway (which checks the API
@@ -45,14 +36,12 @@ const app = createApp({
   output,
   logger: powertoolsLog(logger),
   metrics: createMetrics(),
-  delivery: createStoreDelivery({ input, output }, ownLinks),
+  delivery,
   spoolDir: join(tmpdir(), 'uploads'),
   webRoot: fileURLToPath(new URL('./web/', import.meta.url)),
   // API Gateway checked the key; its id names the owner, so each key sees only its own images.
   identify: (c) => apiKeyIdOf((c.env as { event?: LambdaEvent } | undefined)?.event),
-  // A new ObjectCreated event is how the processor Lambda hears of work.
-  // The copy keeps the upload time in metadata, so the image keeps its place in the index.
-  enqueue: (id, original) => input.retrigger(originalKey(id), withUploadTime(original)),
+  enqueue: root.enqueue,
 });
 
 /** The id of the API key API Gateway accepted (REST API events carry it in the request context). */

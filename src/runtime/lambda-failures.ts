@@ -2,15 +2,15 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { idFromOriginalKey } from '../processing/keys.js';
 import { markFailed } from '../processing/mark-failed.js';
-import { openS3Buckets } from '../storage/backends.js';
 import { failureOf, type FailureRecord } from './failure-record.js';
-import { lambdaReporting } from './lambda-reporting.js';
 import { createdKeys } from './s3-event.js';
 import { hasMark } from '../imaging/watermark.js';
+import { awsRoot } from './aws-root.js';
 
 const config = loadConfig();
-const deps = { ...openS3Buckets(config), watermarkByDefault: hasMark(config.watermark) };
-const { logger, metrics, report } = await lambdaReporting('image-processor-failures', config.webhook);
+const root = awsRoot(config);
+const deps = { ...root.buckets, watermarkByDefault: hasMark(config.watermark) };
+const { logger, metrics, report } = await root.reporting('image-processor-failures');
 
 /**
  * The failure handler: each SQS message is the processor's on-failure invocation record (every

@@ -2,18 +2,16 @@ import type { Context, S3Event } from 'aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { idFromOriginalKey } from '../processing/keys.js';
-import { createProcessor } from '../processing/processor.js';
-import { openS3Buckets } from '../storage/backends.js';
-import { lambdaReporting } from './lambda-reporting.js';
 import { createdKeys } from './s3-event.js';
-import { checkStartUp } from './start-up-checks.js';
+import { awsRoot } from './aws-root.js';
 
 // Built once per container: a bad configuration fails the cold start, loudly, instead of every image.
 const config = loadConfig();
 tuneSharp();
-await checkStartUp(config);
-const processor = createProcessor({ ...openS3Buckets(config), config });
-const { logger, metrics, report } = await lambdaReporting('image-processor', config.webhook);
+const root = awsRoot(config);
+await root.checkStartUp();
+const processor = root.processor();
+const { logger, metrics, report } = await root.reporting('image-processor');
 
 /**
  * The processor Lambda: S3 ObjectCreated on `originals/`. A corrupt image ends as a failed manifest

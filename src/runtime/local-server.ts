@@ -6,30 +6,19 @@ import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from '../config/config.js';
 import { createApp } from '../http/app.js';
-import { webhookEvent } from '../http/image-view.js';
-import { createMetrics, outcomeMetrics } from '../http/metrics.js';
-import { createSignedDelivery } from '../http/signed-delivery.js';
-import { createUrlSigner } from '../http/signed-url.js';
 import { tuneSharp } from '../imaging/tuning.js';
-import { createRenderHost } from '../imaging/render-host.js';
 import { prepareWatermarks } from '../imaging/watermark.js';
 import { ORIGINALS_PREFIX } from '../processing/keys.js';
-import { createGate } from '../processing/gate.js';
-import { createProcessor } from '../processing/processor.js';
 import { findUnfinished } from '../processing/recovery.js';
 import { indexOnce } from '../lifecycle/reindex.js';
 import { cleanStopRecord } from './clean-stop.js';
 import { sweepExpired } from '../lifecycle/retention.js';
-import { createOutcomeReporter } from '../processing/outcome-reporter.js';
-import type { Manifest } from '../processing/manifest.js';
-import { createWebhook } from '../processing/webhook.js';
 import type { WorkQueue } from '../processing/work-queue.js';
-import { openBuckets } from '../storage/backends.js';
 import { tempDir } from '../storage/fs-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { drainRefusedBodies } from './drain-refused.js';
 import { keptSecret } from './kept-secret.js';
-import { createLocalRunner } from './local-runner.js';
+import { localRoot } from './local-root.js';
 import { startLocalTrigger } from './local-trigger.js';
 import { checkStartUp } from './start-up-checks.js';
 
@@ -70,22 +59,8 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   // Temporary files belong to writes that a crash interrupted; none of them was acknowledged.
   await rm(tempDir(config.dataDir), { recursive: true, force: true });
 
-  const buckets = openBuckets(config);
+  const { buckets, renderHost, metrics, queue, delivery } = localRoot(config, logger);
   const { input, output } = buckets;
-
-  const renderGate = createGate(config.concurrency);
-  // On-demand renders are asked for by links anyone may hold: each runs in a process ended at its deadline.
-  const renderHost = createRenderHost(config.onDemand.concurrency);
-  const processor = createProcessor({ input, output, config, renderGate });
-  const metrics = createMetrics(() => queue.depth);
-  const webhook = config.webhook ? createWebhook({ ...config.webhook, logger }) : undefined;
-  const report = createOutcomeReporter({
-    log: logger,
-    metrics: outcomeMetrics(metrics),
-    ...(webhook ? { notify: (manifest: Manifest) => webhook(manifest.id, webhookEvent(manifest)) } : {}),
-  });
-
-  const queue = createLocalRunner({ processor, report, logger, concurrency: config.concurrency });
   // Listening before the server takes its first upload.
   const stopTrigger = await startLocalTrigger(buckets, queue, logger);
 
@@ -97,7 +72,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     output,
     logger,
     metrics,
-    delivery: createSignedDelivery(createUrlSigner(config.urlSigningSecret)),
+    delivery,
     spoolDir: join(tempDir(config.dataDir), 'uploads'),
     queueDepth: () => queue.depth,
     enqueue: (id) => queue.enqueue(id),

@@ -1,12 +1,11 @@
 import type { Config } from '../config/config.js';
 import { isAppError } from '../errors.js';
-import { createImages, currentSettings, type Images } from '../lifecycle/images.js';
+import { announceAgain, createImages, currentSettings, type Images } from '../lifecycle/images.js';
 import { isCurrent } from '../processing/manifest.js';
 import { createGate } from '../processing/gate.js';
 import { inParallel } from '../processing/in-parallel.js';
-import { idFromOriginalKey, originalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
+import { idFromOriginalKey, ORIGINALS_PREFIX } from '../processing/keys.js';
 import { createProcessor } from '../processing/processor.js';
-import { withUploadTime } from '../processing/original-metadata.js';
 import type { ObjectStore, Retrigger } from '../storage/object-store.js';
 
 export interface Tally {
@@ -82,7 +81,7 @@ export async function reprocessHere(input: ObjectStore, output: ObjectStore, con
  */
 export async function retriggerStale(input: ObjectStore & Retrigger, output: ObjectStore, config: Config, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
   // As the API's reprocess on AWS: the copy keeps the bytes (and so the ETag), the cleared manifest makes it new work.
-  const images = createImages({ input, output, config, enqueue: (id, original) => input.retrigger(originalKey(id), withUploadTime(original)) });
+  const images = createImages({ input, output, config, enqueue: announceAgain(input) });
   return tally(await originalIds(input, since), 8, async (id) => ((await reprocessStale(images, id)) ? 'reprocessed' : 'skipped'), onProgress);
 }
 
