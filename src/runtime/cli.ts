@@ -84,7 +84,7 @@ async function reprocessAll(args: string[]): Promise<number> {
   if (server) {
     result = await reprocessViaServer(server, option(args, '--key'), since, progress);
   } else {
-    const config = loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir, STORAGE: 'fs' } : { STORAGE: 's3', INPUT_BUCKET: bucket }) });
+    const config = configFor(dataDir, bucket);
     await checkStartUp(config);
     tuneSharp();
     const { input, output } = openBuckets(config);
@@ -96,13 +96,18 @@ async function reprocessAll(args: string[]): Promise<number> {
   return result.failed > 0 ? 1 : 0;
 }
 
+/** The settings of this environment, on the store the command names: a data folder, or a deployment's S3 input bucket. */
+function configFor(dataDir: string | undefined, bucket: string | undefined) {
+  return loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir, STORAGE: 'fs' } : { STORAGE: 's3', INPUT_BUCKET: bucket }) });
+}
+
 async function reindexStore(args: string[]): Promise<number> {
   const [dataDir, bucket] = ['--data-dir', '--bucket'].map((name) => option(args, name));
   if ([dataDir, bucket].filter(Boolean).length !== 1) {
     console.error(USAGE);
     return 2;
   }
-  const config = loadConfig({ ...process.env, ...(dataDir ? { DATA_DIR: dataDir, STORAGE: 'fs' } : { STORAGE: 's3', INPUT_BUCKET: bucket }) });
+  const config = configFor(dataDir, bucket);
   const { input, output } = openBuckets(config);
   const started = Date.now();
   const images = await reindex(input, output, {
