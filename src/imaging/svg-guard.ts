@@ -58,12 +58,17 @@ function decoderFor(first: Buffer): (bytes: Buffer) => string {
 
 /** The text as the parser sees it: declared entities expanded, character references and predefined entities resolved. */
 function resolve(text: string, entities: Map<string, string>): string {
+  // Counted as it grows, so a thousand references to a large entity stop here, not in a string of gigabytes.
+  const limit = text.length * 4 + MAX_DECLARATION_CHARS;
   let out = text;
   for (let depth = 0; depth < MAX_EXPANSION_DEPTH; depth++) {
     let changed = false;
+    let length = out.length;
     out = out.replace(/&([^\s&;#]+);/g, (whole, name: string) => {
       const value = entities.get(name) ?? PREDEFINED[name];
       if (value === undefined) return whole;
+      length += value.length - whole.length;
+      if (length > limit) throw tooComplex();
       changed = true;
       return value;
     });
@@ -74,7 +79,6 @@ function resolve(text: string, entities: Map<string, string>): string {
       return String.fromCodePoint(point);
     });
     if (!changed) return out;
-    if (out.length > text.length * 4 + MAX_DECLARATION_CHARS) throw tooComplex();
   }
   throw tooComplex();
 }

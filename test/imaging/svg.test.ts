@@ -39,6 +39,8 @@ describe('SVG with ALLOW_SVG=true', () => {
       `<!DOCTYPE svg [<!ENTITY d "d&#97;ta">]>${open}><rect style="fill:url('&d;:image/png;base64,${png}')"/></svg>`,
       `<!DOCTYPE svg [<!ENTITY % p "x">]>${open}/>`,
       `<!DOCTYPE svg [<!ENTITY e SYSTEM "file:///etc/passwd">]>${open}>&e;</svg>`,
+      // A billion laughs of one level: two thousand references to a 900 KB entity.
+      `<!DOCTYPE svg [<!ENTITY a "${'x'.repeat(900_000)}">]>${open}><text>${'&a;'.repeat(2000)}</text></svg>`,
     ].map((svg) => Buffer.from(svg));
     svgs.push(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${open}><image href="x.png" width="10" height="10"/></svg>`, 'utf16le')]));
     for (const svg of svgs) {
