@@ -36,6 +36,9 @@ export function createRenderHost(slots: number): RenderHost {
     const { path, execArgv } = childEntry();
     const child = fork(path, [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     all.add(child);
+    // A process that cannot start, or a message to one that has just ended, is an 'error' event: the
+    // 'exit' handlers below answer for it; unheard, it would end the server.
+    child.on('error', () => child.kill('SIGKILL'));
     child.once('exit', () => {
       all.delete(child);
       const at = idle.indexOf(child);

@@ -73,6 +73,11 @@ describe('a crash at any moment', () => {
           expect([info.width, info.height]).toEqual([variant.width, variant.height]);
         }
       }
+      // The built server's render process (dist/runtime/render-child.mjs) makes an on-demand size.
+      const minted = await fetch(`${second.url}/v1/images/${acknowledged[0]}/renders`, { method: 'POST', body: JSON.stringify({ width: 120 }), headers: { 'content-type': 'application/json' } });
+      const rendered = await fetch(((await minted.json()) as { url: string }).url);
+      expect(rendered.status).toBe(200);
+      expect((await sharp(Buffer.from(await rendered.arrayBuffer())).metadata()).width).toBe(120);
       // Temporary files of the killed process were cleared at start-up.
       const leftovers = (await readdir(join(dataDir, '.tmp')).catch(() => [])).filter((name) => name !== 'uploads');
       expect(leftovers).toEqual([]);
