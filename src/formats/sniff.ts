@@ -34,7 +34,7 @@ function isoBrand(head: Buffer): InputFormat | undefined {
 }
 
 /** The text of a file's head: UTF-16 by its byte order mark, else UTF-8 (a BOM dropped). */
-export function headText(head: Buffer): string {
+function headText(head: Buffer): string {
   if (startsWith(head, [0xff, 0xfe])) return head.subarray(2, head.length & ~1).toString('utf16le');
   if (startsWith(head, [0xfe, 0xff])) return Buffer.from(head.subarray(2, head.length & ~1)).swap16().toString('utf16le');
   return head.toString('utf8').replace(/^\uFEFF/, '');

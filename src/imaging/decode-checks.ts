@@ -24,7 +24,7 @@ export async function refuseInvisible(pixels: Buffer, raw: { width: number; heig
 }
 
 /** libvips' own lines around the warnings it was told to fail on. */
-const WRAPPER_LINE = /^(warning treated as error.*|error in (tile|strip|scanline).*|.*: )$/i;
+const WRAPPER_LINE = /^(warning treated as error.*|error in (tile|strip|scanline).*)$/i;
 
 /**
  * Whether a TIFF read at libvips' `warning` level failed only over tags (an ASCII GeoTIFF tag

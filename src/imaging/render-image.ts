@@ -66,7 +66,6 @@ export function renderImage(bytes: Buffer, settings: ImagingSettings, slot: Slot
   });
 }
 
-
 async function render(bytes: Buffer, settings: ImagingSettings): Promise<RenderedImage> {
   const info = await probeImage(bytes, settings);
   try {

@@ -78,11 +78,6 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
   return {
     findOriginal,
 
-    /** Whether an original is stored under `id`, whoever's it is. */
-    async exists(id: string): Promise<boolean> {
-      return (await input.head(originalKey(id))) !== undefined;
-    },
-
     /** The original under `id`, whoever's it is (a signed link was minted for its owner). */
     original: (id: string) => input.head(originalKey(id)),
 

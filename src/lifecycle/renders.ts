@@ -35,8 +35,11 @@ export function parseRenderName(name: string): RenderSpec | undefined {
 
 export type RenderConfig = ImagingConfig & Pick<Config, 'onDemand' | 'signedUrlTtlSeconds'>;
 
+/** A render's format when the link names none: OUTPUT_FORMAT, WebP for auto. */
+const defaultFormat = (config: RenderConfig): OutputFormat => (config.outputFormat === 'auto' ? 'webp' : config.outputFormat);
+
 /** The formats a render may take where ONDEMAND_WIDTHS pins the sizes: those the server makes. */
-const serverFormats = (config: RenderConfig): OutputFormat[] => config.outputFormats ?? [config.outputFormat === 'auto' ? 'webp' : config.outputFormat];
+const serverFormats = (config: RenderConfig): OutputFormat[] => config.outputFormats ?? [defaultFormat(config)];
 
 /**
  * With ONDEMAND_WIDTHS, a render is one of those widths, as tall as the width makes it, in one of
@@ -61,7 +64,7 @@ function refuseOutsideWidths(config: RenderConfig, spec: RenderSpec): void {
 export function resolveRender(config: RenderConfig, original: ObjectInfo, ask: { width: number; height?: number | undefined; fit?: Fit | undefined; format?: OutputFormat | undefined }): RenderSpec {
   const { maxPixels } = config.onDemand;
   const fit = ask.fit ?? 'inside';
-  const format = ask.format ?? (config.outputFormat === 'auto' ? 'webp' : config.outputFormat);
+  const format = ask.format ?? defaultFormat(config);
   const spec = { width: ask.width, height: ask.height ?? MAX_SIDE, fit, format };
   refuseOutsideWidths(config, spec);
   const { width, height } = originalInfo(original);

@@ -34,5 +34,5 @@ export function localRoot(config: Config, logger: Logger) {
   });
   const queue = createLocalRunner({ processor, report, logger, concurrency: config.concurrency });
   const delivery = createSignedDelivery(createUrlSigner(config.urlSigningSecret));
-  return { buckets, processor, renderHost, metrics, queue, delivery };
+  return { buckets, renderHost, metrics, queue, delivery };
 }

@@ -101,7 +101,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     const used = () => new AppError(409, 'already_uploaded', 'This upload URL was already used.');
     if (!claims.claim(id, signed.expiresAt)) throw used();
     try {
-      if (await images.exists(id)) throw used();
+      if (await images.original(id)) throw used();
       const limit = Math.min(signed.size, config.maxUploadBytes);
       checkDeclaredLength(c, limit);
       const file = await spoolBody(c, 'application/octet-stream', deps.spoolDir, { limit, idleMs: config.uploadIdleTimeoutMs, minBytesPerSecond: config.minUploadBytesPerSecond });
@@ -115,7 +115,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       });
     } catch (error) {
       // Nothing was stored (or it was stored before, and stays claimed by that): the URL may be tried again.
-      if (!(await images.exists(id))) claims.release(id);
+      if (!(await images.original(id))) claims.release(id);
       throw error;
     }
     deps.metrics.uploads.inc();
