@@ -121,8 +121,10 @@ const Env = z.object({
     .refine((widths) => widths.every((w) => /^\d{1,5}$/.test(w) && Number(w) >= 1 && Number(w) <= MAX_SIDE), { error: `expected a comma-separated list of widths from 1 to ${MAX_SIDE}` })
     .optional(),
   ONDEMAND_CONCURRENCY: int(1, 256).optional(),
-  ONDEMAND_QUEUE_DEPTH: int(0, 10_000).default(8),
-  ONDEMAND_PER_OWNER: int(1, 10_000).default(2),
+  // A waiting render holds no original (it is read once a slot is held), so the queue may be deep
+  // enough for a gallery's first view (a browser does not retry a 429); one owner gets half of it.
+  ONDEMAND_QUEUE_DEPTH: int(0, 10_000).default(32),
+  ONDEMAND_PER_OWNER: int(1, 10_000).default(16),
   ONDEMAND_MAX_RENDERS_PER_IMAGE: int(1, 10_000).default(12),
   ONDEMAND_MAX_BYTES_PER_IMAGE: int(1, 5 * 1024 * MiB).default(32 * MiB),
   ONDEMAND_RENDERS_PER_OWNER_PER_HOUR: int(1, 1_000_000).default(600),
