@@ -116,6 +116,12 @@ const Env = z.object({
       error: 'expected keys, or sha256:<64 hex digits> for a key given by its hash',
     })
     .default([]),
+  OIDC_ISSUER: z
+    .url({ error: 'expected the issuer URL, such as https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC' })
+    .refine((url) => isAcceptedIssuer(new URL(url)), { error: 'expected an https:// URL (http:// only on a loopback address), without query or fragment' })
+    .optional(),
+  OIDC_CLIENT_ID: z.string().regex(/^[\x21-\x7e]{1,256}$/, { error: 'expected the client id the issuer gave the page' }).optional(),
+  OIDC_AUDIENCE: z.string().regex(/^[\x21-\x7e]{1,1024}$/, { error: 'expected the audience access tokens carry' }).optional(),
   ONDEMAND_MAX_PIXELS: int(1, 100_000_000).default(4_000_000),
   ONDEMAND_WIDTHS: list
     .refine((widths) => widths.every((w) => /^\d{1,5}$/.test(w) && Number(w) >= 1 && Number(w) <= MAX_SIDE), { error: `expected a comma-separated list of widths from 1 to ${MAX_SIDE}` })
@@ -177,7 +183,11 @@ export interface Config {
   host: string;
   port: number;
   apiKeys: string[];
-  /** On-demand renders: the most pixels one may have, and the widths allowed (all, when unset). */
+  /**
+   * Sign-in with OpenID Connect: bearer access tokens from `issuer` are verified here; `clientId` is
+   * the page's public client; `audience` what tokens must be for (the client id unless set).
+   */
+  oidc?: { issuer: string; clientId: string; audience: string };
   /**
    * On-demand renders: `widths` (ONDEMAND_WIDTHS) are the only sizes, in the server's formats; renders
    * have `concurrency` slots of their own, `queueDepth` waiting, `perOwner` per image owner, and each
@@ -202,6 +212,18 @@ export interface Config {
   logLevel: string;
   /** The memory the process may use, when something sets one (Lambda); decoders outside sharp stay within it. */
   memoryLimitMb?: number;
+}
+
+/** An issuer is reached over TLS; plain http only on this machine, for a provider run locally. */
+export function isAcceptedIssuer(url: URL): boolean {
+  if (url.search || url.hash || url.username || url.password) return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+}
+
+function oidcSettings(issuer: string | undefined, clientId: string | undefined, audience: string | undefined): Pick<Config, 'oidc'> {
+  if (!issuer && !clientId && !audience) return {};
+  if (!issuer || !clientId) throw new ConfigError('invalid configuration:\n  OIDC_ISSUER and OIDC_CLIENT_ID: set both to turn sign-in on');
+  return { oidc: { issuer, clientId, audience: audience ?? clientId } };
 }
 
 export class ConfigError extends Error {
@@ -262,6 +284,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     apiKeys: e.API_KEYS,
+    ...oidcSettings(e.OIDC_ISSUER, e.OIDC_CLIENT_ID, e.OIDC_AUDIENCE),
     ...(e.URL_SIGNING_SECRET ? { urlSigningSecret: e.URL_SIGNING_SECRET } : {}),
     ...(e.URL_SIGNING_SECRET_PARAMETER ? { urlSigningSecretParameter: e.URL_SIGNING_SECRET_PARAMETER } : {}),
     signedUrlTtlSeconds: e.SIGNED_URL_TTL_SECONDS,

@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { AppError } from '../errors.js';
-import { createKeyChecker } from './auth.js';
+import { createAuthenticator } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { clientAddress } from './client-address.js';
 import { createCallerShares, createRateLimiter, limitUploads } from './overload.js';
@@ -17,8 +17,8 @@ import { registerWebRoutes } from './routes/web.js';
 /** JSON bodies are small requests (an upload ticket's ask is a few hundred bytes): past this, 413. */
 export const JSON_BODY_LIMIT = 64 * 1024;
 
-/** Paths with no API key: the page, its assets, liveness, the API's description; /metrics checks its operator itself. */
-const isOpenPath = (path: string) => path === '/' || path === '/healthz' || path === '/openapi.json' || path === '/metrics' || path.startsWith('/assets/');
+/** Paths with no API key: the page, its assets, its sign-in settings, liveness, the API's description; /metrics checks its operator itself. */
+const isOpenPath = (path: string) => path === '/' || path === '/v1/sign-in' || path === '/healthz' || path === '/openapi.json' || path === '/metrics' || path.startsWith('/assets/');
 
 /** The owner sealed in a valid upload URL (none when the URL is not valid: the route refuses it). */
 function uploaderOf(deps: AppDeps, url: string): { id: string } | undefined {
@@ -39,7 +39,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
       }
     },
   });
-  const checkKey = createKeyChecker(deps.config.apiKeys, deps.config.ownerIdSecret);
+  const authenticate = createAuthenticator({ ...deps.config, ...(deps.keyFile ? { keyFile: deps.keyFile } : {}) });
   const limiter = createRateLimiter(deps.config);
 
   app.use('*', async (c, next) => {
@@ -70,9 +70,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     app.use(
       '*',
       cors({
-        // `*` means any origin (the API key, not a cookie, is what authenticates).
+        // `*` means any origin (the API key or bearer token, not a cookie, is what authenticates).
         origin: deps.config.corsOrigins.includes('*') ? '*' : deps.config.corsOrigins,
-        allowHeaders: ['x-api-key', 'content-type', 'idempotency-key'],
+        allowHeaders: ['x-api-key', 'authorization', 'content-type', 'idempotency-key'],
         allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
         exposeHeaders: ['etag', 'location', 'retry-after'],
         maxAge: 600,
@@ -85,10 +85,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     const signed = new URL(c.req.url).searchParams.has('sig');
     const directUpload = method === 'PUT' && path.startsWith('/v1/uploads/');
     const exempt = method === 'OPTIONS' || isOpenPath(path) || isSignedDownload(method, path, signed) || directUpload;
-    // Behind API Gateway the key was checked there; locally, here. A wrong key costs its address a token.
-    // A direct upload is the key's that minted its URL: it draws on that key's share, not its address's.
+    // Behind API Gateway the caller was checked there; locally, here. A wrong key or token costs its
+    // address a token. A direct upload is the owner's that minted its URL: it draws on that owner's share.
     try {
-      c.set('owner', deps.identify ? deps.identify(c) : directUpload ? uploaderOf(deps, c.req.url) : exempt ? undefined : checkKey(c.req.header('x-api-key')));
+      const credentials = { authorization: c.req.header('authorization'), apiKey: c.req.header('x-api-key') };
+      c.set('owner', deps.identify ? deps.identify(c) : directUpload ? uploaderOf(deps, c.req.url) : exempt ? undefined : await authenticate(credentials));
     } catch (error) {
       limiter.take(`address:${clientAddress(c)}`);
       throw error;

@@ -1,28 +1,57 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { Config } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { Owner } from '../lifecycle/owner.js';
+import { createAccessTokenVerifier } from './access-tokens.js';
+import { keyDigest, watchKeyFile } from './key-file.js';
 
+/** What a request shows of who it is. */
+export interface Credentials {
+  /** The `Authorization` header. */
+  authorization: string | undefined;
+  /** The `x-api-key` header. */
+  apiKey: string | undefined;
+}
+
+export interface AuthSettings extends Pick<Config, 'apiKeys' | 'ownerIdSecret' | 'oidc'> {
+  /** The file `image-processor keys` manages (locally); read again when it changes. */
+  keyFile?: string;
+  /** For tests: how long the issuer's keys are kept. */
+  jwksMaxAgeMs?: number;
+}
 
 /**
- * Checks an `x-api-key` against the configured keys, given in clear or as `sha256:<hex>`, in
- * constant time: the candidate is hashed, and every configured digest is compared whatever
- * matched before. Returns the caller, or undefined when authentication is off.
+ * Who is calling: a person signed in with the OpenID Connect issuer (a bearer access token), or a
+ * machine with an API key (API_KEYS, or one of the key file's). Undefined when nothing asks for
+ * authentication: no OIDC_ISSUER, no API_KEYS and no key file (the local default).
  */
-export function createKeyChecker(keys: string[], ownerIdSecret: string | undefined): (given: string | undefined) => Owner | undefined {
-  const digests = keys.map((key) =>
-    key.startsWith('sha256:') ? Buffer.from(key.slice('sha256:'.length), 'hex') : createHash('sha256').update(key).digest(),
-  );
-  if (digests.length > 0 && !ownerIdSecret) throw new Error('API keys need a secret to derive owner ids from.');
-  return (given) => {
-    if (digests.length === 0) return undefined;
-    const candidate = createHash('sha256').update(given ?? '').digest();
-    let match: Buffer | undefined;
-    for (const digest of digests) if (timingSafeEqual(digest, candidate)) match = digest;
-    if (!given || !match) {
-      throw new AppError(401, 'unauthorized', given ? 'The API key is not valid.' : 'This API needs an x-api-key header.');
+export function createAuthenticator(settings: AuthSettings): (given: Credentials) => Promise<Owner | undefined> {
+  const fixed = settings.apiKeys.map((key) => (key.startsWith('sha256:') ? Buffer.from(key.slice('sha256:'.length), 'hex') : keyDigest(key)));
+  const fileKeys = settings.keyFile ? watchKeyFile(settings.keyFile) : async () => ({ exists: false, digests: [] as Buffer[] });
+  const verifyToken = settings.oidc ? createAccessTokenVerifier({ issuer: settings.oidc.issuer, audience: settings.oidc.audience, ...(settings.jwksMaxAgeMs ? { jwksMaxAgeMs: settings.jwksMaxAgeMs } : {}) }) : undefined;
+
+  return async ({ authorization, apiKey }) => {
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    if (verifyToken && bearer) return (await verifyToken(bearer)).owner;
+    const file = await fileKeys();
+    const digests = [...fixed, ...file.digests];
+    if (!verifyToken && fixed.length === 0 && !file.exists) return undefined;
+    if (!apiKey) {
+      throw new AppError(401, 'unauthorized', verifyToken ? 'This API needs you to sign in (a bearer access token) or an x-api-key header.' : 'This API needs an x-api-key header.');
     }
-    return { id: ownerId(ownerIdSecret!, match), formerId: formerOwnerId(match) };
+    const match = matchKey(digests, apiKey);
+    if (!match) throw new AppError(401, 'unauthorized', 'The API key is not valid.');
+    if (!settings.ownerIdSecret) throw new Error('API keys need a secret to derive owner ids from.');
+    return { id: ownerId(settings.ownerIdSecret, match), formerId: formerOwnerId(match) };
   };
+}
+
+/** The digest the key hashes to, compared in constant time with every one (whatever matched before). */
+function matchKey(digests: Buffer[], given: string): Buffer | undefined {
+  const candidate = createHash('sha256').update(given).digest();
+  let match: Buffer | undefined;
+  for (const digest of digests) if (timingSafeEqual(digest, candidate)) match = digest;
+  return match;
 }
 
 /**

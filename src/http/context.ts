@@ -15,6 +15,7 @@ export type AppConfig = Pick<
   | 'maxInputPixels'
   | 'allowSvg'
   | 'apiKeys'
+  | 'oidc'
   | 'ownerIdSecret'
   | 'corsOrigins'
   | 'signedUrlTtlSeconds'
@@ -59,10 +60,12 @@ export interface AppDeps {
   webRoot?: string;
   now?: () => Date;
   /**
-   * Who is calling, when something in front of the app authenticated the request (API Gateway's API
-   * key id on Lambda). Without it the app checks `x-api-key` against API_KEYS itself.
+   * Who is calling, when something in front of the app authenticated the request (API Gateway and
+   * its authorizer, on Lambda). Without it the app checks bearer tokens and API keys itself.
    */
   identify?: (c: Context<AppEnv>) => Owner | undefined;
+  /** The file of machine keys `image-processor keys` manages, read again when it changes (locally). */
+  keyFile?: string;
   /** Images waiting for a worker, where this process has the queue; uploads are refused past MAX_QUEUE_DEPTH. */
   queueDepth?: () => number;
   /** Starts processing an original again (`POST /v1/images/{id}/reprocess`). */

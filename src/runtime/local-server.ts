@@ -1,11 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { ConfigError, type Config } from '../config/config.js';
 import { createApp } from '../http/app.js';
+import { keyFilePath } from '../http/key-file.js';
 import { tuneSharp } from '../imaging/tuning.js';
 import { prepareWatermarks } from '../imaging/watermark.js';
 import { ORIGINALS_PREFIX } from '../processing/keys.js';
@@ -38,6 +40,9 @@ const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 const REFUSED_BODY_SLACK_BYTES = 1024 * 1024;
 const REFUSED_BODY_DRAIN_MS = 15_000;
 
+/** True when the server asks who is calling: sign-in, API_KEYS, or a key file (even one whose keys are all revoked). */
+export const authenticates = (config: Config, keyFile = keyFilePath(config.dataDir)) => Boolean(config.oidc) || config.apiKeys.length > 0 || existsSync(keyFile);
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const MIN_PUBLIC_KEY_LENGTH = 16;
 
@@ -46,8 +51,9 @@ const MIN_PUBLIC_KEY_LENGTH = 16;
  * worker pool, the HTTP app on Node's server, and a start-up scan that finishes what a crash left.
  */
 export async function startLocalServer(config: Config, options: { logger?: Logger; webRoot?: string } = {}): Promise<LocalServer> {
-  if (config.apiKeys.length === 0 && !LOOPBACK.has(config.host)) {
-    throw new ConfigError(`HOST=${config.host} would expose an API without authentication; set API_KEYS, or use HOST=127.0.0.1.`);
+  const keyFile = keyFilePath(config.dataDir);
+  if (!authenticates(config, keyFile) && !LOOPBACK.has(config.host)) {
+    throw new ConfigError(`HOST=${config.host} would expose an API without authentication; set OIDC_ISSUER or API_KEYS, create a key (image-processor keys create), or use HOST=127.0.0.1.`);
   }
   // Reachable from elsewhere, a short key is guessed; one given by its hash was chosen elsewhere.
   if (!LOOPBACK.has(config.host) && config.apiKeys.some((key) => !key.startsWith('sha256:') && key.length < MIN_PUBLIC_KEY_LENGTH)) {
@@ -64,10 +70,12 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   // Listening before the server takes its first upload.
   const stopTrigger = await startLocalTrigger(buckets, queue, logger);
 
-  // Owner ids outlive the process: derived from a secret kept beside the buckets unless one is given.
-  const ownerIdSecret = config.ownerIdSecret ?? (config.apiKeys.length > 0 ? await keptSecret(join(config.dataDir, '.secrets', 'owner-id')) : undefined);
+  // Owner ids outlive the process: derived from a secret kept beside the buckets unless one is given
+  // (made even before any key exists, since `image-processor keys create` adds keys while the server runs).
+  const ownerIdSecret = config.ownerIdSecret ?? (await keptSecret(join(config.dataDir, '.secrets', 'owner-id')));
   const app = createApp({
-    config: { ...config, ...(ownerIdSecret ? { ownerIdSecret } : {}) },
+    config: { ...config, ownerIdSecret },
+    keyFile,
     input,
     output,
     logger,

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { startLocalServer } from './local-server.js';
+import { authenticates, startLocalServer } from './local-server.js';
 
 /** `npm start`: read the environment, start the local server, stop cleanly on SIGINT/SIGTERM. */
 async function main() {
@@ -31,9 +31,10 @@ async function main() {
   if (sharp.concurrency() === 1 && availableParallelism() > 1) {
     logger.warn({ cores: availableParallelism() }, 'sharp uses one thread per image: start with MALLOC_ARENA_MAX=2 (as npm start does) to use every core');
   }
+  const auth = !authenticates(config) ? 'off' : config.oidc ? 'sign-in or api-key' : 'api-key';
   logger.info(
-    { url: server.url, dataDir: config.dataDir, concurrency: config.concurrency, auth: config.apiKeys.length > 0 ? 'api-key' : 'off' },
-    config.apiKeys.length > 0 ? `listening on ${server.url}` : `listening on ${server.url}; auth is off (set API_KEYS to turn it on)`,
+    { url: server.url, dataDir: config.dataDir, concurrency: config.concurrency, auth },
+    auth === 'off' ? `listening on ${server.url}; auth is off (set OIDC_ISSUER or API_KEYS, or create a key, to turn it on)` : `listening on ${server.url}`,
   );
   const stop = async () => {
     logger.info('stopping');

@@ -164,6 +164,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How people sign in (the page reads it; no credentials needed) */
+        get: operations["getSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     imageSettled: {
@@ -334,6 +351,14 @@ export interface components {
              */
             format?: "avif" | "webp" | "jpeg" | "png" | "gif";
         };
+        SignIn: {
+            /** @description The OpenID Connect issuer (OIDC_ISSUER). */
+            issuer: string;
+            /** @description The public client the page signs in as (OIDC_CLIENT_ID), with the authorization code flow and PKCE. */
+            clientId: string;
+            /** @example openid email profile */
+            scope: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -373,7 +398,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or wrong API key. */
+            /** @description No API key or access token, or one that is not valid. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -534,7 +559,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or wrong API key. */
+            /** @description No API key or access token, or one that is not valid. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -599,7 +624,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or wrong API key. */
+            /** @description No API key or access token, or one that is not valid. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -669,7 +694,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or wrong API key. */
+            /** @description No API key or access token, or one that is not valid. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -934,7 +959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or wrong API key. */
+            /** @description No API key or access token, or one that is not valid. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1020,7 +1045,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or wrong API key. */
+            /** @description No API key or access token, or one that is not valid. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1091,7 +1116,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or wrong API key. */
+            /** @description No API key or access token, or one that is not valid. */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1216,6 +1241,44 @@ export interface operations {
             };
             /** @description No slot is free (uploads in progress, images queued, renders waiting); Retry-After says when to try again. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSignIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sign-in is on: access tokens of this issuer are accepted as `Authorization: Bearer`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignIn"];
+                };
+            };
+            /** @description Sign-in is off on this server (API keys only, or no authentication). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over RATE_LIMIT_PER_MINUTE; Retry-After says when to try again. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,8 +1,31 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../context.js';
 import { declareCommonErrors } from '../common-errors.js';
+import { AppError } from '../../errors.js';
 import { requireOperator } from '../operator.js';
-import { WebhookEvent } from '../schemas.js';
+import { problemResponse, WebhookEvent } from '../schemas.js';
+
+/** What the page asks for its sign-in: the scopes give it the name or email it shows. */
+const SIGN_IN_SCOPE = 'openid email profile';
+
+const SignIn = z
+  .object({
+    issuer: z.string().openapi({ description: 'The OpenID Connect issuer (OIDC_ISSUER).' }),
+    clientId: z.string().openapi({ description: 'The public client the page signs in as (OIDC_CLIENT_ID), with the authorization code flow and PKCE.' }),
+    scope: z.string().openapi({ example: SIGN_IN_SCOPE }),
+  })
+  .openapi('SignIn');
+
+const getSignIn = createRoute({
+  operationId: 'getSignIn',
+  method: 'get',
+  path: '/v1/sign-in',
+  summary: 'How people sign in (the page reads it; no credentials needed)',
+  responses: {
+    200: { description: 'Sign-in is on: access tokens of this issuer are accepted as `Authorization: Bearer`.', content: { 'application/json': { schema: SignIn } } },
+    404: problemResponse('Sign-in is off on this server (API keys only, or no authentication).'),
+  },
+});
 
 export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   // Probes for operators (a load balancer, Prometheus), not operations of the API: outside its document.
@@ -22,7 +45,14 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     request: { body: { content: { 'application/json': { schema: WebhookEvent } } } },
     responses: { 200: { description: 'Any 2xx acknowledges it; 429 and 5xx are retried with back-off.' } },
   });
+  app.openapi(getSignIn, (c) => {
+    const oidc = deps.config.oidc;
+    if (!oidc) throw new AppError(404, 'sign_in_off', 'Sign-in is off on this server.');
+    return c.json({ issuer: oidc.issuer, clientId: oidc.clientId, scope: SIGN_IN_SCOPE }, 200);
+  });
+
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', { type: 'apiKey', in: 'header', name: 'x-api-key' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'SignedIn', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token of OIDC_ISSUER.' });
   const document = () =>
     declareCommonErrors(
       app.getOpenAPI31Document({
@@ -35,7 +65,7 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
         },
         // Relative: the API is wherever this document is served from.
         servers: [{ url: '/', description: 'This server' }],
-        security: [{ ApiKey: [] }],
+        security: [{ ApiKey: [] }, { SignedIn: [] }],
       }),
     );
   app.get('/openapi.json', (c) => c.json(document()));
