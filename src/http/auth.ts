@@ -39,12 +39,15 @@ export function createAuthenticator(settings: AuthSettings): (given: Credentials
     if (!apiKey) {
       throw new AppError(401, 'unauthorized', verifyToken ? 'This API needs you to sign in (a bearer access token) or an x-api-key header.' : 'This API needs an x-api-key header.');
     }
-    const match = matchKey(digests, apiKey);
+    // A key not seen yet may be one just created: the file is looked at again, at most ten times a second.
+    const match = matchKey(digests, apiKey) ?? matchKey((await fileKeys(NEW_KEY_RECHECK_MS)).digests, apiKey);
     if (!match) throw new AppError(401, 'unauthorized', 'The API key is not valid.');
     if (!settings.ownerIdSecret) throw new Error('API keys need a secret to derive owner ids from.');
     return { id: ownerId(settings.ownerIdSecret, match), formerId: formerOwnerId(match) };
   };
 }
+
+const NEW_KEY_RECHECK_MS = 100;
 
 /** The digest the key hashes to, compared in constant time with every one (whatever matched before). */
 function matchKey(digests: Buffer[], given: string): Buffer | undefined {

@@ -70,14 +70,14 @@ export async function revokeKey(path: string, name: string): Promise<boolean> {
   return true;
 }
 
-/** How often a running server looks at the file: a new key works within this, a revoked one stops within it. */
-const RECHECK_MS = 1000;
+/** How often a running server looks at the file: a revoked key stops working within this. */
+export const RECHECK_MS = 1000;
 
 /**
  * The live key digests of the file, as a server reads them: the file is looked at again (a stat)
- * at most once a second, and read again only when it changed; no restart needed.
+ * when what was seen is older than `maxAgeMs`, and read again only when it changed; no restart needed.
  */
-export function watchKeyFile(path: string): () => Promise<{ exists: boolean; digests: Buffer[] }> {
+export function watchKeyFile(path: string): (maxAgeMs?: number) => Promise<{ exists: boolean; digests: Buffer[] }> {
   let checkedAt = 0;
   let version = '';
   let current = { exists: false, digests: [] as Buffer[] };
@@ -94,8 +94,8 @@ export function watchKeyFile(path: string): () => Promise<{ exists: boolean; dig
     checkedAt = Date.now();
     return current;
   };
-  return () => {
-    if (Date.now() - checkedAt < RECHECK_MS) return Promise.resolve(current);
+  return (maxAgeMs = RECHECK_MS) => {
+    if (Date.now() - checkedAt < maxAgeMs) return Promise.resolve(current);
     return (pending ??= refresh().finally(() => (pending = undefined)));
   };
 }

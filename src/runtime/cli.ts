@@ -13,10 +13,12 @@ import { canRetrigger } from '../storage/object-store.js';
 import { reprocessHere, reprocessViaServer, retriggerStale, type Tally } from './reprocess-all.js';
 import { hasMark } from '../imaging/watermark.js';
 import { checkStartUp } from './start-up-checks.js';
+import { keysCommand, KEYS_USAGE } from './keys-command.js';
 
 const USAGE = `usage: image-processor process <files or folders...> --out <dir>
        image-processor reprocess --all [--since <date>] (--server <url> [--key <key>] | --data-dir <dir> | --bucket <name>)
        image-processor reindex (--data-dir <dir> | --bucket <name>)
+       image-processor keys (create --name <name> | list | revoke <name>) [--data-dir <dir> | --usage-plan <id>]
 
 process: renders every image with the same processor and settings as the server (VARIANTS,
 OUTPUT_FORMAT, WATERMARK_TEXT, ... from the environment) into <dir>/<name>/<variant>.<ext>.
@@ -32,7 +34,9 @@ Both print "N reprocessed, M skipped, F failed" and exit 1 when any file or imag
 
 reindex: lists every original of a store written before the image index in it (once, after an
 upgrade; the local server does it by itself at its first start). --bucket takes OUTPUT_BUCKET and
-AWS credentials from the environment. Safe to run again, or while the service runs.`;
+AWS credentials from the environment. Safe to run again, or while the service runs.
+
+${KEYS_USAGE.slice(KEYS_USAGE.indexOf('API keys for machines'))}`;
 
 /** Every file under the given paths, folders walked recursively, hidden entries skipped. */
 async function collectFiles(paths: string[]): Promise<string[]> {
@@ -124,6 +128,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'reprocess') return reprocessAll(rest);
   if (command === 'reindex') return reindexStore(rest);
+  if (command === 'keys') return keysCommand(rest);
   const outIndex = rest.indexOf('--out');
   const out = outIndex >= 0 ? rest[outIndex + 1] : undefined;
   const paths = rest.filter((_, i) => i !== outIndex && i !== outIndex + 1);
