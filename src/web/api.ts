@@ -1,6 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import type { ImageView } from '../http/image-view.js';
 import type { UploadTicket as UploadTicketSchema } from '../http/schemas.js';
+import type { SignInSettings } from './session.js';
 
 export type { ImageView };
 
@@ -20,6 +21,10 @@ export class ApiError extends Error {
 
 const KEY_STORAGE = 'image-processor.api-key';
 
+/** Where the signed-in user's access token comes from; without one, the API key (if any) is sent. */
+let accessToken: (() => Promise<string>) | undefined;
+export const useAccessTokens = (source: () => Promise<string>) => (accessToken = source);
+
 export const getApiKey = () => localStorage.getItem(KEY_STORAGE) ?? '';
 export const setApiKey = (key: string) => localStorage.setItem(KEY_STORAGE, key);
 
@@ -35,11 +40,21 @@ async function problemOf(response: Response): Promise<ApiError> {
   }
 }
 
-/** Calls the API with the key (in a header, never in a URL) and throws an ApiError on refusal. */
+/** Calls the API as the signed-in user, or with the key (in a header, never in a URL); throws an ApiError on refusal. */
 export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   const headers = new Headers(init.headers);
-  const key = getApiKey();
-  if (key) headers.set('x-api-key', key);
+  if (accessToken) {
+    let token: string;
+    try {
+      token = await accessToken();
+    } catch {
+      throw new ApiError(401, 'session_expired', 'Your session has ended; sign in again.');
+    }
+    headers.set('authorization', `Bearer ${token}`);
+  } else {
+    const key = getApiKey();
+    if (key) headers.set('x-api-key', key);
+  }
   const response = await fetch(resolve(path), { ...init, headers });
   if (!response.ok) throw await problemOf(response);
   return (response.status === 204 ? undefined : await response.json()) as T;
@@ -56,6 +71,13 @@ export const requestUpload = (file: File, watermark: boolean) =>
 export const getImage = (id: string, renderWidths?: number[]) =>
   api<ImageView>(`v1/images/${encodeURIComponent(id)}${renderWidths?.length ? `?renderWidths=${renderWidths.join(',')}` : ''}`);
 export const listImages = (limit: number) => api<{ items: ImageView[]; nextCursor?: string }>(`v1/images?limit=${limit}`);
+/** The server's sign-in settings, or undefined when it takes API keys only (or no credentials). */
+export async function getSignIn(): Promise<SignInSettings | undefined> {
+  const response = await fetch(resolve('v1/sign-in'));
+  if (!response.ok) throw await problemOf(response);
+  if (response.status === 204) return undefined;
+  return (await response.json()) as SignInSettings;
+}
 export const deleteImage = (id: string) => api<void>(`v1/images/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
 /** PUTs the file where the ticket says, reporting progress; XMLHttpRequest because fetch cannot report upload progress. */

@@ -8,6 +8,8 @@ export interface Card {
   setProgress(fraction: number): void;
   show(image: ImageView): void;
   fail(reason: string): void;
+  /** A word on the card while it waits (for a sign-in, say), its status unchanged. */
+  note(message: string): void;
   onDelete(handler: () => void): void;
 }
 
@@ -157,6 +159,9 @@ export function createCard(name: string, bytes: number): Card {
       progress.hidden = true;
       placeholder.hidden = true;
       setStatus('failed');
+      reason.textContent = message;
+    },
+    note(message) {
       reason.textContent = message;
     },
     onDelete(handler) {

@@ -1,6 +1,7 @@
-import { ApiError, deleteImage, getApiKey, getImage, listImages, putFile, requestUpload, setApiKey, type ImageView } from './api.js';
+import { ApiError, deleteImage, getApiKey, getImage, getSignIn, listImages, putFile, requestUpload, setApiKey, useAccessTokens, type ImageView } from './api.js';
 import { createCard, type Card } from './card.js';
 import { renderActivity } from './chart.js';
+import { openSession, type Session } from './session.js';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 
@@ -15,6 +16,12 @@ const cards = $<HTMLUListElement>('#images');
 const notice = $<HTMLElement>('#notice');
 const counts = $<HTMLElement>('#counts');
 const chart = $<HTMLElement>('#chart');
+const account = $<HTMLElement>('#account');
+const accountName = $<HTMLElement>('#account-name');
+const signInButton = $<HTMLButtonElement>('#sign-in');
+const signOutButton = $<HTMLButtonElement>('#sign-out');
+const signInSection = $<HTMLElement>('#sign-in-section');
+const signInMessage = $<HTMLElement>('#sign-in-message');
 
 /** Uploads run a few at a time, so dropping a hundred files does not open a hundred connections. */
 const PARALLEL_UPLOADS = 3;
@@ -23,6 +30,37 @@ const RECENT = 24;
 const images = new Map<string, ImageView>();
 const shown = new Set<string>();
 const refreshActivity = () => renderActivity(counts, chart, [...images.values()]);
+
+/** Present when the server takes sign-ins (OIDC): requests then carry the user's access token. */
+let session: Session | undefined;
+/** Uploads and status checks waiting for a sign-in: a sign-in then opens in a popup, so they stay. */
+let waitingForSignIn = 0;
+
+function renderAccount(message = 'Sign in to upload photos and see yours.') {
+  account.hidden = !session;
+  if (!session) return;
+  const signedIn = session.signedIn;
+  accountName.textContent = signedIn ? (session.name ?? '') : '';
+  signInButton.hidden = signedIn;
+  signOutButton.hidden = !signedIn;
+  signInSection.hidden = signedIn;
+  if (!signedIn) signInMessage.textContent = message;
+}
+
+/** True when the refusal means "sign in (again)": the caller then waits for it and carries on. */
+async function waitedForSignIn(error: unknown, card?: Card): Promise<boolean> {
+  if (!session || !(error instanceof ApiError) || error.status !== 401) return false;
+  const hadSession = session.signedIn || session.expired;
+  // The server refused the token it was shown: it is of no more use.
+  session.expire();
+  waitingForSignIn++;
+  card?.note(hadSession ? 'Waiting for you to sign in again; this upload will then continue.' : 'Waiting for you to sign in; this upload will then start.');
+  renderAccount(hadSession ? 'Your session has ended. Sign in again: the uploads waiting here will continue.' : 'Sign in to upload: the photos you chose will then upload.');
+  await session.whenSignedIn();
+  waitingForSignIn--;
+  card?.note('');
+  return true;
+}
 
 function askForKey(message: string) {
   keySection.hidden = false;
@@ -48,6 +86,10 @@ function track(id: string, card: Card) {
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) {
         card.fail('This image no longer exists.');
+        return;
+      }
+      if (await waitedForSignIn(error)) {
+        void poll();
         return;
       }
       if (error instanceof ApiError && error.status === 401) {
@@ -79,7 +121,12 @@ async function upload(file: File) {
   const card = createCard(file.name, file.size);
   cards.prepend(card.element);
   try {
-    const ticket = await requestUpload(file, watermark.checked);
+    let ticket;
+    do ticket = await requestUpload(file, watermark.checked).catch(async (error: unknown) => {
+      if (await waitedForSignIn(error, card)) return undefined;
+      throw error;
+    });
+    while (!ticket);
     await putFile(ticket, file, (fraction) => card.setProgress(fraction));
     shown.add(ticket.id);
     enableDelete(ticket.id, card);
@@ -118,7 +165,8 @@ async function loadRecent() {
     }
     refreshActivity();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) askForKey('This server needs an API key to show and take images.');
+    if (session && error instanceof ApiError && error.status === 401) renderAccount();
+    else if (error instanceof ApiError && error.status === 401) askForKey('This server needs an API key to show and take images.');
     else showNotice(error instanceof Error ? `Could not load recent images: ${error.message}` : 'Could not load recent images.');
   }
 }
@@ -150,4 +198,29 @@ keyForm.addEventListener('submit', (event) => {
   void loadRecent();
 });
 
-void loadRecent();
+signInButton.addEventListener('click', () => {
+  // With uploads waiting, in a popup (this page and its files stay); otherwise to the issuer and back.
+  const signIn = waitingForSignIn > 0 ? session?.signInInPopup() : session?.signIn();
+  void signIn?.catch((error: unknown) => showNotice(error instanceof Error ? error.message : 'Sign-in could not start.'));
+});
+signOutButton.addEventListener('click', () => session?.signOut());
+
+async function start() {
+  const settings = await getSignIn().catch(() => undefined);
+  if (settings) {
+    try {
+      session = await openSession(settings, () => {
+        renderAccount();
+        if (session?.signedIn) void loadRecent();
+      });
+      useAccessTokens(session.accessToken);
+    } catch {
+      showNotice('The sign-in service cannot be reached right now; reload the page to try again.');
+      return;
+    }
+  }
+  renderAccount();
+  if (!session || session.signedIn) void loadRecent();
+}
+
+void start();

@@ -1269,13 +1269,11 @@ export interface operations {
                 };
             };
             /** @description Sign-in is off on this server (API keys only, or no authentication). */
-            404: {
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
+                content?: never;
             };
             /** @description Over RATE_LIMIT_PER_MINUTE; Retry-After says when to try again. */
             429: {

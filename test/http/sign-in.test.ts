@@ -33,7 +33,7 @@ describe('sign-in with an OpenID Connect issuer', () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ issuer: issuer.issuer, clientId: CLIENT, scope: 'openid email profile' });
     const off = await testServer();
-    expect((await fetch(`${off.url}/v1/sign-in`)).status).toBe(404);
+    expect((await fetch(`${off.url}/v1/sign-in`)).status).toBe(204);
   });
 
   it('keeps the images of each user and each key apart', async () => {

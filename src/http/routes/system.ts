@@ -1,9 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppDeps, AppEnv } from '../context.js';
 import { declareCommonErrors } from '../common-errors.js';
-import { AppError } from '../../errors.js';
 import { requireOperator } from '../operator.js';
-import { problemResponse, WebhookEvent } from '../schemas.js';
+import { WebhookEvent } from '../schemas.js';
 
 /** What the page asks for its sign-in: the scopes give it the name or email it shows. */
 const SIGN_IN_SCOPE = 'openid email profile';
@@ -23,7 +22,7 @@ const getSignIn = createRoute({
   summary: 'How people sign in (the page reads it; no credentials needed)',
   responses: {
     200: { description: 'Sign-in is on: access tokens of this issuer are accepted as `Authorization: Bearer`.', content: { 'application/json': { schema: SignIn } } },
-    404: problemResponse('Sign-in is off on this server (API keys only, or no authentication).'),
+    204: { description: 'Sign-in is off on this server (API keys only, or no authentication).' },
   },
 });
 
@@ -47,7 +46,7 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
   });
   app.openapi(getSignIn, (c) => {
     const oidc = deps.config.oidc;
-    if (!oidc) throw new AppError(404, 'sign_in_off', 'Sign-in is off on this server.');
+    if (!oidc) return c.body(null, 204);
     return c.json({ issuer: oidc.issuer, clientId: oidc.clientId, scope: SIGN_IN_SCOPE }, 200);
   });
 
