@@ -24,12 +24,14 @@ export class ImageProcessorStack extends Stack {
       failureDeadLetterQueue: processor.failureDeadLetterQueue,
       api: api.restApi,
       apiFunction: api.function,
+      authorizerFunction: api.authorizerFunction,
+      clientErrorsPerFiveMinutes: settings.clientErrorsPerFiveMinutes,
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
       overuseImagesPerHour: settings.overuseImagesPerHour,
       overuseApiRequestsPerHour: settings.overuseApiRequestsPerHour,
     });
 
-    acknowledgeFindings(this, [processor.function, failures.function, api.function], api.restApi);
+    acknowledgeFindings(this, [processor.function, failures.function, api.function, api.authorizerFunction], api.restApi);
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
       reason: 'The functions run on Node.js 22, the newest Lambda runtime; the code must also run on the Node 20 of the build machines.',
@@ -38,8 +40,18 @@ export class ImageProcessorStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: api.restApi.url, description: 'The web page and the API (append v1/images).' });
     new CfnOutput(this, 'ApiKeyId', {
       value: api.apiKey.keyId,
-      description: 'Read the key with: aws apigateway get-api-key --include-value --query value --output text --api-key <this id>',
+      description: 'The first machine key; read it with: aws apigateway get-api-key --include-value --query value --output text --api-key <this id>',
     });
+    new CfnOutput(this, 'MachineKeysUsagePlanId', {
+      value: api.machinePlan.usagePlanId,
+      description: 'Machine keys: npx image-processor keys create --name NAME --usage-plan <this id>',
+    });
+    new CfnOutput(this, 'UserPoolId', {
+      value: api.signIn.userPool.userPoolId,
+      description: 'Add a person: aws cognito-idp admin-create-user --user-pool-id <this id> --username their@email',
+    });
+    new CfnOutput(this, 'UserPoolClientId', { value: api.signIn.client.userPoolClientId, description: 'The page\'s public client.' });
+    new CfnOutput(this, 'SignInDomain', { value: api.signIn.domain.baseUrl(), description: 'Cognito\'s hosted sign-in pages.' });
     new CfnOutput(this, 'InputBucketName', { value: buckets.input.bucketName });
     new CfnOutput(this, 'OutputBucketName', { value: buckets.output.bucketName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: processor.deadLetterQueue.queueUrl });

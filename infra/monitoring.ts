@@ -31,7 +31,9 @@ export interface MonitoringProps {
   failureDeadLetterQueue: Queue;
   api: RestApi;
   apiFunction: LambdaFunction;
+  authorizerFunction: LambdaFunction;
   alarmEmail?: string;
+  clientErrorsPerFiveMinutes: number;
   overuseImagesPerHour: number;
   overuseApiRequestsPerHour: number;
 }
@@ -118,6 +120,15 @@ export class Monitoring extends Construct {
       alarm(name, metric, limit, `More than ${limit} ${what} in an hour (-c ${context}=).`, ComparisonOperator.GREATER_THAN_THRESHOLD);
     }
     alarm('Api5xx', props.api.metricServerError({ period: PERIOD, statistic: 'Sum' }), 1, 'The API answered with a 5xx.');
+    // Refusals and throttling (429s are 4XX): a surge is an attack, a broken client, or limits too low for the use.
+    alarm(
+      'Api4xxSurge',
+      props.api.metricClientError({ period: PERIOD, statistic: 'Sum' }),
+      props.clientErrorsPerFiveMinutes,
+      `More than ${props.clientErrorsPerFiveMinutes} refused or throttled API requests (4XX) in five minutes (-c clientErrorsPerFiveMinutes=).`,
+      ComparisonOperator.GREATER_THAN_THRESHOLD,
+    );
+    alarm('AuthorizerErrors', props.authorizerFunction.metricErrors({ period: PERIOD, statistic: 'Sum' }), 1, 'The authorizer failed (the user pool\'s keys could not be read?): requests got 503.');
 
     new Dashboard(this, 'Dashboard', {
       widgets: [

@@ -38,6 +38,17 @@ export interface Settings {
   apiRateLimit: number;
   apiBurstLimit: number;
   apiQuotaPerDay: number;
+  /** People may create their own accounts in the user pool (-c selfSignUp=true); otherwise the operator makes them. */
+  selfSignUp: boolean;
+  /** The throttle of the signed-in users' usage plan (all of them together; no quota). */
+  signedInRateLimit: number;
+  signedInBurstLimit: number;
+  /** Requests per minute per owner (user or key) in each API function instance (RATE_LIMIT_PER_MINUTE). */
+  requestsPerOwnerPerMinute: number;
+  /** The hosted sign-in domain's prefix; by default the stack's name and account. */
+  signInDomainPrefix?: string;
+  /** Alarm when the API answers more 4XX (refusals, throttling) than this in five minutes. */
+  clientErrorsPerFiveMinutes: number;
   /** The processor's memory: what its largest image needs (see docs/PERFORMANCE.md). */
   processorMemoryMb: number;
   /** Overuse alarms: more processor runs, or more API requests, in one hour than these. */
@@ -65,6 +76,10 @@ export const DEFAULTS = {
   apiRateLimit: 20,
   apiBurstLimit: 40,
   apiQuotaPerDay: 10_000,
+  signedInRateLimit: 50,
+  signedInBurstLimit: 100,
+  requestsPerOwnerPerMinute: 300,
+  clientErrorsPerFiveMinutes: 500,
   processorMemoryMb: 512,
   overuseImagesPerHour: 1000,
   overuseApiRequestsPerHour: 10_000,
@@ -103,6 +118,16 @@ export function readSettings(node: Node): Settings {
     if (value !== undefined && !/^\/?[a-zA-Z0-9_.\-/]{1,1011}$/.test(value)) throw new Error(`context ${name} must be an SSM parameter name such as ${example}`);
     return value;
   };
+  const flag = (name: string) => {
+    const value = context(name) ?? 'false';
+    if (value !== 'true' && value !== 'false') throw new Error(`context ${name} must be true or false`);
+    return value === 'true';
+  };
+  const signInDomainPrefix = context('signInDomainPrefix');
+  // Cognito's rule for a hosted domain's prefix.
+  if (signInDomainPrefix !== undefined && (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(signInDomainPrefix) || /aws|amazon|cognito/.test(signInDomainPrefix))) {
+    throw new Error('context signInDomainPrefix must be lowercase letters, digits and hyphens, without aws, amazon or cognito');
+  }
   const webhookSecretParameter = parameter('webhookSecretParameter', '/image-processor/webhook-secret');
   const urlSigningSecretParameter = parameter('urlSigningSecretParameter', '/image-processor/url-signing-secret');
   if (context('URL_SIGNING_SECRET') !== undefined) {
@@ -119,6 +144,12 @@ export function readSettings(node: Node): Settings {
     apiRateLimit: number('apiRateLimit', 1),
     apiBurstLimit: number('apiBurstLimit', 1),
     apiQuotaPerDay: number('apiQuotaPerDay', 1),
+    selfSignUp: flag('selfSignUp'),
+    signedInRateLimit: number('signedInRateLimit', 1),
+    signedInBurstLimit: number('signedInBurstLimit', 1),
+    requestsPerOwnerPerMinute: number('requestsPerOwnerPerMinute', 1),
+    ...(signInDomainPrefix ? { signInDomainPrefix } : {}),
+    clientErrorsPerFiveMinutes: number('clientErrorsPerFiveMinutes', 1),
     // Up to Lambda's largest; below 512 MB a phone photo does not fit.
     processorMemoryMb: number('processorMemoryMb', 512, 10_240),
     overuseImagesPerHour: number('overuseImagesPerHour', 1),

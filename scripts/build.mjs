@@ -15,7 +15,7 @@ await buildWeb('dist/web');
 
 await build({
   ...node,
-  entryPoints: { processor: 'src/runtime/lambda-processor.ts', api: 'src/runtime/lambda-api.ts', failures: 'src/runtime/lambda-failures.ts' },
+  entryPoints: { processor: 'src/runtime/lambda-processor.ts', api: 'src/runtime/lambda-api.ts', failures: 'src/runtime/lambda-failures.ts', authorizer: 'src/runtime/lambda-authorizer.ts' },
   outdir: 'dist/lambda',
   target: 'node20',
   minify: true,

@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     // address a token. A direct upload is the owner's that minted its URL: it draws on that owner's share.
     try {
       const credentials = { authorization: c.req.header('authorization'), apiKey: c.req.header('x-api-key') };
-      c.set('owner', deps.identify ? deps.identify(c) : directUpload ? uploaderOf(deps, c.req.url) : exempt ? undefined : await authenticate(credentials));
+      c.set('owner', directUpload ? uploaderOf(deps, c.req.url) : exempt ? undefined : deps.identify ? deps.identify(c) : await authenticate(credentials));
     } catch (error) {
       limiter.take(`address:${clientAddress(c)}`);
       throw error;

@@ -63,7 +63,7 @@ export interface AppDeps {
    * Who is calling, when something in front of the app authenticated the request (API Gateway and
    * its authorizer, on Lambda). Without it the app checks bearer tokens and API keys itself.
    */
-  identify?: (c: Context<AppEnv>) => Owner | undefined;
+  identify?: (c: Context<AppEnv>) => Owner;
   /** The file of machine keys `image-processor keys` manages, read again when it changes (locally). */
   keyFile?: string;
   /** Images waiting for a worker, where this process has the queue; uploads are refused past MAX_QUEUE_DEPTH. */

@@ -5,6 +5,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../config/config.js';
+import { AppError } from '../errors.js';
 import { createApp } from '../http/app.js';
 import type { Owner } from '../lifecycle/owner.js';
 import { createMetrics } from '../http/metrics.js';
@@ -26,8 +27,8 @@ const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 
 const delivery = await root.delivery();
 
 /**
- * The API Lambda: the same Hono app as the local server, behind API Gateway (which checks the API
- * keys). Uploads and downloads go straight to S3 through presigned URLs; the page is served from
+ * The API Lambda: the same Hono app as the local server, behind API Gateway (whose authorizer checks
+ * tokens, and which checks API keys). Uploads and downloads go straight to S3 through presigned URLs; the page is served from
  * the `web/` folder beside this bundle.
  */
 const app = createApp({
@@ -39,16 +40,26 @@ const app = createApp({
   delivery,
   spoolDir: join(tmpdir(), 'uploads'),
   webRoot: fileURLToPath(new URL('./web/', import.meta.url)),
-  // API Gateway checked the key; its id names the owner, so each key sees only its own images.
-  identify: (c) => apiKeyIdOf((c.env as { event?: LambdaEvent } | undefined)?.event),
+  // API Gateway and its authorizer checked the caller: the owner is the signed-in user, or the key.
+  identify: (c) => ownerOf((c.env as { event?: LambdaEvent } | undefined)?.event),
   enqueue: root.enqueue,
 });
 
-/** The id of the API key API Gateway accepted (REST API events carry it in the request context). */
-function apiKeyIdOf(event: LambdaEvent | undefined): Owner | undefined {
-  const context = event?.requestContext as { identity?: { apiKeyId?: string | null } } | undefined;
-  const id = context?.identity?.apiKeyId;
-  return id ? { id } : undefined;
+/** The API key that stands for every signed-in user in their usage plan: never an owner itself. */
+const usersKeyId = process.env.USERS_API_KEY_ID;
+
+/**
+ * Who is calling, as API Gateway hands it over: the owner id the authorizer derived from a
+ * signed-in user's token, or else the id of the API key API Gateway accepted (each key its own
+ * owner). Neither (a request that bypassed both) is refused.
+ */
+function ownerOf(event: LambdaEvent | undefined): Owner {
+  const context = event?.requestContext as { authorizer?: { owner?: string } | null; identity?: { apiKeyId?: string | null } } | undefined;
+  const user = context?.authorizer?.owner;
+  if (user) return { id: user };
+  const keyId = context?.identity?.apiKeyId;
+  if (keyId && keyId !== usersKeyId) return { id: keyId };
+  throw new AppError(401, 'unauthorized', 'This API needs you to sign in or an x-api-key header.');
 }
 
 const handleRequest = handle(app);

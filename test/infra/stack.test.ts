@@ -190,24 +190,20 @@ describe('CDK app', () => {
     expect(JSON.stringify(template.toJSON())).not.toContain('WEBHOOK_SECRET"');
   });
 
-  it('serves the API through API Gateway with an API key, a usage plan and binary media types', () => {
-    template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
-    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
-    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
-      Throttle: { RateLimit: 20, BurstLimit: 40 },
-      Quota: { Limit: 10000, Period: 'DAY' },
-    });
-    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY', ApiKeyRequired: true });
+  it('serves the API through API Gateway: every API method through the authorizer and a usage plan, binary media types', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'], ApiKeySourceType: 'AUTHORIZER' });
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY', ApiKeyRequired: true, AuthorizationType: 'CUSTOM' });
     const methods = Object.values(resources('AWS::ApiGateway::Method'));
     // Every method reaches the function: no MOCK without an answer (addProxy puts one on /).
     for (const method of methods) expect(method.Properties.Integration.Type).toBe('AWS_PROXY');
-    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['ANY', 'GET', 'GET', 'GET', 'GET']);
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['ANY', 'GET', 'GET', 'GET', 'GET', 'GET']);
     const open = methods.filter((m) => m.Properties.ApiKeyRequired === false);
-    // The page, its assets, /healthz and signed render links; everything else needs the key.
-    expect(open.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET', 'GET', 'GET']);
+    // The page, its assets, /healthz, the sign-in settings and signed render links; everything else needs a user or a key.
+    expect(open.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET', 'GET', 'GET', 'GET']);
+    for (const method of open) expect(method.Properties.AuthorizationType).toBe('NONE');
     const paths = Object.values(resources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart);
-    expect(paths).toEqual(expect.arrayContaining(['v1', 'renders', '{id}', '{name}', '{proxy+}']));
-    // Nothing under /v1 but the render links: /v1/images and the rest stay with the greedy proxy.
+    expect(paths).toEqual(expect.arrayContaining(['v1', 'sign-in', 'renders', '{id}', '{name}', '{proxy+}']));
+    // Nothing under /v1 but the render links and sign-in: /v1/images and the rest stay with the greedy proxy.
     expect(paths).not.toContain('images');
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'INVALID_API_KEY', StatusCode: '401' });
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
@@ -216,6 +212,79 @@ describe('CDK app', () => {
       ResponseTemplates: { 'application/json': Match.stringLikeRegexp('POST /v1/uploads') },
     });
     template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'api.handler', Runtime: 'nodejs22.x' });
+  });
+
+  it('signs people in with a Cognito user pool: email, no self sign-up, a public code-flow client for the page, a hosted domain', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPool', {
+      UsernameAttributes: ['email'],
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+    });
+    const [client] = Object.values(resources('AWS::Cognito::UserPoolClient')).map((c) => c.Properties);
+    expect(client.AllowedOAuthFlows).toEqual(['code']);
+    expect(client.AllowedOAuthFlowsUserPoolClient).toBe(true);
+    expect(client.GenerateSecret).toBe(false);
+    expect(client.AllowedOAuthScopes).toEqual(expect.arrayContaining(['openid', 'email', 'profile']));
+    expect(client.SupportedIdentityProviders).toEqual(['COGNITO']);
+    // The callback and sign-out address is the page: the API's own address, at its stage.
+    const page = { 'Fn::Join': ['', ['https://', { Ref: expect.stringMatching(/^ApiRestApi[0-9A-F]{8}$/) }, '.execute-api.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }, '/prod/']] };
+    expect(client.CallbackURLs).toEqual([page]);
+    expect(client.LogoutURLs).toEqual([page]);
+    template.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    template.hasOutput('UserPoolId', { Description: Match.stringLikeRegexp('admin-create-user') });
+    template.hasOutput('SignInDomain', {});
+    // Self sign-up only when asked for.
+    synth({ selfSignUp: 'true' }).template.hasResourceProperties('AWS::Cognito::UserPool', { AdminCreateUserConfig: { AllowAdminCreateUserOnly: false } });
+    expect(() => synth({ selfSignUp: 'yes' })).toThrow(/selfSignUp must be true or false/);
+  });
+
+  it('authorises with a Lambda authorizer that sees every request (no cache, no identity source) and reads only the users\' key', () => {
+    const [authorizer] = Object.values(resources('AWS::ApiGateway::Authorizer')).map((a) => a.Properties);
+    expect(authorizer).toMatchObject({ Type: 'REQUEST', AuthorizerResultTtlInSeconds: 0 });
+    expect(authorizer.IdentitySource).toBeUndefined();
+    const functions = Object.values(resources('AWS::Lambda::Function')).map((f) => f.Properties);
+    const fn = functions.find((f) => f.Handler === 'authorizer.handler')!;
+    const usersKey = Object.entries(resources('AWS::ApiGateway::ApiKey')).find(([, key]) => /signed-in users/.test(key.Properties.Description))![0];
+    expect(fn.Environment.Variables).toMatchObject({ USERS_API_KEY_ID: { Ref: usersKey }, OIDC_ISSUER: expect.anything(), OIDC_CLIENT_ID: expect.anything() });
+    // The API function knows the pool (for the page) and the users' key (never an owner).
+    const api = functions.find((f) => f.Handler === 'api.handler')!;
+    expect(api.Environment.Variables).toMatchObject({ USERS_API_KEY_ID: { Ref: usersKey }, OIDC_ISSUER: expect.anything(), OIDC_CLIENT_ID: expect.anything(), RATE_LIMIT_PER_MINUTE: '300' });
+    // The authorizer's role reads that one key, nothing else of API Gateway.
+    const policies = Object.values(resources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes('AuthorizerFunction'));
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([{ Action: 'apigateway:GET', Effect: 'Allow', Resource: { 'Fn::Join': ['', expect.arrayContaining([':apigateway:', '::/apikeys/', { Ref: usersKey }])] } }]);
+  });
+
+  it('puts no quota on signed-in users: their plan throttles them, while each machine key has its own throttle and quota', () => {
+    const plans = Object.entries(resources('AWS::ApiGateway::UsagePlan'));
+    expect(plans).toHaveLength(2);
+    const keysOf = (planId: string) =>
+      Object.values(resources('AWS::ApiGateway::UsagePlanKey'))
+        .filter((k) => k.Properties.UsagePlanId.Ref === planId)
+        .map((k) => k.Properties.KeyId.Ref);
+    const [usersPlanId, usersPlan] = plans.find(([, p]) => /signed-in/.test(p.Properties.UsagePlanName['Fn::Join']?.[1]?.join('') ?? p.Properties.UsagePlanName))!;
+    const [machinePlanId, machinePlan] = plans.find(([id]) => id !== usersPlanId)!;
+    expect(usersPlan.Properties.Quota).toBeUndefined();
+    expect(usersPlan.Properties.Throttle).toEqual({ RateLimit: 50, BurstLimit: 100 });
+    expect(machinePlan.Properties).toMatchObject({ Throttle: { RateLimit: 20, BurstLimit: 40 }, Quota: { Limit: 10000, Period: 'DAY' } });
+    const usersKeys = keysOf(usersPlanId);
+    expect(usersKeys).toHaveLength(1);
+    // The key the authorizer hands over for people is in the users' plan only.
+    const authorizer = Object.values(resources('AWS::Lambda::Function')).find((f) => f.Properties.Handler === 'authorizer.handler')!;
+    expect(usersKeys[0]).toBe(authorizer.Properties.Environment.Variables.USERS_API_KEY_ID.Ref);
+    expect(keysOf(machinePlanId)).not.toContain(usersKeys[0]);
+    expect(keysOf(machinePlanId)).toHaveLength(1);
+    template.hasOutput('MachineKeysUsagePlanId', { Value: { Ref: machinePlanId }, Description: Match.stringLikeRegexp('keys create') });
+  });
+
+  it('answers the authorizer\'s refusals as 401 problems with the reason, an unreachable issuer as 503, throttling as 429', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'ACCESS_DENIED',
+      StatusCode: '401',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('\\$context.authorizer.reason') },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'AUTHORIZER_FAILURE', StatusCode: '503' });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'THROTTLED', StatusCode: '429' });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'QUOTA_EXCEEDED', StatusCode: '429' });
   });
 
   it('keeps logs for the configured days and alarms on what goes wrong, to one SNS topic', () => {
@@ -279,6 +348,15 @@ describe('CDK app', () => {
     for (const metric of ['ImagesProcessed', 'ImagesFailed', 'ProcessingDuration', 'OutputBytes', 'Throttles', '5XXError', 'ApproximateNumberOfMessagesVisible']) {
       expect(body).toContain(metric);
     }
+  });
+
+  it('alarms on a surge of refused or throttled requests (4XX) and on authorizer failures', () => {
+    const alarms = Object.values(resources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms.find((a) => a.MetricName === '4XXError')).toMatchObject({ Namespace: 'AWS/ApiGateway', Threshold: 500, Period: 300, AlarmActions: [expect.anything()] });
+    const authorizer = Object.keys(resources('AWS::Lambda::Function')).find((id) => id.startsWith('ApiAuthorizerFunction'));
+    expect(alarms.find((a) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes(authorizer!))).toMatchObject({ Threshold: 1 });
+    const lowered = Object.values(synth({ clientErrorsPerFiveMinutes: '50' }).template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(lowered.find((a) => a.MetricName === '4XXError')?.Threshold).toBe(50);
   });
 
   it('outputs the API URL and where to read the API key', () => {
