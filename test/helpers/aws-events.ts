@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, S3Event, SQSEvent } from 'aws-lambda';
 
 /** An S3 ObjectCreated notification as AWS sends it: the key URL-encoded, a space as `+`. */
 export function s3PutEvent(bucket: string, key: string, size: number): S3Event {
@@ -29,7 +29,13 @@ export function s3PutEvent(bucket: string, key: string, size: number): S3Event {
 export function restApiEvent(
   method: string,
   path: string,
-  options: { query?: Record<string, string>; headers?: Record<string, string>; body?: Buffer | string } = {},
+  options: {
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+    body?: Buffer | string;
+    /** Who API Gateway let in: the authorizer's context, and the key of the usage plan that counted the call. */
+    caller?: { authorizer?: Record<string, string>; apiKeyId?: string };
+  } = {},
 ): APIGatewayProxyEvent {
   const headers = { host: 'abc123.execute-api.us-east-1.amazonaws.com', 'x-forwarded-proto': 'https', ...options.headers };
   const binary = Buffer.isBuffer(options.body);
@@ -48,10 +54,10 @@ export function restApiEvent(
     requestContext: {
       accountId: '123456789012',
       apiId: 'abc123',
-      authorizer: null,
+      authorizer: options.caller?.authorizer ?? null,
       protocol: 'HTTP/1.1',
       httpMethod: method,
-      identity: { apiKey: 'test-key', apiKeyId: 'key-id-1', sourceIp: '127.0.0.1', userAgent: 'test' } as APIGatewayProxyEvent['requestContext']['identity'],
+      identity: { apiKey: 'test-key', apiKeyId: options.caller?.apiKeyId ?? 'key-id-1', sourceIp: '127.0.0.1', userAgent: 'test' } as APIGatewayProxyEvent['requestContext']['identity'],
       path: `/prod${path}`,
       stage: 'prod',
       requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
@@ -59,6 +65,36 @@ export function restApiEvent(
       resourceId: 'abcdef',
       resourcePath: '/{proxy+}',
     },
+  };
+}
+
+/** The event API Gateway sends a REQUEST authorizer for a call to the `{proxy+}` resource. */
+export function authorizerEvent(method: string, path: string, headers: Record<string, string>): APIGatewayRequestAuthorizerEvent {
+  return {
+    type: 'REQUEST',
+    methodArn: `arn:aws:execute-api:us-east-1:123456789012:abc123/prod/${method}${path}`,
+    resource: '/{proxy+}',
+    path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    pathParameters: { proxy: path.slice(1) },
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    stageVariables: null,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      httpMethod: method,
+      path: `/prod${path}`,
+      stage: 'prod',
+      requestId: 'd7bf0bd7-8c72-11e6-9a41-93e8deadbeef',
+      requestTimeEpoch: Date.now(),
+      resourceId: 'abcdef',
+      resourcePath: '/{proxy+}',
+      protocol: 'HTTP/1.1',
+      identity: { sourceIp: '127.0.0.1', userAgent: 'test' },
+    } as APIGatewayRequestAuthorizerEvent['requestContext'],
   };
 }
 

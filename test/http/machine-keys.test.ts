@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { startFakeApiGateway } from '../helpers/aws/fake-api-gateway.js';
 import { cli } from '../helpers/cli.js';
 import { solid } from '../helpers/images.js';
 import { useTestServer } from '../helpers/server.js';
@@ -76,5 +77,27 @@ describe('image-processor keys, on a data folder', () => {
     await keys('create', '--name', 'remote', '--data-dir', server.dataDir);
     const exposed = await testServer({ HOST: '0.0.0.0' }, { dataDir: server.dataDir });
     expect(exposed.url).toMatch(/^http:/);
+  });
+});
+
+describe("image-processor keys, on a deployment's usage plan (API Gateway keys, with the operator's credentials)", () => {
+  it('creates a key in the plan and prints it once, lists the plan, and revokes by deleting the key', async () => {
+    const apiGateway = await startFakeApiGateway(undefined, {});
+    const env = { AWS_ENDPOINT_URL_API_GATEWAY: apiGateway.endpoints.operator!, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'operator', AWS_SECRET_ACCESS_KEY: 'operator-secret' };
+    const plan = ['--usage-plan', 'machines-plan'];
+    try {
+      const made = await cli(['keys', 'create', '--name', 'ci', ...plan], env);
+      expect(made.code, made.stderr).toBe(0);
+      const key = printedKey(made.stdout);
+      expect(apiGateway.keyByValue(key)).toMatchObject({ name: 'ci', enabled: true });
+      expect([...apiGateway.keyByValue(key)!.plans]).toEqual(['machines-plan']);
+      expect((await cli(['keys', 'create', '--name', 'ci', ...plan], env)).code).toBe(1);
+      expect((await cli(['keys', 'list', ...plan], env)).stdout).toMatch(/^ci\tactive$/m);
+      expect((await cli(['keys', 'revoke', 'ci', ...plan], env)).code).toBe(0);
+      expect(apiGateway.keyByValue(key)).toBeUndefined();
+      expect((await cli(['keys', 'revoke', 'ci', ...plan], env)).code).toBe(1);
+    } finally {
+      await apiGateway.close();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manifestKey, originalKey } from '../../src/processing/keys.js';
@@ -15,7 +15,9 @@ import { startFakeSsm } from '../helpers/aws/fake-ssm.js';
 import { bucketIds, synth } from '../helpers/aws/synth.js';
 import { collect } from '../helpers/collect.js';
 import { templateIam, type CfnTemplate, type TemplateIam } from '../helpers/aws/template-iam.js';
-import { failureRecordsEvent, restApiEvent, s3PutEvent, throughApiGateway } from '../helpers/aws-events.js';
+import { authorizerEvent, failureRecordsEvent, restApiEvent, s3PutEvent, throughApiGateway } from '../helpers/aws-events.js';
+import { startFakeApiGateway } from '../helpers/aws/fake-api-gateway.js';
+import { startTokenIssuer, type TokenIssuer } from '../helpers/token-issuer.js';
 import { noisy, solid } from '../helpers/images.js';
 import { startS3rver, type S3Server } from '../helpers/s3rver.js';
 import { webhookReceiver } from '../helpers/webhook-receiver.js';
@@ -35,7 +37,7 @@ let processor: (event: S3Event) => Promise<void>;
 let failures: (event: SQSEvent) => Promise<SQSBatchResponse>;
 let call: ReturnType<typeof throughApiGateway>;
 
-const HANDLERS = { processor: 'processor.handler', api: 'api.handler', failures: 'failures.handler' } as const;
+const HANDLERS = { processor: 'processor.handler', api: 'api.handler', failures: 'failures.handler', authorizer: 'authorizer.handler' } as const;
 
 const SECRET_PARAMETER = '/image-processor/webhook-secret';
 const SIGNING_PARAMETER = '/image-processor/url-signing-secret';
@@ -43,6 +45,11 @@ const SECRET = 'webhook-secret-from-ssm-0123456789';
 let hook: Awaited<ReturnType<typeof webhookReceiver>>;
 let ssm: Awaited<ReturnType<typeof startFakeSsm>>;
 let apiEnvironment: Record<string, string>;
+/** Cognito cannot be reached from here: an issuer of our own stands in, making tokens shaped as Cognito's. */
+let cognito: TokenIssuer;
+let apiGateway: Awaited<ReturnType<typeof startFakeApiGateway>>;
+let authorize: (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+let usersKeyValue: string;
 
 beforeAll(async () => {
   s3 = await startS3rver([INPUT, OUTPUT]);
@@ -56,6 +63,9 @@ beforeAll(async () => {
   // The webhook secret lives in an SSM SecureString the deployer made; each function reads it through its own port.
   ssm = await startFakeSsm(iam, roles, { [SECRET_PARAMETER]: SECRET, [SIGNING_PARAMETER]: 'url-signing-secret-from-ssm-0123456789' });
   apiEnvironment = iam.functionEnvironment(HANDLERS.api);
+  cognito = await startTokenIssuer(apiEnvironment.OIDC_CLIENT_ID!);
+  apiGateway = await startFakeApiGateway(iam, roles);
+  usersKeyValue = apiGateway.addKey(apiEnvironment.USERS_API_KEY_ID!, 'signed-in-plan');
   const admin = createS3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1' });
   input = createS3Store(admin, INPUT);
   output = createS3Store(admin, OUTPUT);
@@ -77,16 +87,21 @@ beforeAll(async () => {
       FONTCONFIG_PATH: '',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      ...(variables.OIDC_ISSUER ? { OIDC_ISSUER: cognito.issuer } : {}),
+      AWS_ENDPOINT_URL_API_GATEWAY: apiGateway.endpoints[name],
     });
     return ((await import(bundle(`${name}.mjs`))) as { handler: T }).handler;
   };
   processor = await start('processor');
   failures = await start('failures');
   call = throughApiGateway(await start<(event: APIGatewayProxyEvent, context: object) => Promise<APIGatewayProxyResult>>('api'));
+  authorize = await start('authorizer');
 });
 afterAll(async () => {
   await gate?.close();
   await ssm?.close();
+  await apiGateway?.close();
+  await cognito?.close();
   await hook?.close();
   await s3?.close();
 });
@@ -275,6 +290,73 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     const refused = await call(restApiEvent('POST', '/v1/images', { headers: { 'content-type': 'image/jpeg' }, body: Buffer.from('not an image') }));
     expect(refused.statusCode).toBe(415);
     expect(json(refused)).toMatchObject({ code: 'unsupported_format' });
+  });
+});
+
+describe('sign-in on AWS: the authorizer bundle, then the API bundle as API Gateway calls it', () => {
+  /** A Cognito access token: typ JWT, token_use access, client_id and no aud. */
+  const cognitoToken = (sub: string, options: Parameters<TokenIssuer['sign']>[0] = {}) =>
+    cognito.sign({ sub, typ: 'JWT', ...options, claims: { aud: undefined, token_use: 'access', client_id: apiEnvironment.OIDC_CLIENT_ID, username: sub, ...options.claims } });
+
+  /** What API Gateway does: the authorizer decides, then the call reaches the API with its context and the usage plan's key. */
+  async function asApiGateway(method: string, path: string, headers: Record<string, string>, body?: Buffer) {
+    const decision = await authorize(authorizerEvent(method, path, headers));
+    const allowed = decision.policyDocument.Statement.every((statement) => statement.Effect === 'Allow');
+    if (!allowed) return { statusCode: 401, body: JSON.stringify({ code: 'unauthorized', detail: decision.context?.reason }) };
+    const key = apiGateway.keyByValue(String(decision.usageIdentifierKey));
+    if (!key) return { statusCode: 401, body: JSON.stringify({ code: 'unauthorized', detail: 'This API needs you to sign in or a valid x-api-key header.' }) };
+    const context = Object.fromEntries(Object.entries(decision.context ?? {}).map(([name, value]) => [name, String(value)]));
+    return call(restApiEvent(method, path, { headers, ...(body ? { body } : {}), caller: { authorizer: { ...context, principalId: decision.principalId }, apiKeyId: key.id } }));
+  }
+
+  it('lets a signed-in person in under the users\' key, owner from the token; keeps people and keys apart', async () => {
+    const alice = { authorization: `Bearer ${await cognitoToken('alice')}` };
+    const bob = { authorization: `Bearer ${await cognitoToken('bob')}` };
+    const decision = await authorize(authorizerEvent('GET', '/v1/images', alice));
+    expect(decision.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+    expect(decision.usageIdentifierKey).toBe(usersKeyValue);
+    expect(decision.context?.owner).toMatch(/^user-[0-9a-f]{24}$/);
+
+    const uploaded = await asApiGateway('POST', '/v1/images', { ...alice, 'content-type': 'image/png' }, await solid(40, 30, 'teal'));
+    expect(uploaded.statusCode).toBe(202);
+    const id = json(uploaded).id as string;
+    const listed = (headers: Record<string, string>) => asApiGateway('GET', '/v1/images', headers).then((result) => (json(result).items as { id: string }[]).map((item) => item.id));
+    expect(await listed(alice)).toContain(id);
+    expect(await listed(bob)).not.toContain(id);
+    expect((await asApiGateway('GET', `/v1/images/${id}`, bob)).statusCode).toBe(404);
+    // The stack's machine key (its own owner) does not see it either.
+    expect((await call(restApiEvent('GET', `/v1/images/${id}`))).statusCode).toBe(404);
+    expect((await asApiGateway('DELETE', `/v1/images/${id}`, alice)).statusCode).toBe(204);
+  });
+
+  it('refuses bad tokens with the reason, the users\' key as a credential, and a call without either', async () => {
+    const refusals: [Record<string, string>, RegExp][] = [
+      [{ authorization: `Bearer ${await cognitoToken('alice', { expiresIn: -300 })}` }, /expired/],
+      [{ authorization: `Bearer ${await cognitoToken('alice', { claims: { client_id: 'another-client' } })}` }, /another audience/],
+      [{ authorization: `Bearer ${await cognitoToken('alice', { claims: { token_use: 'id' } })}` }, /not an access token/],
+      [{ authorization: `Bearer ${cognito.unsigned({ typ: 'JWT', claims: { aud: undefined, token_use: 'access', client_id: apiEnvironment.OIDC_CLIENT_ID } })}` }, /none are not accepted/],
+      [{ 'x-api-key': usersKeyValue }, /not valid/],
+      [{}, /sign in/],
+    ];
+    for (const [headers, reason] of refusals) {
+      const decision = await authorize(authorizerEvent('GET', '/v1/images', headers));
+      expect(decision.policyDocument.Statement[0]).toMatchObject({ Effect: 'Deny' });
+      expect(String(decision.context?.reason)).toMatch(reason);
+    }
+    // A machine's key goes to its usage plan, which judges it; the owner is the key API Gateway names.
+    const machine = await authorize(authorizerEvent('GET', '/v1/images', { 'x-api-key': 'some-machine-key' }));
+    expect(machine).toMatchObject({ usageIdentifierKey: 'some-machine-key', policyDocument: { Statement: [{ Effect: 'Allow' }] } });
+    // The users' key reaching the function without a user is nobody.
+    const bypass = await call(restApiEvent('GET', '/v1/images', { caller: { apiKeyId: apiEnvironment.USERS_API_KEY_ID! } }));
+    expect(bypass.statusCode).toBe(401);
+  });
+
+  it('read the users\' key with its role, which reaches that key only', async () => {
+    expect(apiGateway.denied).toEqual([]);
+    const role = iam.functionRole(HANDLERS.authorizer);
+    expect(await iam.isAllowed(role, 'apigateway:GET', `arn:aws:apigateway:us-east-1::/apikeys/${apiEnvironment.USERS_API_KEY_ID}`)).toBe(true);
+    expect(await iam.isAllowed(role, 'apigateway:GET', 'arn:aws:apigateway:us-east-1::/apikeys/another-key')).toBe(false);
+    expect(await iam.isAllowed(role, 'apigateway:DELETE', `arn:aws:apigateway:us-east-1::/apikeys/${apiEnvironment.USERS_API_KEY_ID}`)).toBe(false);
   });
 });
 

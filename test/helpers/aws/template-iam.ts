@@ -55,6 +55,8 @@ export function templateIam(template: CfnTemplate, deployment: Deployment) {
     if ('Ref' in object) return ref(object.Ref as string);
     if ('Fn::GetAtt' in object) {
       const [id, attribute] = object['Fn::GetAtt'] as [string, string];
+      // A user pool's issuer, as Cognito names it.
+      if (attribute === 'ProviderURL' && resources[id]?.Type === 'AWS::Cognito::UserPool') return `https://cognito-idp.${region}.amazonaws.com/${id}`;
       if (attribute !== 'Arn') throw new Error(`cannot resolve ${id}.${attribute}`);
       return arnOf(id);
     }
