@@ -219,7 +219,7 @@ async function start() {
       return;
     }
   }
-  renderAccount();
+  renderAccount(session?.failedSignIn ? 'Signing in did not complete; try again.' : undefined);
   if (!session || session.signedIn) void loadRecent();
 }
 

@@ -61,6 +61,7 @@ export async function openSession(settings: SignInSettings, onChange: () => void
   let waiting: (() => void)[] = [];
   /** True once a session of this tab ended without a sign-out (it expired, or the server refused it). */
   let expired = false;
+  let failedSignIn = false;
 
   function keep(result: oauth.TokenEndpointResponse, previous?: Tokens) {
     const claims = oauth.getValidatedIdTokenClaims(result);
@@ -138,7 +139,8 @@ export async function openSession(settings: SignInSettings, onChange: () => void
       (window.opener as Window).postMessage({ type: POPUP_MESSAGE, answer: answer.toString() }, location.origin);
       window.close();
     } else {
-      await complete(answer);
+      // A refused or stale answer (the issuer's error, a replayed code) leaves this tab signed out.
+      await complete(answer).catch(() => (failedSignIn = true));
     }
   }
   window.addEventListener('message', (event) => {
@@ -156,6 +158,10 @@ export async function openSession(settings: SignInSettings, onChange: () => void
     },
     get expired() {
       return expired;
+    },
+    /** The issuer sent this tab back without a usable answer (refused, cancelled, or stale). */
+    get failedSignIn() {
+      return failedSignIn;
     },
     /** Drops tokens the server no longer takes. */
     expire: () => forget(),

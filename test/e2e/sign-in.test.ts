@@ -97,6 +97,17 @@ describe.runIf(haveChromium)('signing in on the page, with an OpenID provider', 
     expect(alice.errors.concat(bob.errors)).toEqual([]);
   });
 
+  it('comes back signed out, saying so, when the person cancels at the provider', async () => {
+    const erin = await visit();
+    await signInButton(erin.page).click();
+    await erin.page.waitForURL((url) => url.toString().startsWith(provider.issuer));
+    await erin.page.getByRole('link', { name: '[ Cancel ]' }).click();
+    await erin.page.waitForURL(`${server.url}/`);
+    await expect.poll(() => erin.page.locator('#sign-in-message').textContent()).toMatch(/did not complete/);
+    expect(await signInButton(erin.page).isVisible()).toBe(true);
+    expect(erin.errors).toEqual([]);
+  });
+
   it('renews the token before it expires, with the refresh token', async () => {
     provider.settings.refreshTokens = true;
     provider.settings.accessTokenTtl = 120;

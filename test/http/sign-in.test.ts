@@ -61,6 +61,29 @@ describe('sign-in with an OpenID Connect issuer', () => {
     expect((await server.api(`/v1/images/${aliceImage}`, { method: 'DELETE', headers: again })).status).toBe(204);
   });
 
+  it('scopes idempotency, renders and the rate limit to each person, as for keys', async () => {
+    const server = await signedIn({ RATE_LIMIT_PER_MINUTE: '30', URL_SIGNING_SECRET: 'sign-in-test-url-signing-secret-0123456789' });
+    const alice = as(await issuer.sign({ sub: 'alice' }));
+    const bob = as(await issuer.sign({ sub: 'bob' }));
+    const post = async (headers: Record<string, string>) => {
+      const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(48, 32, 'navy')), headers: { 'content-type': 'image/png', 'idempotency-key': 'same-key', ...headers } });
+      expect(response.status).toBe(202);
+      return ((await response.json()) as { id: string }).id;
+    };
+    const first = await post(alice);
+    expect(await post(alice)).toBe(first);
+    expect(await post(bob)).not.toBe(first);
+    await server.settled(first).catch(() => undefined);
+    const render = (headers: Record<string, string>) => server.api(`/v1/images/${first}/renders`, { method: 'POST', body: JSON.stringify({ width: 16 }), headers: { 'content-type': 'application/json', ...headers } });
+    expect((await render(alice)).status).toBe(201);
+    expect((await render(bob)).status).toBe(404);
+    // Alice's requests run out; Bob's minute is his own.
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 429; i++) status = (await server.api('/v1/images', { headers: alice })).status;
+    expect(status).toBe(429);
+    expect((await server.api('/v1/images', { headers: bob })).status).toBe(200);
+  });
+
   it('takes a Cognito access token (token_use: access, client_id, no aud)', async () => {
     const server = await signedIn();
     const token = await issuer.sign({ typ: 'JWT', claims: { aud: undefined, token_use: 'access', client_id: CLIENT } });
