@@ -57,15 +57,21 @@ describe.runIf(haveChromium)('signing in on the page, with an OpenID provider', 
     await page.locator('button[type=submit]').click();
   }
 
+  /** Opens the page in a browser of its own and signs `login` in at the provider; their name then shows. */
+  async function signedInAs(login: string, options: { clock?: boolean } = {}) {
+    const visitor = await visit(options);
+    await signInButton(visitor.page).click();
+    await logIn(visitor.page, login);
+    await expect.poll(() => visitor.page.locator('#account-name').textContent()).toBe(login.charAt(0).toUpperCase() + login.slice(1));
+    return visitor;
+  }
+
   const signInButton = (page: Page) => page.getByRole('button', { name: 'Sign in', exact: true });
   const done = (page: Page) => page.getByRole('status').filter({ hasText: /^done$/ });
   const tokenOf = (page: Page) => page.evaluate(() => (JSON.parse(sessionStorage.getItem('image-processor.session') ?? '{}') as { accessToken?: string }).accessToken);
 
   it('signs in at the provider, uploads, signs out; another person sees none of it', async () => {
-    const alice = await visit();
-    await signInButton(alice.page).click();
-    await logIn(alice.page, 'alice');
-    await expect.poll(() => alice.page.locator('#account-name').textContent()).toBe('Alice');
+    const alice = await signedInAs('alice');
     expect(await alice.page.evaluate(() => Object.keys(localStorage))).toEqual([]);
 
     await alice.page.getByLabel('Upload images').setInputFiles([join(work, 'harbour.jpg')]);
@@ -84,10 +90,7 @@ describe.runIf(haveChromium)('signing in on the page, with an OpenID provider', 
     expect(await tokenOf(alice.page)).toBeUndefined();
     expect(await alice.page.locator('.card').count()).toBe(0);
 
-    const bob = await visit();
-    await signInButton(bob.page).click();
-    await logIn(bob.page, 'bob');
-    await expect.poll(() => bob.page.locator('#account-name').textContent()).toBe('Bob');
+    const bob = await signedInAs('bob');
     await expect.poll(() => bob.page.locator('#counts').textContent()).toMatch(/No images/);
     expect(await bob.page.locator('.card').count()).toBe(0);
     const bobToken = await tokenOf(bob.page);
@@ -111,10 +114,7 @@ describe.runIf(haveChromium)('signing in on the page, with an OpenID provider', 
   it('renews the token before it expires, with the refresh token', async () => {
     provider.settings.refreshTokens = true;
     provider.settings.accessTokenTtl = 120;
-    const carol = await visit({ clock: true });
-    await signInButton(carol.page).click();
-    await logIn(carol.page, 'carol');
-    await expect.poll(() => carol.page.locator('#account-name').textContent()).toBe('Carol');
+    const carol = await signedInAs('carol', { clock: true });
     const first = await tokenOf(carol.page);
     const refreshes = provider.grants.filter((grant) => grant === 'refresh_token').length;
     await carol.page.clock.fastForward('01:30');
@@ -128,10 +128,7 @@ describe.runIf(haveChromium)('signing in on the page, with an OpenID provider', 
   it('after the session ends, keeps the chosen files and uploads them once signed in again (in a popup)', async () => {
     provider.settings.refreshTokens = false;
     provider.settings.accessTokenTtl = 120;
-    const dave = await visit({ clock: true });
-    await signInButton(dave.page).click();
-    await logIn(dave.page, 'dave');
-    await expect.poll(() => dave.page.locator('#account-name').textContent()).toBe('Dave');
+    const dave = await signedInAs('dave', { clock: true });
     await dave.page.clock.fastForward('03:00');
 
     await dave.page.getByLabel('Upload images').setInputFiles([join(work, 'harbour.jpg'), join(work, 'field.png')]);

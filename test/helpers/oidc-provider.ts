@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
+import { closeServer, listenOnLoopback } from './loopback.js';
 
 export const PAGE_CLIENT = 'image-page';
 export const API_AUDIENCE = 'urn:image-processor:api';
@@ -25,8 +25,7 @@ export async function listenForProvider() {
     if (handler) handler(request, response);
     else response.writeHead(503).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = await listenOnLoopback(server);
   const settings: ProviderSettings = { accessTokenTtl: 600, refreshTokens: true };
   const grants: string[] = [];
 
@@ -84,5 +83,5 @@ export async function listenForProvider() {
     handler = provider.callback();
   }
 
-  return { issuer, settings, grants, start, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return { issuer, settings, grants, start, close: () => closeServer(server) };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type JWTPayload, type CryptoKey } from 'jose';
+import { closeServer, listenOnLoopback } from './loopback.js';
 
 interface SigningKey {
   kid: string;
@@ -44,8 +44,7 @@ export async function startTokenIssuer(audience: string) {
       response.end();
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = await listenOnLoopback(server);
 
   async function addKey(alg = 'ES256'): Promise<string> {
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
@@ -87,7 +86,7 @@ export async function startTokenIssuer(audience: string) {
       const secret = new TextEncoder().encode(await exportSPKI(key.publicKey));
       return new SignJWT(payload(options)).setProtectedHeader({ alg: 'HS256', kid: key.kid, typ: 'at+jwt' }).sign(secret);
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => closeServer(server),
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { FunctionRole, TemplateIam } from './template-iam.js';
+import { closeServer, listenOnLoopback } from '../loopback.js';
 
 interface Key {
   id: string;
@@ -75,9 +75,8 @@ export async function startFakeApiGateway(iam: TemplateIam | undefined, callers:
 
   for (const [caller, role] of [...Object.entries(callers), ['operator', undefined] as const]) {
     const server = handler(role);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoints[caller] = await listenOnLoopback(server);
     servers.push(server);
-    endpoints[caller] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   return {
     endpoints,
@@ -90,6 +89,6 @@ export async function startFakeApiGateway(iam: TemplateIam | undefined, callers:
     },
     /** The key a value belongs to, as API Gateway finds it for a usage identifier. */
     keyByValue: (value: string) => [...keys.values()].find((key) => key.value === value),
-    close: () => Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))),
+    close: () => Promise.all(servers.map(closeServer)),
   };
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { FunctionRole, TemplateIam } from './template-iam.js';
+import { closeServer, listenOnLoopback } from '../loopback.js';
 
 /**
  * SSM's GetParameter (JSON 1.1 protocol) for the SecureStrings a test sets, one loopback port per
@@ -34,13 +34,12 @@ export async function startFakeSsm(iam: TemplateIam, callers: Record<string, Fun
         })();
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoints[caller] = await listenOnLoopback(server);
     servers.push(server);
-    endpoints[caller] = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
   return {
     endpoints,
     denied,
-    close: () => Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))),
+    close: () => Promise.all(servers.map(closeServer)),
   };
 }
