@@ -28,8 +28,8 @@ const delivery = await root.delivery();
 
 /**
  * The API Lambda: the same Hono app as the local server, behind API Gateway (whose authorizer checks
- * tokens, and which checks API keys). Uploads and downloads go straight to S3 through presigned URLs; the page is served from
- * the `web/` folder beside this bundle.
+ * tokens, and which checks API keys). Uploads and downloads go straight to S3 through presigned URLs;
+ * the page is served from the `web/` folder beside this bundle.
  */
 const app = createApp({
   config,

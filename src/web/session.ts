@@ -82,7 +82,11 @@ export async function openSession(settings: SignInSettings, onChange: () => void
     renewal = setTimeout(() => void renew().catch(() => undefined), Math.max(0, tokens.expiresAt - RENEW_AHEAD_MS - Date.now()));
   }
 
-  async function renew() {
+  /** One renewal at a time: a refresh token may be good for one use only (rotation). */
+  let renewing: Promise<void> | undefined;
+  const renew = () => (renewing ??= renewOnce().finally(() => (renewing = undefined)));
+
+  async function renewOnce() {
     const current = tokens;
     if (!current?.refreshToken) throw new SessionExpired();
     try {
