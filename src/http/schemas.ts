@@ -71,6 +71,9 @@ export const Image = ImageFields.extend({
     .openapi({ description: 'With `?renderWidths=`: a signed on-demand render link per width, for a srcset.' }),
 }).openapi('Image');
 
+/** The longest `?wait=`: with a read and an answer, well inside API Gateway's 29 s on AWS. */
+export const MAX_WAIT_SECONDS = 20;
+
 export const ImageQuery = z.object({
   renderWidths: z
     .string()
@@ -79,6 +82,16 @@ export const ImageQuery = z.object({
     .refine((widths) => widths.every((width) => width >= 1 && width <= MAX_SIDE), { error: `widths from 1 to ${MAX_SIDE}` })
     .optional()
     .openapi({ description: 'Comma-separated widths: the answer carries a render link for each (`renders`).', example: '320,640,1280' }),
+  wait: z
+    .string()
+    .regex(/^\d{1,2}$/)
+    .transform(Number)
+    .refine((seconds) => seconds <= MAX_WAIT_SECONDS, { error: `at most ${MAX_WAIT_SECONDS} seconds` })
+    .optional()
+    .openapi({
+      description: `Seconds (up to ${MAX_WAIT_SECONDS}) to wait for the image to be done or failed: the answer comes within a second of it, or with the image as it is when they run out. Instead of polling.`,
+      example: '20',
+    }),
 });
 
 /** The body of a webhook delivery: the image as the API shows it, without links (fetch `GET /v1/images/{id}` for fresh ones). */

@@ -112,7 +112,8 @@ export async function reprocessViaServer(server: string, key: string | undefined
     const { status } = await api(`v1/images/${encodeURIComponent(id)}/reprocess?ifStale=true`, { method: 'POST' });
     if (status === 200) return 'skipped';
     for (;;) {
-      const { body } = await api(`v1/images/${encodeURIComponent(id)}`);
+      // Held by the server until the image ends (or 20 s pass): one request per image, not a poll every 250 ms.
+      const { body } = await api(`v1/images/${encodeURIComponent(id)}?wait=20`);
       if (body.status === 'done') return 'reprocessed';
       if (body.status === 'failed') {
         const error = body.error as { code: string; message: string } | undefined;

@@ -67,9 +67,16 @@ export const requestUpload = (file: File, watermark: boolean) =>
     body: JSON.stringify({ contentType: file.type || 'application/octet-stream', size: file.size, filename: file.name, watermark }),
   });
 
-/** One image; with `renderWidths`, also signed on-demand render links for those widths (`renders`). */
-export const getImage = (id: string, renderWidths?: number[]) =>
-  api<ImageView>(`v1/images/${encodeURIComponent(id)}${renderWidths?.length ? `?renderWidths=${renderWidths.join(',')}` : ''}`);
+/**
+ * One image; with `renderWidths`, also signed on-demand render links for those widths (`renders`);
+ * with `wait`, answered once it is done or failed (or after that many seconds).
+ */
+export function getImage(id: string, options: { renderWidths?: number[]; wait?: number } = {}) {
+  const query = new URLSearchParams();
+  if (options.renderWidths?.length) query.set('renderWidths', options.renderWidths.join(','));
+  if (options.wait) query.set('wait', String(options.wait));
+  return api<ImageView>(`v1/images/${encodeURIComponent(id)}${query.size ? `?${query}` : ''}`);
+}
 export const listImages = (limit: number) => api<{ items: ImageView[]; nextCursor?: string }>(`v1/images?limit=${limit}`);
 /** The server's sign-in settings, or undefined when it takes API keys only (or no credentials). */
 export async function getSignIn(): Promise<SignInSettings | undefined> {

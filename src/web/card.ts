@@ -51,7 +51,7 @@ function copyPicture(image: ImageView, group: ImageView['variants'], alt: string
   button.addEventListener('click', () => {
     const widths = srcsetWidths(Math.max(...group.map((v) => v.width)), image.original.width);
     // Without on-demand sizes here (or any refusal), the snippet has no srcset.
-    const snippet = getImage(image.id, widths).then(
+    const snippet = getImage(image.id, { renderWidths: widths }).then(
       (view) => pictureSnippet(group, alt, view.renders),
       () => pictureSnippet(group, alt),
     );

@@ -73,16 +73,23 @@ function showNotice(message: string) {
   notice.textContent = message;
 }
 
-/** Polls one image with back-off until it is done or failed; nothing to reload. */
+/** The longest the server holds a status request for an image to end (`?wait=`). */
+const WAIT_SECONDS = 20;
+
+/** Follows one image until it is done or failed, one held request at a time (`?wait=`); nothing to reload. */
 function track(id: string, card: Card) {
   let delay = 400;
   const poll = async () => {
     try {
-      const image = await getImage(id);
+      const image = await getImage(id, { wait: WAIT_SECONDS });
       images.set(id, image);
       card.show(image);
       refreshActivity();
       if (image.status === 'done' || image.status === 'failed') return;
+      // The server held the request until its wait ran out: ask again (a moment later, should it not hold requests).
+      delay = 400;
+      setTimeout(() => void poll(), 250);
+      return;
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) {
         card.fail('This image no longer exists.');

@@ -28,7 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Status and variants of one image */
+        /** Status and variants of one image (with ?wait=N, once it is done or failed) */
         get: operations["getImage"];
         put?: never;
         post?: never;
@@ -532,6 +532,8 @@ export interface operations {
             query?: {
                 /** @description Comma-separated widths: the answer carries a render link for each (`renders`). */
                 renderWidths?: string;
+                /** @description Seconds (up to 20) to wait for the image to be done or failed: the answer comes within a second of it, or with the image as it is when they run out. Instead of polling. */
+                wait?: string;
             };
             header?: never;
             path: {

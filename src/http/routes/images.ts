@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { waitForEnd } from '../../lifecycle/wait-for-end.js';
 import type { Context } from 'hono';
 import { AppError, isAppError } from '../../errors.js';
 import { createImages, notFound } from '../../lifecycle/images.js';
@@ -50,7 +51,7 @@ const getImage = createRoute({
   operationId: 'getImage',
   method: 'get',
   path: '/v1/images/{id}',
-  summary: 'Status and variants of one image',
+  summary: 'Status and variants of one image (with ?wait=N, once it is done or failed)',
   request: { params: IdParams, query: ImageQuery },
   responses: {
     200: { description: 'The image.', content: { 'application/json': { schema: Image } } },
@@ -166,8 +167,11 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, sha
 
   app.openapi(getImage, async (c) => {
     const { id } = c.req.valid('param');
-    const { renderWidths } = c.req.valid('query');
-    const record = await images.find(id, c.get('owner'));
+    const { renderWidths, wait } = c.req.valid('query');
+    const find = () => images.find(id, c.get('owner'));
+    const record = wait
+      ? await waitForEnd(find, id, { until: Date.now() + wait * 1000, ...(deps.whenProcessed ? { ended: deps.whenProcessed } : {}), signal: c.req.raw.signal })
+      : await find();
     const view = await toImageView(record, variantLinks(c, deps));
     // Links for a srcset, minted as POST .../renders would: only where this deployment signs its own links.
     const renders = renderWidths && deps.delivery.apiLink ? renderWidths.map((width) => ({ width, url: renderUrl(c, deps, id, record.original, { width })! })) : undefined;
