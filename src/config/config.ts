@@ -109,6 +109,9 @@ const Env = z.object({
   UPLOAD_IDLE_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   MIN_UPLOAD_BYTES_PER_SECOND: int(0, 1_000_000_000).default(1024),
   MAX_UPLOADS_PER_KEY: int(1, 10_000).default(8),
+  // A bulk client's uploads past its share wait in line instead of being refused: 8 stream, 32 wait.
+  MAX_WAITING_UPLOADS_PER_KEY: int(0, 10_000).default(32),
+  UPLOAD_SLOT_WAIT_MS: int(0, 600_000).default(30_000),
   HOST: z.string().default('127.0.0.1'),
   PORT: int(0, 65_535).default(3000),
   API_KEYS: list
@@ -180,6 +183,9 @@ export interface Config {
   minUploadBytesPerSecond: number;
   /** Uploads one API key (or, without one, one client address) may stream at once. */
   maxUploadsPerKey: number;
+  /** Uploads past that share which wait (reading nothing) for one of its slots, and for how long; then 503. */
+  maxWaitingUploadsPerKey: number;
+  uploadSlotWaitMs: number;
   host: string;
   port: number;
   apiKeys: string[];
@@ -281,6 +287,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
     minUploadBytesPerSecond: e.MIN_UPLOAD_BYTES_PER_SECOND,
     maxUploadsPerKey: e.MAX_UPLOADS_PER_KEY,
+    maxWaitingUploadsPerKey: e.MAX_WAITING_UPLOADS_PER_KEY,
+    uploadSlotWaitMs: e.UPLOAD_SLOT_WAIT_MS,
     host: e.HOST,
     port: e.PORT,
     apiKeys: e.API_KEYS,

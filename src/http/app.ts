@@ -105,7 +105,11 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   // Counted as it streams, declared length or not: a JSON body is read into memory whole.
   app.use('*', (c, next) => (/json/i.test(c.req.header('content-type') ?? '') ? jsonLimit(c, next) : next()));
   app.use('*', limiter.middleware);
-  const shares = createCallerShares(deps.config.maxUploadsPerKey);
+  const shares = createCallerShares(deps.config.maxUploadsPerKey, {
+    perCaller: deps.config.maxWaitingUploadsPerKey,
+    total: deps.config.maxConcurrentUploads,
+    ms: deps.config.uploadSlotWaitMs,
+  });
   app.use('*', limitUploads(deps.config, shares, deps.queueDepth));
 
   registerImageRoutes(app, deps, shares);

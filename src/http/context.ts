@@ -35,6 +35,8 @@ export type AppConfig = Pick<
   | 'uploadIdleTimeoutMs'
   | 'minUploadBytesPerSecond'
   | 'maxUploadsPerKey'
+  | 'maxWaitingUploadsPerKey'
+  | 'uploadSlotWaitMs'
   | 'metricsToken'
 >;
 

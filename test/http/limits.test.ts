@@ -83,7 +83,8 @@ describe('overload', () => {
   });
 
   it('lets one key hold at most MAX_UPLOADS_PER_KEY upload slots; another key still uploads', async () => {
-    const server = await testServer({ MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', UPLOAD_IDLE_TIMEOUT_MS: '3000' });
+    // No waiting in line (UPLOAD_SLOT_WAIT_MS=0): past its share, a key is refused at once.
+    const server = await testServer({ MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', UPLOAD_IDLE_TIMEOUT_MS: '3000', UPLOAD_SLOT_WAIT_MS: '0' });
     const body = await solid(200, 200, '#884400');
     const slow = [0, 1].map(() =>
       startRawRequest(server.url, `POST /v1/images HTTP/1.1\nHost: x\nx-api-key: first-key-0123456\nContent-Type: image/jpeg\nContent-Length: ${body.length}`, body.subarray(0, 100)),
@@ -98,7 +99,7 @@ describe('overload', () => {
   });
 
   it('counts a direct upload (PUT to an upload URL) against the key that minted the URL, not the address it comes from', async () => {
-    const server = await testServer({ MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', UPLOAD_IDLE_TIMEOUT_MS: '3000' });
+    const server = await testServer({ MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', UPLOAD_IDLE_TIMEOUT_MS: '3000', UPLOAD_SLOT_WAIT_MS: '0' });
     const body = await solid(200, 200, '#448800');
     const ticket = async (key: string) => {
       const response = await fetch(server.url + '/v1/uploads', { method: 'POST', body: JSON.stringify({ contentType: 'image/jpeg', size: body.length }), headers: { 'content-type': 'application/json', 'x-api-key': key } });
@@ -118,6 +119,36 @@ describe('overload', () => {
     expect(await refused.json()).toMatchObject({ code: 'too_many_uploads' });
     expect((await post('second-key-012345')).status).toBe(202);
     for (const { socket } of slow) socket.destroy();
+  });
+
+  it('takes 40 uploads sent at once by one key: past its share they wait in line instead of a 503', async () => {
+    const server = await testServer({ API_KEYS: 'bulk-client-key-0123' }, { apiKey: 'bulk-client-key-0123' });
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const response = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(await solid(120 + i, 90, '#336699')), headers: { 'content-type': 'image/jpeg' } });
+        return response.status;
+      }),
+    );
+    expect(statuses).toEqual(Array.from({ length: 40 }, () => 202));
+  });
+
+  it('keeps the slow-drip protection: waiting uploads get a slot only as drips are dropped, and a full line is refused at once', async () => {
+    const server = await testServer({ MAX_UPLOADS_PER_KEY: '2', MAX_WAITING_UPLOADS_PER_KEY: '1', API_KEYS: 'first-key-0123456', UPLOAD_IDLE_TIMEOUT_MS: '1500' });
+    const body = await solid(200, 200, '#884400');
+    const slow = [0, 1].map(() =>
+      startRawRequest(server.url, `POST /v1/images HTTP/1.1\nHost: x\nx-api-key: first-key-0123456\nContent-Type: image/jpeg\nContent-Length: ${body.length}`, body.subarray(0, 100)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const post = () => fetch(server.url + '/v1/images', { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg', 'x-api-key': 'first-key-0123456' } });
+    const waiting = post();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The line (one place) is taken: the next is refused without waiting.
+    const refused = await post();
+    expect(refused.status).toBe(503);
+    expect(await refused.json()).toMatchObject({ code: 'too_many_uploads' });
+    // The drips are dropped (408) at UPLOAD_IDLE_TIMEOUT_MS; the waiting upload then gets a slot.
+    expect((await Promise.all(slow.map((s) => s.response))).map(statusOf)).toEqual([408, 408]);
+    expect((await waiting).status).toBe(202);
   });
 
   it('counts reprocesses against MAX_QUEUE_DEPTH and against the key’s share until they are done', async () => {

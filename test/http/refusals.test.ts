@@ -54,7 +54,8 @@ async function send(url: string, init: RequestInit): Promise<{ status: number; r
 
 describe('a refusal sent before the body has arrived reaches the client', () => {
   it('15 uploads of 30 MB, sent at the pace of a network and refused with 503 at once are each read as a 503, never a network error', async () => {
-    const server = await testServer({ API_KEYS: KEY, MAX_UPLOADS_PER_KEY: '1', UPLOAD_IDLE_TIMEOUT_MS: '20000' });
+    // Refused at once, not queued (UPLOAD_SLOT_WAIT_MS=0), while the body is still being sent.
+    const server = await testServer({ API_KEYS: KEY, MAX_UPLOADS_PER_KEY: '1', UPLOAD_IDLE_TIMEOUT_MS: '20000', UPLOAD_SLOT_WAIT_MS: '0' });
     // The key's one slot, held by a slow upload.
     const held = startRawRequest(server.url, `POST /v1/images HTTP/1.1\nHost: x\nx-api-key: ${KEY}\nContent-Type: image/jpeg\nContent-Length: 1000000`, Buffer.alloc(100));
     await new Promise((resolve) => setTimeout(resolve, 200));
