@@ -3,10 +3,10 @@
 // with their metadata, index entries, done manifests, as uploads and processing leave them.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadConfig } from '../src/config/config.js';
 import { ownerId } from '../src/http/auth.js';
@@ -230,7 +230,7 @@ async function measureStores(stores: Store[]): Promise<Measures[]> {
   }));
 }
 
-export async function scaleBench(quick: boolean): Promise<void> {
+export async function scaleBench(quick: boolean, record = false): Promise<void> {
   const [small, large] = [1000, quick ? 20_000 : 100_000];
   const stores: Store[] = [];
   let measured: Measures[];
@@ -259,6 +259,9 @@ export async function scaleBench(quick: boolean): Promise<void> {
   }
   const reindexSecondsPer100k = (atLarge.reindexMs / 1000) * (100_000 / large);
   console.log(`\nreindex: ${reindexSecondsPer100k.toFixed(0)} s per 100,000 images`);
-  await writeFile(join(HERE, 'scale-results.json'), JSON.stringify({ date: new Date().toISOString(), images: [small, large], measures: { [small]: atSmall, [large]: atLarge }, ratios, reindexSecondsPer100k }, null, 2) + '\n');
-  console.log(`wrote ${join('bench', 'scale-results.json')}`);
+  // Tracked results change only with --record; other runs write beside the photos, in bench/.cache.
+  const out = join(record ? HERE : join(HERE, '.cache'), 'scale-results.json');
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, JSON.stringify({ date: new Date().toISOString(), images: [small, large], measures: { [small]: atSmall, [large]: atLarge }, ratios, reindexSecondsPer100k }, null, 2) + '\n');
+  console.log(`wrote ${relative(process.cwd(), out)}`);
 }
