@@ -129,7 +129,7 @@ export async function dedup(file: string): Promise<Measured> {
 }
 
 /** Starts the built server in its own process; resolves with its URL and pid. */
-export function startServer(dataDir: string, concurrency: number, env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop: () => void }> {
+export function startServer(dataDir: string, concurrency: number, env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   // BENCH_SERVER_ARGS passes node flags to the server, e.g. --cpu-prof to profile it.
   const nodeArgs = process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '../dist/runtime/local.mjs')], {
@@ -145,7 +145,9 @@ export function startServer(dataDir: string, concurrency: number, env: Record<st
       // From here on its request logs are read and dropped, so its stdout never blocks.
       child.stdout!.off('data', listen);
       child.stdout!.resume();
-      resolve({ url, pid: child.pid!, stop: () => child.kill('SIGTERM') });
+      // Stopped and waited for: a clean stop still writes to the data folder, which is removed next.
+      const exited = new Promise<void>((done) => child.once('exit', () => done()));
+      resolve({ url, pid: child.pid!, stop: () => (child.kill('SIGTERM'), exited) });
     };
     child.stdout!.on('data', listen);
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
@@ -181,7 +183,7 @@ export async function http(files: string[], concurrency: number, clients: number
     });
     return { ...result, peakRssBytes: await peakRss(server.pid) };
   } finally {
-    server.stop();
+    await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -205,7 +207,7 @@ export async function uploadToDone(files: string[]): Promise<Measured> {
     }
     return { images: files.length, seconds: latenciesMs.reduce((a, b) => a + b, 0) / 1000, latenciesMs, peakRssBytes: await peakRss(server.pid), extra: { uploadToDoneOverProcessing: Math.min(...ratios) } };
   } finally {
-    server.stop();
+    await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -324,7 +326,7 @@ export async function eventLoop(files: string[]): Promise<Measured> {
     const lagSeconds = Number(/^nodejs_eventloop_lag_max_seconds (\S+)/m.exec(metrics)?.[1] ?? NaN);
     return { ...result, peakRssBytes: await peakRss(server.pid), extra: { longestHealthzWaitMs: longestWaitMs, maxEventLoopLagMs: lagSeconds * 1000 } };
   } finally {
-    server.stop();
+    await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -70,7 +69,6 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
   /** Makes a finished, fsync'd temporary file the object: metadata, rename into place, fsync the folder. */
   async function commit(key: string, temporary: string, etag: string, options: PutOptions): Promise<ObjectInfo> {
     const target = objectPath(key);
-    await mkdir(tmp, { recursive: true });
     const { size, mtimeMs } = await stat(temporary);
     const sidecar: Sidecar = {
       etag,
@@ -118,14 +116,13 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<ObjectInfo> {
       objectPath(key);
       if (Buffer.isBuffer(body) && body.length === 0 && !options.contentType && !options.metadata) return putEmpty(key);
-      await mkdir(tmp, { recursive: true });
       const temporary = join(tmp, randomUUID());
       try {
         const md5 = createHash('md5');
         if (Buffer.isBuffer(body)) {
           // A rendered variant or a manifest: one write and one fsync on the same handle.
           md5.update(body);
-          await writeSynced(temporary, body);
+          await inFolder(temporary, () => writeSynced(temporary, body));
         } else {
           const measure = new Transform({
             transform(chunk: Buffer, _encoding, done) {
@@ -133,7 +130,9 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
               done(null, chunk);
             },
           });
-          await pipeline(body, measure, createWriteStream(temporary, { flags: 'wx' }));
+          // Opened before the stream is read: a missing scratch folder is made without losing a byte.
+          const handle = await inFolder(temporary, () => open(temporary, 'wx'));
+          await pipeline(body, measure, handle.createWriteStream());
           await fsyncPath(temporary);
         }
         return await commit(key, temporary, `"${md5.digest('hex')}"`, options);
@@ -281,7 +280,7 @@ async function writeSynced(path: string, data: Buffer | string): Promise<void> {
 async function writeFileAtomic(path: string, text: string, tmp: string): Promise<void> {
   const temporary = join(tmp, randomUUID());
   try {
-    await writeSynced(temporary, text);
+    await inFolder(temporary, () => writeSynced(temporary, text));
     await inFolder(path, () => rename(temporary, path));
     await fsyncFolder(dirname(path));
   } finally {
@@ -302,19 +301,22 @@ async function fsyncPath(path: string): Promise<void> {
 const PRUNED_FOLDER_RETRIES = 5;
 
 /**
- * Runs `write` (which creates `path`) after making its folder. A delete that empties a folder removes
- * it (removeEmptyParents); one that does so between the mkdir and the write makes the write fail with
- * ENOENT, so the folder is made again and the write retried.
+ * Runs `write` (which creates `path`), making its folder only when the write finds none: most writes
+ * go to a folder that exists (an image's outputs, the index), and a recursive mkdir costs two system
+ * calls even then. A delete that empties a folder removes it (removeEmptyParents); one that does so
+ * between the mkdir and the write makes the write fail with ENOENT again, so it is retried.
  */
 async function inFolder<T>(path: string, write: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      // A recursive mkdir fails the same way when a parent it made is pruned before the next level.
-      await mkdir(dirname(path), { recursive: true });
       return await write();
     } catch (error) {
       if (!isMissing(error) || attempt === PRUNED_FOLDER_RETRIES) throw error;
     }
+    // A recursive mkdir fails the same way when a parent it made is pruned before the next level.
+    await mkdir(dirname(path), { recursive: true }).catch((error: unknown) => {
+      if (!isMissing(error)) throw error;
+    });
   }
 }
 
