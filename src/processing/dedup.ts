@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { getBuffer, type ObjectStore } from '../storage/object-store.js';
+import { getBuffer, putDerived, type ObjectStore } from '../storage/object-store.js';
 import { DEDUP_PREFIX } from './keys.js';
 import type { Config } from '../config/config.js';
 import { hasMark } from '../imaging/watermark.js';
@@ -45,8 +45,9 @@ export async function findTwin(input: ObjectStore, print: string): Promise<strin
   return record ? (JSON.parse(record.toString('utf8')) as { id: string }).id : undefined;
 }
 
+/** Unsynced where the store defers syncs: a record lost to a power cut only means a later twin renders anew. */
 export async function rememberTwin(input: ObjectStore, print: string, id: string): Promise<void> {
-  await input.put(DEDUP_PREFIX + print, Buffer.from(JSON.stringify({ id })), { contentType: 'application/json' });
+  await putDerived(input, DEDUP_PREFIX + print, Buffer.from(JSON.stringify({ id })), { contentType: 'application/json' });
 }
 
 /** Removes the record of a fingerprint, with the image it named (a later identical upload renders anew). */

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { INPUT_FORMATS, OUTPUT_FORMATS } from '../formats/formats.js';
-import { getBuffer, type ObjectStore } from '../storage/object-store.js';
+import { getBuffer, putDerived, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey } from './keys.js';
 
 export const STATUSES = ['pending', 'processing', 'done', 'failed'] as const;
@@ -84,10 +84,15 @@ export async function readManifest(output: ObjectStore, id: string): Promise<Man
   return manifest;
 }
 
+/**
+ * Writes the manifest; a final one (done, failed) durably, where the store syncs. One that is not
+ * (processing) is written again by its run, and a restart finds the image by its pending marker.
+ */
 export async function writeManifest(output: ObjectStore, manifest: Manifest): Promise<void> {
-  await output.put(manifestKey(manifest.id), Buffer.from(JSON.stringify({ version: MANIFEST_VERSION, ...manifest }, null, 2)), {
-    contentType: 'application/json',
-  });
+  const key = manifestKey(manifest.id);
+  const body = Buffer.from(JSON.stringify({ version: MANIFEST_VERSION, ...manifest }, null, 2));
+  const options = { contentType: 'application/json' };
+  await (isFinal(manifest.status) ? output.put(key, body, options) : putDerived(output, key, body, options));
 }
 
 /** Whether an image ended (done, or failed for a reason of its own) with the settings of `print`. */

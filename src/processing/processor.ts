@@ -5,7 +5,7 @@ import type { RenderedVariant } from '../imaging/pipeline/render.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import type { ImageInfo } from '../imaging/probe.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
-import { getBuffer, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
+import { defersSync, getBuffer, putDerived, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, pendingKey, rendersPrefix, variantKey } from './keys.js';
 import { indexImage, unindexImage } from './image-index.js';
 import { findTwin, fingerprint, forgetTwin, rememberTwin, settingsPrint } from './dedup.js';
@@ -125,14 +125,16 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       return fail({ code, message });
     }
 
-    // Written side by side: each write waits mostly on its fsync, not on the CPU.
+    // Written side by side and unsynced, then synced together (one fsync each, one for their folder)
+    // before the manifest can name them: a done manifest never names a missing or partial variant.
     const variants: ManifestVariant[] = await Promise.all(
       rendered.map(async (variant) => {
         const key = variantKey(id, variant.name, variant.format);
-        await output.put(key, variant.data, { contentType: FORMATS[variant.format].mime });
+        await putDerived(output, key, variant.data, { contentType: FORMATS[variant.format].mime });
         return { name: variant.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key };
       }),
     );
+    if (defersSync(output)) await output.sync(variants.map((variant) => variant.key));
     await removeStaleOutputs(id, new Set(variants.map((v) => v.key)), started);
     // From the smallest rendering: a few thousand pixels to decode, not the original's millions.
     const smallest = rendered.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
@@ -179,9 +181,10 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       const bytes = await getBuffer(output, variant.key);
       if (!bytes) return undefined;
       const key = variantKey(id, variant.name, variant.format);
-      await output.put(key, bytes, { contentType: FORMATS[variant.format].mime });
+      await putDerived(output, key, bytes, { contentType: FORMATS[variant.format].mime });
       variants.push({ ...variant, key });
     }
+    if (defersSync(output)) await output.sync(variants.map((variant) => variant.key));
     return {
       ...base,
       status: 'done',

@@ -6,7 +6,7 @@ import { setImmediate } from 'node:timers/promises';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
 import { createFileCache } from './file-cache.js';
-import type { ListedObject, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
+import type { DeferredSync, ListedObject, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
 /** What S3 would keep beside an object; stored in a sidecar file under `.meta/`. */
 interface Sidecar {
@@ -32,7 +32,7 @@ export const tempDir = (dataDir: string) => join(resolve(dataDir), '.tmp');
  * Every write goes to a temporary file, is fsync'd, then renamed into place, so readers never see
  * a partial object and a crash leaves at worst a stray temporary file.
  */
-export function createFsStore(dataDir: string, bucket: string): ObjectStore & ObjectCreatedSource {
+export function createFsStore(dataDir: string, bucket: string): ObjectStore & ObjectCreatedSource & DeferredSync {
   const root = resolve(dataDir, bucket);
   const metaRoot = resolve(dataDir, '.meta', bucket);
   const tmp = tempDir(dataDir);
@@ -66,8 +66,12 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     };
   }
 
-  /** Makes a finished, fsync'd temporary file the object: metadata, rename into place, fsync the folder. */
-  async function commit(key: string, temporary: string, etag: string, options: PutOptions): Promise<ObjectInfo> {
+  /**
+   * Makes a finished temporary file the object: metadata, rename into place, fsync the folder. Unsynced
+   * (`synced` false: derived objects, see DeferredSync), neither the metadata nor the folder is synced;
+   * a lost metadata file only loses the object's ETag and type, which a reader then derives.
+   */
+  async function commit(key: string, temporary: string, etag: string, options: PutOptions, synced = true): Promise<ObjectInfo> {
     const target = objectPath(key);
     const { size, mtimeMs } = await stat(temporary);
     const sidecar: Sidecar = {
@@ -78,7 +82,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       mtimeMs,
     };
     try {
-      await writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp);
+      await writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp, synced);
       await inFolder(target, () => rename(temporary, target));
     } catch (error) {
       // The object never appeared: neither may its metadata.
@@ -86,7 +90,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       files.forget(sidecarPath(key));
       throw conflictOr(error, key);
     }
-    await fsyncFolder(dirname(target));
+    if (synced) await fsyncIfPresent(dirname(target));
     for (const listener of listeners) listener(key);
     return { key, size, lastModified: new Date(mtimeMs), etag, ...(sidecar.contentType ? { contentType: sidecar.contentType } : {}), metadata: sidecar.metadata };
   }
@@ -102,7 +106,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     } catch (error) {
       throw conflictOr(error, key);
     }
-    await fsyncFolder(dirname(target));
+    await fsyncIfPresent(dirname(target));
     files.forget(target);
     // Deleted already by a delete that came right after: it was created, and is gone as asked.
     const mtime = (await statFile(target))?.mtime ?? new Date();
@@ -139,6 +143,24 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       } finally {
         await rm(temporary, { force: true });
       }
+    },
+
+    async putUnsynced(key: string, body: Buffer, options: PutOptions = {}): Promise<ObjectInfo> {
+      objectPath(key);
+      const temporary = join(tmp, randomUUID());
+      try {
+        await inFolder(temporary, () => writeFileOnce(temporary, body, false));
+        return await commit(key, temporary, `"${createHash('md5').update(body).digest('hex')}"`, options, false);
+      } finally {
+        await rm(temporary, { force: true });
+      }
+    },
+
+    async sync(keys: string[]): Promise<void> {
+      const paths = keys.map(objectPath);
+      // An object a concurrent delete removed has nothing left to sync (as a folder it pruned).
+      await Promise.all(paths.map(fsyncIfPresent));
+      await Promise.all([...new Set(paths.map(dirname))].map(fsyncIfPresent));
     },
 
     async putFile(key: string, path: string, options: PutOptions = {}): Promise<ObjectInfo> {
@@ -266,23 +288,25 @@ async function statFile(path: string) {
   }
 }
 
-/** Creates `path` (never overwriting) with `data`, fsync'd before the handle closes. */
-async function writeSynced(path: string, data: Buffer | string): Promise<void> {
+/** Creates `path` (never overwriting) with `data`; `synced`: fsync'd before the handle closes. */
+async function writeFileOnce(path: string, data: Buffer | string, synced: boolean): Promise<void> {
   const handle = await open(path, 'wx');
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (synced) await handle.sync();
   } finally {
     await handle.close();
   }
 }
 
-async function writeFileAtomic(path: string, text: string, tmp: string): Promise<void> {
+const writeSynced = (path: string, data: Buffer | string) => writeFileOnce(path, data, true);
+
+async function writeFileAtomic(path: string, text: string, tmp: string, synced = true): Promise<void> {
   const temporary = join(tmp, randomUUID());
   try {
-    await inFolder(temporary, () => writeSynced(temporary, text));
+    await inFolder(temporary, () => writeFileOnce(temporary, text, synced));
     await inFolder(path, () => rename(temporary, path));
-    await fsyncFolder(dirname(path));
+    if (synced) await fsyncIfPresent(dirname(path));
   } finally {
     await rm(temporary, { force: true });
   }
@@ -320,8 +344,8 @@ async function inFolder<T>(path: string, write: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Syncs a folder's entries; one a delete has pruned since has nothing left to sync. */
-async function fsyncFolder(path: string): Promise<void> {
+/** Syncs a folder's entries (or a file's bytes); one a delete has removed since has nothing left to sync. */
+async function fsyncIfPresent(path: string): Promise<void> {
   await fsyncPath(path).catch((error: unknown) => {
     if (!isMissing(error)) throw error;
   });

@@ -71,6 +71,24 @@ export interface PresignedGet {
   cacheControl?: string;
 }
 
+/**
+ * A capability of stores that sync to a disk (the fs store): what can be made again (variants, a
+ * manifest that is not final, a dedup record) is written without a sync of its own, and what must
+ * be durable before something names it is synced once, together (see docs/ARCHITECTURE.md).
+ */
+export interface DeferredSync {
+  /** As `put`, whole for every reader at once, but not synced: a power cut may lose it. */
+  putUnsynced(key: string, body: Buffer, options?: PutOptions): Promise<ObjectInfo>;
+  /** Makes the bytes of these objects, and their names in their folders, durable: each file, then each folder once. */
+  sync(keys: string[]): Promise<void>;
+}
+
+export const defersSync = <T extends ObjectStore>(store: T & Partial<DeferredSync>): store is T & DeferredSync => typeof store.sync === 'function';
+
+/** Writes what can be made again: unsynced where the store defers syncs, else as any put. */
+export const putDerived = (store: ObjectStore, key: string, body: Buffer, options?: PutOptions): Promise<ObjectInfo> =>
+  defersSync(store) ? store.putUnsynced(key, body, options) : store.put(key, body, options);
+
 /** A capability of stores that sign links of their own (S3's presigned URLs): clients GET and PUT objects without credentials. */
 export interface SignedLinks {
   /** A URL that GETs `key` without credentials until `expiresIn` seconds pass, with these response headers. */

@@ -1,4 +1,5 @@
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +88,22 @@ describe('fs object store', () => {
     const now = await store.head('k');
     expect(now?.etag).not.toBe(first.etag);
     expect(now?.metadata).toEqual({});
+  });
+});
+
+describe('fs object store, derived objects written unsynced and synced together', () => {
+  it('shows an unsynced object whole with its type and metadata, syncs it, and takes a key a delete removed meanwhile', async () => {
+    const dir = await tempDirs();
+    const store = createFsStore(dir, 'bucket');
+    await store.putUnsynced('img/small.webp', Buffer.from('variant bytes'), { contentType: 'image/webp', metadata: { a: 'b' } });
+    await store.putUnsynced('img/large.webp', Buffer.from('larger variant bytes'));
+    expect((await getBuffer(store, 'img/small.webp'))?.toString()).toBe('variant bytes');
+    expect(await store.head('img/small.webp')).toMatchObject({ contentType: 'image/webp', metadata: { a: 'b' }, etag: `"${createHash('md5').update('variant bytes').digest('hex')}"` });
+    await store.delete('img/large.webp');
+    await expect(store.sync(['img/small.webp', 'img/large.webp'])).resolves.toBeUndefined();
+    expect(await collect(store.list('img/'))).toHaveLength(1);
+    // Nothing is left in the scratch folder.
+    expect(await readdir(tempDir(dir))).toEqual([]);
   });
 });
 
