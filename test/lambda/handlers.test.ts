@@ -271,6 +271,23 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     expect(gate.denied()).toEqual([]);
   });
 
+  it('holds GET ?wait=N inside API Gateway\'s 29 s, reading the image from S3 until the processor\'s event ends it', async () => {
+    const posted = await call(restApiEvent('POST', '/v1/images', { headers: { 'content-type': 'image/jpeg' }, body: await noisy(320, 240) }));
+    const { id } = json(posted) as { id: string };
+    // No event has reached the processor yet: the wait runs out and says so.
+    const waited = await call(restApiEvent('GET', `/v1/images/${id}`, { query: { wait: '2' } }));
+    expect(waited.statusCode).toBe(200);
+    expect(json(waited).status).toBe('pending');
+    // The processor runs while a request waits: the answer is the done image.
+    const following = call(restApiEvent('GET', `/v1/images/${id}`, { query: { wait: '20' } }));
+    const original = (await input.head(originalKey(id)))!;
+    await processor(s3PutEvent(INPUT, originalKey(id), original.size));
+    const answer = await following;
+    expect(answer.statusCode).toBe(200);
+    expect(json(answer).status).toBe('done');
+    expect(gate.denied()).toEqual([]);
+  });
+
   it('takes a raw POST of up to 4,669,440 bytes, and answers a larger one with a 413 that names POST /v1/uploads', async () => {
     const jpeg = await noisy(600, 400);
     // A photo followed by other bytes is still that photo: the header decides, the rest is ignored.
