@@ -112,6 +112,7 @@ const plan: Array<{ id: string; label: string; workload: string; args: unknown[]
   { id: 'latency', label: '(c) one 12 MP photo at a time on an idle server', workload: 'uploadToDone', args: [twelve.slice(0, 3)] },
   { id: 'coldstart', label: 'import of dist/lambda/processor.mjs', workload: 'coldStart', args: [] },
   { id: 'dedup', label: '(b) identical 12 MP re-upload (first, then again)', workload: 'dedup', args: [twelve[0]] },
+  { id: 's3', label: '(c) 0.3 MP photos one at a time, the server on S3 (s3rver) through a counting proxy', workload: 's3Requests', args: [small.slice(0, quick ? 4 : 12)] },
 ];
 if (await hasImageMagick()) plan.push({ id: 'magick', label: `(d) ImageMagick convert, ${cores} in flight`, workload: 'imagemagick', args: [twelve, cores] });
 plan.push({ id: 'jimp', label: '(d) jimp, 1 in flight (no watermark)', workload: 'jimp', args: [twelve.slice(0, 2), 1] });
@@ -174,6 +175,8 @@ const targets = {
   heicPeakRssMb: target(byId('heic')?.peakRssMb, ['<', 250]),
   maxEventLoopLagMs: target(byId('eventLoop')?.result.extra?.maxEventLoopLagMs, ['<=', 50]),
   longestHealthzWaitMs: target(byId('eventLoop')?.result.extra?.longestHealthzWaitMs, ['<=', 250]),
+  s3WritesPerImage: target(byId('s3')?.result.extra?.s3WritesPerImage, ['<=', 6]),
+  s3ReadsPerImage: target(byId('s3')?.result.extra?.s3ReadsPerImage, ['<=', 6]),
 };
 
 const machine = { cpus: cores, cpu: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, sharp: sharp.versions.sharp, libvips: sharp.versions.vips };

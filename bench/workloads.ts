@@ -12,6 +12,8 @@ import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../src/processing/gate.js
 import { createProcessor } from '../src/processing/processor.js';
 import { createWorkQueue } from '../src/processing/work-queue.js';
 import { openBuckets } from '../src/storage/backends.js';
+import { countingProxy } from '../test/helpers/counting-proxy.js';
+import { startS3rver } from '../test/helpers/s3rver.js';
 
 const run = promisify(execFile);
 
@@ -208,6 +210,46 @@ export async function uploadToDone(files: string[]): Promise<Measured> {
     return { images: files.length, seconds: latenciesMs.reduce((a, b) => a + b, 0) / 1000, latenciesMs, peakRssBytes: await peakRss(server.pid), extra: { uploadToDoneOverProcessing: Math.min(...ratios) } };
   } finally {
     await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Storage requests per processed image on S3: the built server on an S3-protocol server (s3rver)
+ * behind a counting proxy; each photo is uploaded and followed to done with `?wait=20`, one at a
+ * time, and every request the server makes in between is counted (writes: PUT, POST, DELETE and
+ * copies; reads: GET, HEAD and listings).
+ */
+export async function s3Requests(files: string[]): Promise<Measured> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-s3-'));
+  const buckets = ['bench-input', 'bench-output'];
+  const s3 = await startS3rver(buckets);
+  const proxy = await countingProxy(s3.endpoint);
+  const server = await startServer(dir, 2, { STORAGE: 's3', S3_ENDPOINT: proxy.endpoint, S3_FORCE_PATH_STYLE: 'true', INPUT_BUCKET: buckets[0]!, OUTPUT_BUCKET: buckets[1]!, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+  try {
+    // The start-up scan's requests are not an image's.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const before = proxy.requests.length;
+    const latenciesMs: number[] = [];
+    const started = performance.now();
+    for (const file of files) {
+      const began = performance.now();
+      const response = await fetch(`${server.url}/v1/images`, { method: 'POST', body: new Uint8Array(await readFile(file)), headers: { 'content-type': 'image/jpeg' } });
+      const { id } = (await response.json()) as { id: string };
+      const image = (await (await fetch(`${server.url}/v1/images/${id}?wait=20`)).json()) as { status: string };
+      if (image.status !== 'done') throw new Error(`${id} ended ${image.status}`);
+      latenciesMs.push(performance.now() - began);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    // The status requests' own reads are the API's, counted apart: two per ?wait (original, manifest).
+    const passed = proxy.requests.slice(before);
+    const writes = passed.filter((r) => r.method !== 'GET' && r.method !== 'HEAD').length;
+    const reads = passed.length - writes;
+    return { images: files.length, seconds, latenciesMs, peakRssBytes: await peakRss(server.pid), extra: { s3WritesPerImage: writes / files.length, s3ReadsPerImage: reads / files.length } };
+  } finally {
+    await server.stop();
+    await proxy.close();
+    await s3.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
