@@ -57,6 +57,12 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
   it('uploads three images, shows each done with its variants, and downloads one', async () => {
     const server = await serve();
     const { page, errors } = await open(server.url + '/');
+    // The API calls of an upload: its ticket, its PUT, and one held status request (?wait=), no polling.
+    const calls: string[] = [];
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      if (/^\/v1\/(uploads(\/[^/]+)?|images\/[^/]+)$/.test(path)) calls.push(`${request.method()} ${path.replace(/^(\/v1\/(?:uploads|images))\/[^/]+$/, '$1/{id}')}`);
+    });
     await page.getByLabel('Upload images').setInputFiles(['beach.jpg', 'logo.png', 'portrait.jpg'].map((name) => join(work, name)));
 
     const done = page.getByRole('status').filter({ hasText: /^done$/ });
@@ -76,6 +82,7 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     await expect.poll(() => card.getByRole('img').evaluateAll((imgs) => imgs.every((img) => (img as HTMLImageElement).naturalWidth > 0))).toBe(true);
     await expect.poll(async () => (await page.locator('#counts').textContent()) ?? '').toMatch(/3 done/);
     await page.screenshot({ path: join(ARTIFACTS, 'web-done.png'), fullPage: true });
+    expect(calls.sort()).toEqual(['GET /v1/images/{id}', 'POST /v1/uploads', 'PUT /v1/uploads/{id}'].flatMap((call) => [call, call, call]));
     expect(errors).toEqual([]);
   });
 
