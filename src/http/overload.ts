@@ -89,9 +89,8 @@ export type CallerShares = ReturnType<typeof createCallerShares>;
 /**
  * Overload turns into clear refusals instead of a slow death: at most MAX_CONCURRENT_UPLOADS
  * bodies stream in at once, a caller's share of them (see createCallerShares: past it, a short wait
- * in line), and no upload is
- * taken while MAX_QUEUE_DEPTH images wait for a worker, counting those still streaming in (each
- * will join the queue). All answer 503 with Retry-After.
+ * in line), and no upload is taken while MAX_QUEUE_DEPTH images wait for a worker, counting those
+ * still streaming in (each will join the queue). All answer 503 with Retry-After.
  */
 export function limitUploads(config: AppConfig, shares: CallerShares, queueDepth?: () => number): MiddlewareHandler<AppEnv> {
   let inFlight = 0;

@@ -29,8 +29,9 @@ export const tempDir = (dataDir: string) => join(resolve(dataDir), '.tmp');
 
 /**
  * A bucket as a folder: `<dataDir>/<bucket>/<key>`, with metadata in `<dataDir>/.meta/<bucket>/<key>.json`.
- * Every write goes to a temporary file, is fsync'd, then renamed into place, so readers never see
- * a partial object and a crash leaves at worst a stray temporary file.
+ * Every write goes to a temporary file, is fsync'd (derived objects: later, together; see
+ * DeferredSync), then renamed into place, so readers never see a partial object and a crash leaves
+ * at worst a stray temporary file.
  */
 export function createFsStore(dataDir: string, bucket: string): ObjectStore & ObjectCreatedSource & DeferredSync {
   const root = resolve(dataDir, bucket);

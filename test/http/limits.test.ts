@@ -21,6 +21,15 @@ async function originals(dataDir: string) {
   }
 }
 const spooled = async (dataDir: string) => readdir(join(dataDir, '.tmp/uploads')).catch(() => []);
+/** Two uploads of `body` with `key` that send 100 bytes and then nothing: they hold two of the key's slots. */
+async function dripping(url: string, key: string, body: Buffer) {
+  const slow = [0, 1].map(() =>
+    startRawRequest(url, `POST /v1/images HTTP/1.1\nHost: x\nx-api-key: ${key}\nContent-Type: image/jpeg\nContent-Length: ${body.length}`, body.subarray(0, 100)),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return slow;
+}
+
 const uploadHead = (length: number) => `POST /v1/images HTTP/1.1\nHost: localhost\nContent-Type: image/jpeg\nContent-Length: ${length}`;
 
 describe('slow, stalled and aborted uploads', () => {
@@ -86,10 +95,7 @@ describe('overload', () => {
     // No waiting in line (UPLOAD_SLOT_WAIT_MS=0): past its share, a key is refused at once.
     const server = await testServer({ MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', UPLOAD_IDLE_TIMEOUT_MS: '3000', UPLOAD_SLOT_WAIT_MS: '0' });
     const body = await solid(200, 200, '#884400');
-    const slow = [0, 1].map(() =>
-      startRawRequest(server.url, `POST /v1/images HTTP/1.1\nHost: x\nx-api-key: first-key-0123456\nContent-Type: image/jpeg\nContent-Length: ${body.length}`, body.subarray(0, 100)),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const slow = await dripping(server.url, 'first-key-0123456', body);
     const post = (key: string) => fetch(server.url + '/v1/images', { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg', 'x-api-key': key } });
     const refused = await post('first-key-0123456');
     expect(refused.status).toBe(503);
@@ -135,10 +141,7 @@ describe('overload', () => {
   it('keeps the slow-drip protection: waiting uploads get a slot only as drips are dropped, and a full line is refused at once', async () => {
     const server = await testServer({ MAX_UPLOADS_PER_KEY: '2', MAX_WAITING_UPLOADS_PER_KEY: '1', API_KEYS: 'first-key-0123456', UPLOAD_IDLE_TIMEOUT_MS: '1500' });
     const body = await solid(200, 200, '#884400');
-    const slow = [0, 1].map(() =>
-      startRawRequest(server.url, `POST /v1/images HTTP/1.1\nHost: x\nx-api-key: first-key-0123456\nContent-Type: image/jpeg\nContent-Length: ${body.length}`, body.subarray(0, 100)),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    const slow = await dripping(server.url, 'first-key-0123456', body);
     const post = () => fetch(server.url + '/v1/images', { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg', 'x-api-key': 'first-key-0123456' } });
     const waiting = post();
     await new Promise((resolve) => setTimeout(resolve, 100));
