@@ -12,10 +12,11 @@ const CLOCK_SKEW_SECONDS = 60;
 
 /**
  * The issuer's keys are fetched again at most this often for an unknown `kid` (a rotation), and
- * kept at most JWKS_MAX_AGE_MS: a key the issuer removes is refused within that time.
+ * kept at most JWKS_MAX_AGE_MS: a key the issuer removes is refused within that time (a fetch every
+ * 15 s at most, while tokens come).
  */
 const JWKS_COOLDOWN_MS = 15_000;
-const JWKS_MAX_AGE_MS = 60_000;
+const JWKS_MAX_AGE_MS = 15_000;
 /** After a failed discovery, requests are refused (503) for this long before it is tried again. */
 const DISCOVERY_RETRY_MS = 5_000;
 const FETCH_TIMEOUT_MS = 5_000;
