@@ -117,8 +117,10 @@ export class Api extends Construct {
         accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
         loggingLevel: MethodLoggingLevel.ERROR,
         metricsEnabled: true,
-        throttlingRateLimit: settings.apiRateLimit,
-        throttlingBurstLimit: settings.apiBurstLimit,
+        // The stage's own ceiling, over every caller: room for the signed-in users' plan and a machine
+        // key at full rate together (each plan still throttles its own).
+        throttlingRateLimit: settings.apiRateLimit + settings.signedInRateLimit,
+        throttlingBurstLimit: settings.apiBurstLimit + settings.signedInBurstLimit,
       },
     });
     // The page's address, built from the API's id alone: the user pool's client needs it as its

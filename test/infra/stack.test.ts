@@ -273,6 +273,8 @@ describe('CDK app', () => {
     expect(usersKeys[0]).toBe(authorizer.Properties.Environment.Variables.USERS_API_KEY_ID.Ref);
     expect(keysOf(machinePlanId)).not.toContain(usersKeys[0]);
     expect(keysOf(machinePlanId)).toHaveLength(1);
+    // The stage's ceiling leaves room for both plans at their full rates.
+    template.hasResourceProperties('AWS::ApiGateway::Stage', { MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 70, ThrottlingBurstLimit: 140 })] });
     template.hasOutput('MachineKeysUsagePlanId', { Value: { Ref: machinePlanId }, Description: Match.stringLikeRegexp('keys create') });
   });
 
