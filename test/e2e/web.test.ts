@@ -59,10 +59,17 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     const { page, errors } = await open(server.url + '/');
     // The API calls of an upload: its ticket, its PUT, and one held status request (?wait=), no polling.
     const calls: string[] = [];
+    // At most two status requests held at once: the browser's other connections stay free.
+    let held = 0;
+    let mostHeld = 0;
+    const isWait = (url: string) => new URL(url).searchParams.has('wait');
     page.on('request', (request) => {
       const path = new URL(request.url()).pathname;
       if (/^\/v1\/(uploads(\/[^/]+)?|images\/[^/]+)$/.test(path)) calls.push(`${request.method()} ${path.replace(/^(\/v1\/(?:uploads|images))\/[^/]+$/, '$1/{id}')}`);
+      if (isWait(request.url())) mostHeld = Math.max(mostHeld, ++held);
     });
+    page.on('requestfinished', (request) => isWait(request.url()) && held--);
+    page.on('requestfailed', (request) => isWait(request.url()) && held--);
     await page.getByLabel('Upload images').setInputFiles(['beach.jpg', 'logo.png', 'portrait.jpg'].map((name) => join(work, name)));
 
     const done = page.getByRole('status').filter({ hasText: /^done$/ });
@@ -83,6 +90,7 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     await expect.poll(async () => (await page.locator('#counts').textContent()) ?? '').toMatch(/3 done/);
     await page.screenshot({ path: join(ARTIFACTS, 'web-done.png'), fullPage: true });
     expect(calls.sort()).toEqual(['GET /v1/images/{id}', 'POST /v1/uploads', 'PUT /v1/uploads/{id}'].flatMap((call) => [call, call, call]));
+    expect(mostHeld).toBeLessThanOrEqual(2);
     expect(errors).toEqual([]);
   });
 
