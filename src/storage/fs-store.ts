@@ -338,10 +338,10 @@ async function inFolder<T>(path: string, write: () => Promise<T>): Promise<T> {
     } catch (error) {
       if (!isMissing(error) || attempt === PRUNED_FOLDER_RETRIES) throw error;
     }
-    // A recursive mkdir fails the same way when a parent it made is pruned before the next level.
-    await mkdir(dirname(path), { recursive: true }).catch((error: unknown) => {
-      if (!isMissing(error)) throw error;
-    });
+    // A recursive mkdir racing a delete that prunes the same folders can fail in several ways (a
+    // parent gone before the next level, one gone between its EEXIST and its stat): the write that
+    // follows tells what really stands (a file in the way fails it with ENOTDIR).
+    await mkdir(dirname(path), { recursive: true }).catch(() => undefined);
   }
 }
 
