@@ -241,7 +241,7 @@ export async function s3Requests(files: string[]): Promise<Measured> {
       latenciesMs.push(performance.now() - began);
     }
     const seconds = (performance.now() - started) / 1000;
-    // The status requests' own reads are the API's, counted apart: two per ?wait (original, manifest).
+    // The held status request's own reads (the original's HEAD and the manifest, each time it looks) are counted in.
     const passed = proxy.requests.slice(before);
     const writes = passed.filter((r) => r.method !== 'GET' && r.method !== 'HEAD').length;
     const reads = passed.length - writes;

@@ -223,8 +223,11 @@ export interface Config {
 /** An issuer is reached over TLS; plain http only on this machine, for a provider run locally. */
 export function isAcceptedIssuer(url: URL): boolean {
   if (url.search || url.hash || url.username || url.password) return false;
-  return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
 }
+
+/** This machine's own names: as HOST gives them, or as a URL's hostname does (`[::1]`). */
+export const isLoopbackHost = (host: string) => ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host);
 
 function oidcSettings(issuer: string | undefined, clientId: string | undefined, audience: string | undefined): Pick<Config, 'oidc'> {
   if (!issuer && !clientId && !audience) return {};

@@ -31,13 +31,13 @@ export function createAuthenticator(settings: AuthSettings): (given: Credentials
   const verifyToken = settings.oidc ? createAccessTokenVerifier({ issuer: settings.oidc.issuer, audience: settings.oidc.audience, ...(settings.jwksMaxAgeMs ? { jwksMaxAgeMs: settings.jwksMaxAgeMs } : {}) }) : undefined;
 
   return async ({ authorization, apiKey }) => {
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+    const bearer = bearerToken(authorization);
     if (verifyToken && bearer) return (await verifyToken(bearer)).owner;
     const file = await fileKeys();
     const digests = [...fixed, ...file.digests];
     if (!verifyToken && fixed.length === 0 && !file.exists) return undefined;
     if (!apiKey) {
-      throw new AppError(401, 'unauthorized', verifyToken ? 'This API needs you to sign in (a bearer access token) or an x-api-key header.' : 'This API needs an x-api-key header.');
+      throw new AppError(401, 'unauthorized', askForCredentials(Boolean(verifyToken)));
     }
     // A key not seen yet may be one just created: the file is looked at again, at most ten times a second.
     const match = matchKey(digests, apiKey) ?? matchKey((await fileKeys(NEW_KEY_RECHECK_MS)).digests, apiKey);
@@ -48,6 +48,12 @@ export function createAuthenticator(settings: AuthSettings): (given: Credentials
 }
 
 const NEW_KEY_RECHECK_MS = 100;
+
+/** The token of an `Authorization: Bearer <token>` header. */
+export const bearerToken = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+
+/** What a request without credentials is told: with sign-in on, that it may sign in too. */
+export const askForCredentials = (signIn: boolean) => (signIn ? 'This API needs you to sign in (a bearer access token) or an x-api-key header.' : 'This API needs an x-api-key header.');
 
 /** The digest the key hashes to, compared in constant time with every one (whatever matched before). */
 function matchKey(digests: Buffer[], given: string): Buffer | undefined {

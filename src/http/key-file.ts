@@ -48,6 +48,13 @@ async function writeKeys(path: string, keys: KeyRecord[]): Promise<void> {
     await file.close();
   }
   await rename(temporary, path);
+  // The key was printed once: its record must not vanish with the rename at a power cut.
+  const folder = await open(dirname(path), 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
 }
 
 /** Makes a key named `name`, keeps its hash, and returns it: the only time it is seen. */

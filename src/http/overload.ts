@@ -24,7 +24,7 @@ export interface ShareWaiting {
  * instead of refused. A waiting request reads none of its body, so it holds a socket, not memory;
  * at most `perCaller` wait per caller and `total` in all, each at most `ms`, then 503.
  */
-export function createCallerShares(max: number, waiting: ShareWaiting = { perCaller: 0, total: 0, ms: 0 }) {
+export function createCallerShares(max: number, waiting: ShareWaiting) {
   const held = new Map<string, number>();
   const queues = new Map<string, Array<() => void>>();
   let waitingNow = 0;

@@ -14,6 +14,7 @@ import { reprocessHere, reprocessViaServer, retriggerStale, type Tally } from '.
 import { hasMark } from '../imaging/watermark.js';
 import { checkStartUp } from './start-up-checks.js';
 import { keysCommand, KEYS_USAGE } from './keys-command.js';
+import { option } from './argv-option.js';
 
 const USAGE = `usage: image-processor process <files or folders...> --out <dir>
        image-processor reprocess --all [--since <date>] (--server <url> [--key <key>] | --data-dir <dir> | --bucket <name>)
@@ -71,11 +72,6 @@ function progress(done: number, total: number, label = '') {
   if (done === total) process.stderr.write('\n');
 }
 
-/** `--name value` from argv, or undefined. */
-const option = (args: string[], name: string) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 
 async function reprocessAll(args: string[]): Promise<number> {
   const [server, dataDir, bucket, sinceText] = ['--server', '--data-dir', '--bucket', '--since'].map((name) => option(args, name));

@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/config.js';
 import { createKey, KEY_NAME, keyFilePath, readKeys, revokeKey } from '../http/key-file.js';
+import { option } from './argv-option.js';
 
 export const KEYS_USAGE = `usage: image-processor keys create --name <name> [--data-dir <dir> | --usage-plan <id>]
        image-processor keys list [--data-dir <dir> | --usage-plan <id>]
@@ -65,10 +66,6 @@ async function usagePlanStore(usagePlanId: string): Promise<KeyStore> {
   };
 }
 
-const option = (args: string[], name: string) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
-};
 
 /** `image-processor keys ...`: 0 done, 1 refused (no such key, a name taken), 2 a usage error. */
 export async function keysCommand(args: string[]): Promise<number> {

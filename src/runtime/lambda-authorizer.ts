@@ -2,6 +2,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { loadConfig } from '../config/config.js';
 import { isAppError } from '../errors.js';
 import { createAccessTokenVerifier } from '../http/access-tokens.js';
+import { askForCredentials, bearerToken } from '../http/auth.js';
 
 /**
  * API Gateway's Lambda authorizer: who may call the API, and which usage plan counts the call.
@@ -43,7 +44,7 @@ const deny = (event: APIGatewayRequestAuthorizerEvent, reason: string): APIGatew
 
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   const header = (name: string) => Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1] ?? undefined;
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header('authorization') ?? '')?.[1];
+  const bearer = bearerToken(header('authorization'));
   const apiKey = header('x-api-key');
   if (bearer && verify) {
     let owner: string;
@@ -61,5 +62,5 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
     if (apiKey === (await signedInUsersKey())) return deny(event, 'The API key is not valid.');
     return { principalId: 'api-key', policyDocument: policy('Allow', event.methodArn), context: { owner: '' }, usageIdentifierKey: apiKey };
   }
-  return deny(event, verify ? 'This API needs you to sign in (a bearer access token) or an x-api-key header.' : 'This API needs an x-api-key header.');
+  return deny(event, askForCredentials(Boolean(verify)));
 }

@@ -5,7 +5,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
-import { ConfigError, type Config } from '../config/config.js';
+import { ConfigError, isLoopbackHost, type Config } from '../config/config.js';
 import { createApp } from '../http/app.js';
 import { keyFilePath } from '../http/key-file.js';
 import { tuneSharp } from '../imaging/tuning.js';
@@ -43,7 +43,6 @@ const REFUSED_BODY_DRAIN_MS = 15_000;
 /** True when the server asks who is calling: sign-in, API_KEYS, or a key file (even one whose keys are all revoked). */
 export const authenticates = (config: Config, keyFile = keyFilePath(config.dataDir)) => Boolean(config.oidc) || config.apiKeys.length > 0 || existsSync(keyFile);
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const MIN_PUBLIC_KEY_LENGTH = 16;
 
 /**
@@ -52,11 +51,11 @@ const MIN_PUBLIC_KEY_LENGTH = 16;
  */
 export async function startLocalServer(config: Config, options: { logger?: Logger; webRoot?: string } = {}): Promise<LocalServer> {
   const keyFile = keyFilePath(config.dataDir);
-  if (!authenticates(config, keyFile) && !LOOPBACK.has(config.host)) {
+  if (!authenticates(config, keyFile) && !isLoopbackHost(config.host)) {
     throw new ConfigError(`HOST=${config.host} would expose an API without authentication; set OIDC_ISSUER or API_KEYS, create a key (image-processor keys create), or use HOST=127.0.0.1.`);
   }
   // Reachable from elsewhere, a short key is guessed; one given by its hash was chosen elsewhere.
-  if (!LOOPBACK.has(config.host) && config.apiKeys.some((key) => !key.startsWith('sha256:') && key.length < MIN_PUBLIC_KEY_LENGTH)) {
+  if (!isLoopbackHost(config.host) && config.apiKeys.some((key) => !key.startsWith('sha256:') && key.length < MIN_PUBLIC_KEY_LENGTH)) {
     throw new ConfigError(`HOST=${config.host} is reachable from other machines: every key in API_KEYS needs at least ${MIN_PUBLIC_KEY_LENGTH} characters.`);
   }
   await checkStartUp(config);
