@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { syncPath } from '../storage/sync-path.js';
 
 /** Where `image-processor keys` keeps the machine keys of a data folder: hashes only. */
 export const keyFilePath = (dataDir: string) => join(dataDir, '.secrets', 'api-keys.json');
@@ -49,12 +50,7 @@ async function writeKeys(path: string, keys: KeyRecord[]): Promise<void> {
   }
   await rename(temporary, path);
   // The key was printed once: its record must not vanish with the rename at a power cut.
-  const folder = await open(dirname(path), 'r');
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
+  await syncPath(dirname(path));
 }
 
 /** Makes a key named `name`, keeps its hash, and returns it: the only time it is seen. */

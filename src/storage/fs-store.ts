@@ -6,6 +6,7 @@ import { setImmediate } from 'node:timers/promises';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
 import { createFileCache } from './file-cache.js';
+import { syncPath } from './sync-path.js';
 import type { DeferredSync, ListedObject, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
 /** What S3 would keep beside an object; stored in a sidecar file under `.meta/`. */
@@ -138,7 +139,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
           // Opened before the stream is read: a missing scratch folder is made without losing a byte.
           const handle = await inFolder(temporary, () => open(temporary, 'wx'));
           await pipeline(body, measure, handle.createWriteStream());
-          await fsyncPath(temporary);
+          await syncPath(temporary);
         }
         return await commit(key, temporary, `"${md5.digest('hex')}"`, options);
       } finally {
@@ -167,7 +168,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     async putFile(key: string, path: string, options: PutOptions = {}): Promise<ObjectInfo> {
       objectPath(key);
       // Moved, not copied: an upload spooled under DATA_DIR is on this disk already.
-      await fsyncPath(path);
+      await syncPath(path);
       return commit(key, path, `"${randomUUID().replace(/-/g, '')}"`, options);
     },
 
@@ -313,14 +314,6 @@ async function writeFileAtomic(path: string, text: string, tmp: string, synced =
   }
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /** How often a write retries when a delete pruned its (empty) folder between the folder's creation and the write. */
 const PRUNED_FOLDER_RETRIES = 5;
@@ -347,7 +340,7 @@ async function inFolder<T>(path: string, write: () => Promise<T>): Promise<T> {
 
 /** Syncs a folder's entries (or a file's bytes); one a delete has removed since has nothing left to sync. */
 async function fsyncIfPresent(path: string): Promise<void> {
-  await fsyncPath(path).catch((error: unknown) => {
+  await syncPath(path).catch((error: unknown) => {
     if (!isMissing(error)) throw error;
   });
 }
