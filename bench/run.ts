@@ -71,7 +71,11 @@ const clean: string[] = [];
 for (let i = 0; i < count; i++) clean.push(await photo(4000, 3000, i + 1, CLEAN_GRAIN));
 const fifty = await photo(8160, 6120, 99);
 const small: string[] = [];
-for (let i = 0; i < 24; i++) small.push(await photo(640, 480, 100 + i));
+for (let i = 0; i < 40; i++) small.push(await photo(640, 480, 100 + i));
+// Camera photos from 0.3 to 24 MP, as a phone's and a camera's gallery mix them, uploaded at once.
+const MIXED_SIZES = [[640, 480], [1280, 960], [1600, 1200], [2048, 1536], [3000, 2000], [3264, 2448], [4000, 3000], [4608, 3456], [5184, 3888], [6000, 4000]] as const;
+const mixed: string[] = [];
+for (const [i, [width, height]] of MIXED_SIZES.entries()) mixed.push(await photo(width, height, 200 + i));
 
 /** A file made once and kept in bench/.cache. */
 async function cached(name: string, make: () => Buffer | Promise<Buffer>): Promise<string> {
@@ -107,7 +111,11 @@ const plan: Array<{ id: string; label: string; workload: string; args: unknown[]
   { id: 'http', label: `(c) HTTP upload to done, 8 clients, CONCURRENCY=${cores}`, workload: 'http', args: [twelve, cores, 8] },
   { id: 'naiveClean', label: `(a) sharp, naive, clean 12 MP photos`, workload: 'naiveSharp', args: [clean, cores] },
   { id: 'httpClean', label: `(c) HTTP, clean 12 MP photos`, workload: 'http', args: [clean, cores, 8] },
-  { id: 'small', label: '(b) processor, 0.3 MP photos', workload: 'processor', args: [small, cores] },
+  { id: 'naiveMixed', label: '(a) sharp, naive, 10 photos of 0.3 to 24 MP', workload: 'naiveSharp', args: [mixed, cores] },
+  { id: 'httpMixed', label: '(c) HTTP, the same 10 photos uploaded at once (10 clients)', workload: 'http', args: [mixed, cores, mixed.length] },
+  { id: 'naiveSmall', label: '(a) sharp, naive, 40 photos of 0.3 MP', workload: 'naiveSharp', args: [small, cores] },
+  { id: 'httpSmall', label: '(c) HTTP, the same 40 photos, 6 clients', workload: 'http', args: [small, cores, 6] },
+  { id: 'small', label: '(b) processor, 0.3 MP photos', workload: 'processor', args: [small.slice(0, 24), cores] },
   { id: 'big', label: '(b) processor, one 50 MP photo, CONCURRENCY=1', workload: 'processor', args: [[fifty], 1] },
   { id: 'latency', label: '(c) one 12 MP photo at a time on an idle server', workload: 'uploadToDone', args: [twelve.slice(0, 3)] },
   { id: 'coldstart', label: 'import of dist/lambda/processor.mjs', workload: 'coldStart', args: [] },
@@ -123,7 +131,7 @@ plan.push({ id: 'eventLoop', label: '(f) hostile BMP and SVG uploads and a 12 MP
 // The throughput workloads run ROUNDS times, interleaved (a, b, c, a, b, c, ...) so that a slow
 // spell of this shared machine hits each of them alike; each row is its median run.
 const ROUNDS = quick ? 1 : 3;
-const REPEATED = new Set(['naive', 'processor', 'http', 'naiveClean', 'httpClean']);
+const REPEATED = new Set(['naive', 'processor', 'http', 'naiveClean', 'httpClean', 'naiveMixed', 'httpMixed', 'naiveSmall', 'httpSmall']);
 const runs = new Map<string, Measured[]>();
 for (let round = 1; round <= ROUNDS; round++) {
   for (const step of plan) {
@@ -164,6 +172,8 @@ const target = (value: number | undefined, goal: Goal) => {
 const targets = {
   httpOverNaive: target(ratio('http', 'naive'), ['>=', 1.3]),
   httpOverNaiveCleanPhotos: target(ratio('httpClean', 'naiveClean'), ['>=', 1.3]),
+  httpOverNaiveMixedPhotos: target(ratio('httpMixed', 'naiveMixed'), ['>=', 1.3]),
+  httpOverNaiveSmallPhotos: target(ratio('httpSmall', 'naiveSmall'), ['>=', 1.0]),
   httpOverProcessor: target(ratio('http', 'processor'), ['>=', 0.85]),
   processorOverNaive: target(ratio('processor', 'naive'), ['>', 1.0]),
   httpOverImageMagick: target(ratio('http', 'magick'), ['>=', 4.0]),
@@ -185,6 +195,13 @@ console.log(`\nmachine: ${machine.cpus} cores (${machine.cpu}), ${machine.memory
 console.log('| workload | images | images/s | p50 ms | p95 ms | peak RSS MB |\n|---|---:|---:|---:|---:|---:|');
 for (const row of rows) {
   console.log(`| ${row.label} | ${row.result.images} | ${fmt(row.imagesPerSecond)} | ${fmt(row.p50Ms, 0)} | ${fmt(row.p95Ms, 0)} | ${fmt(row.peakRssMb, 0)} |`);
+}
+// Where an image's time goes on the HTTP path: the median per stage, from the server's log.
+const staged = rows.filter((row) => Object.keys(row.result.extra ?? {}).some((key) => key.startsWith('stage.')));
+const stageNames = [...new Set(staged.flatMap((row) => Object.keys(row.result.extra!).filter((key) => key.startsWith('stage.'))))];
+if (staged.length > 0) {
+  console.log(`\nmedian ms per image and stage\n| workload | ${stageNames.map((name) => name.slice('stage.'.length)).join(' | ')} |\n|---|${stageNames.map(() => '---:').join('|')}|`);
+  for (const row of staged) console.log(`| ${row.id} | ${stageNames.map((name) => fmt(row.result.extra![name], 0)).join(' | ')} |`);
 }
 console.log('\n| target | measured | goal | |\n|---|---:|---|---|');
 for (const [name, { value, goal, met }] of Object.entries(targets)) console.log(`| ${name} | ${fmt(value)} | ${goal} | ${met ? 'met' : 'MISSED'} |`);

@@ -12,6 +12,7 @@ import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../src/processing/gate.js
 import { createProcessor } from '../src/processing/processor.js';
 import { createWorkQueue } from '../src/processing/work-queue.js';
 import { openBuckets } from '../src/storage/backends.js';
+import { call } from './client.js';
 import { countingProxy } from '../test/helpers/counting-proxy.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
 
@@ -130,48 +131,84 @@ export async function dedup(file: string): Promise<Measured> {
   }
 }
 
+/** A log line of the server's that says where an image's time went: an upload's request, or its processing. */
+export interface StageLine {
+  id: string;
+  msg: string;
+  stages: Record<string, number>;
+}
+
+export interface BenchServer {
+  url: string;
+  pid: number;
+  /** The server's log lines with stage timings, as they came. */
+  stageLines: StageLine[];
+  stop: () => Promise<void>;
+}
+
 /** Starts the built server in its own process; resolves with its URL and pid. */
-export function startServer(dataDir: string, concurrency: number, env: Record<string, string> = {}): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+export function startServer(dataDir: string, concurrency: number, env: Record<string, string> = {}): Promise<BenchServer> {
   // BENCH_SERVER_ARGS passes node flags to the server, e.g. --cpu-prof to profile it.
   const nodeArgs = process.env.BENCH_SERVER_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, '../dist/runtime/local.mjs')], {
     env: { ...process.env, DATA_DIR: dataDir, PORT: '0', CONCURRENCY: String(concurrency), WATERMARK_TEXT: WATERMARK, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', MALLOC_ARENA_MAX: '2', UV_THREADPOOL_SIZE: '8', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const stageLines: StageLine[] = [];
   return new Promise((resolve, reject) => {
-    let text = '';
-    const listen = (chunk: Buffer) => {
-      text += chunk.toString();
-      const url = /"url":"([^"]+)"/.exec(text)?.[1];
-      if (!url) return;
-      // From here on its request logs are read and dropped, so its stdout never blocks.
-      child.stdout!.off('data', listen);
-      child.stdout!.resume();
-      // Stopped and waited for: a clean stop still writes to the data folder, which is removed next.
-      const exited = new Promise<void>((done) => child.once('exit', () => done()));
-      resolve({ url, pid: child.pid!, stop: () => (child.kill('SIGTERM'), exited) });
-    };
-    child.stdout!.on('data', listen);
+    let started = false;
+    let partial = '';
+    // Every line is read (so the server's stdout never blocks); those with stage timings are kept.
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const url = started ? undefined : /"url":"([^"]+)"/.exec(line)?.[1];
+        if (url) {
+          started = true;
+          // Stopped and waited for: a clean stop still writes to the data folder, which is removed next.
+          const exited = new Promise<void>((done) => child.once('exit', () => done()));
+          resolve({ url, pid: child.pid!, stageLines, stop: () => (child.kill('SIGTERM'), exited) });
+        }
+        if (line.includes('"stages"')) {
+          const { id, msg, stages } = JSON.parse(line) as StageLine;
+          stageLines.push({ id, msg, stages });
+        }
+      }
+    });
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
   });
 }
 
 /** POST /v1/images as a client would; `uploaded` is when the server had acknowledged the whole upload. */
 async function upload(url: string, body: Buffer): Promise<{ id: string; uploaded: number }> {
-  const response = await fetch(`${url}/v1/images`, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/jpeg' } });
-  const uploaded = performance.now();
-  return { id: ((await response.json()) as { id: string }).id, uploaded };
+  const answer = await call(`${url}/v1/images`, 'POST', body, 'image/jpeg');
+  if (answer.status !== 202) throw new Error(`upload answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return { id: answer.body.id as string, uploaded: performance.now() };
 }
 
-/** Polls an image until it is done; every 100 ms by default, brisker than the web page, which backs off from 400 ms. */
-async function waitDone(url: string, id: string, everyMs = 100): Promise<Record<string, string>> {
+/** Follows an image to done as the page does: `?wait=20`, asked again until it has ended. */
+async function waitDone(url: string, id: string): Promise<{ completedAt: string }> {
   for (;;) {
-    const image = (await (await fetch(`${url}/v1/images/${id}`)).json()) as Record<string, string>;
+    const image = (await call(`${url}/v1/images/${id}?wait=20`)).body as { status: string; completedAt: string; error?: unknown };
     if (image.status === 'done') return image;
     if (image.status === 'failed') throw new Error(`${id} failed: ${JSON.stringify(image.error)}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/**
+ * Where each image's time went on the HTTP path, the median of every image per stage: the upload's
+ * (receive and spool, store the original and its records) and the processing's from the server's
+ * log, and `statusSeen`, from the manifest's completion to the client's answer.
+ */
+function stageMedians(lines: StageLine[], seenMs: number[]): Record<string, number> {
+  const byStage = new Map<string, number[]>();
+  for (const line of lines) for (const [stage, ms] of Object.entries(line.stages)) byStage.set(stage, [...(byStage.get(stage) ?? []), ms]);
+  byStage.set('statusSeen', seenMs);
+  return Object.fromEntries([...byStage].map(([stage, values]) => [`stage.${stage}`, median(values)]));
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)] ?? 0;
 
 /** (c) the whole HTTP path: many clients upload at once; each image is timed from upload start to done. */
 export async function http(files: string[], concurrency: number, clients: number): Promise<Measured> {
@@ -179,11 +216,13 @@ export async function http(files: string[], concurrency: number, clients: number
   const server = await startServer(dir, concurrency);
   try {
     const bodies = await Promise.all(files.map((file) => readFile(file)));
+    const seenMs: number[] = [];
     const result = await timed(bodies, clients, async (body) => {
       const { id } = await upload(server.url, body);
-      await waitDone(server.url, id);
+      const { completedAt } = await waitDone(server.url, id);
+      seenMs.push(Date.now() - Date.parse(completedAt));
     });
-    return { ...result, peakRssBytes: await peakRss(server.pid) };
+    return { ...result, peakRssBytes: await peakRss(server.pid), extra: stageMedians(server.stageLines, seenMs) };
   } finally {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
@@ -199,8 +238,7 @@ export async function uploadToDone(files: string[]): Promise<Measured> {
     const latenciesMs: number[] = [];
     for (const file of files) {
       const { id, uploaded } = await upload(server.url, await readFile(file));
-      // Polled every 5 ms: what is measured is the server's delay, not the client's polling interval.
-      await waitDone(server.url, id, 5);
+      await waitDone(server.url, id);
       const total = performance.now() - uploaded;
       const manifest = JSON.parse(await readFile(join(dir, 'image-processor-output-bucket', id, 'manifest.json'), 'utf8')) as { startedAt: string; completedAt: string };
       const processing = Date.parse(manifest.completedAt) - Date.parse(manifest.startedAt);
@@ -234,10 +272,8 @@ export async function s3Requests(files: string[]): Promise<Measured> {
     const started = performance.now();
     for (const file of files) {
       const began = performance.now();
-      const response = await fetch(`${server.url}/v1/images`, { method: 'POST', body: new Uint8Array(await readFile(file)), headers: { 'content-type': 'image/jpeg' } });
-      const { id } = (await response.json()) as { id: string };
-      const image = (await (await fetch(`${server.url}/v1/images/${id}?wait=20`)).json()) as { status: string };
-      if (image.status !== 'done') throw new Error(`${id} ended ${image.status}`);
+      const { id } = await upload(server.url, await readFile(file));
+      await waitDone(server.url, id);
       latenciesMs.push(performance.now() - began);
     }
     const seconds = (performance.now() - started) / 1000;

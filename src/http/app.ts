@@ -53,7 +53,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     const quiet = (c.req.method === 'GET' || c.req.method === 'HEAD') && status < 400;
     // The path only: query strings carry signatures, which never go to the log.
     deps.logger[quiet ? 'debug' : 'info'](
-      { method: c.req.method, path: c.req.path, status, durationMs: Math.round(performance.now() - started), ...(id ? { id } : {}) },
+      { method: c.req.method, path: c.req.path, status, durationMs: Math.round(performance.now() - started), ...(id ? { id } : {}), ...(c.get('stages') ? { stages: c.get('stages') } : {}) },
       'request',
     );
   });

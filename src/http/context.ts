@@ -40,11 +40,14 @@ export type AppConfig = Pick<
   | 'metricsToken'
 >;
 
-/** Per-request values the middleware sets for the routes. */
+/** Per-request values the middleware sets for the routes. */import type { Stages } from '../processing/stage-clock.js';
+
 export interface AppEnv {
   Variables: {
     /** The caller; undefined when authentication is off. */
     owner: Owner | undefined;
+    /** Where an upload's time went (receive, store), for the request's log line. */
+    stages?: Stages;
   };
 }
 
@@ -74,6 +77,6 @@ export interface AppDeps {
   enqueue?: ImagesDeps['enqueue'];
   /** Where on-demand renders run (a render host, locally); by default in this process. */
   renderOnDemand?: RenderHost['render'];
-  /** Resolves when the image's queued processing has ended, where this process has the queue. */
-  whenProcessed?: (id: string) => Promise<void>;
+  /** Resolves when the image's queued processing has ended (true), or at once when none is queued (false), where this process has the queue. */
+  whenProcessed?: (id: string) => Promise<boolean>;
 }

@@ -12,8 +12,8 @@ const MIN_GAP_MS = 200;
 export interface WaitOptions {
   /** Epoch milliseconds: past it, the image is answered as it is. */
   until: number;
-  /** Resolves when this process's run of the image ends (at once when it has none). */
-  ended?: (id: string) => Promise<void>;
+  /** Resolves true when this process's run of the image ends, false at once when it has none. */
+  ended?: (id: string) => Promise<boolean>;
   /** The client went away: stop waiting. */
   signal?: AbortSignal;
 }
@@ -29,10 +29,14 @@ export async function waitForEnd(find: () => Promise<FoundImage>, id: string, op
     if ((record.manifest && isFinal(record.manifest.status)) || now >= options.until || options.signal?.aborted) return record;
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([stop.signal, options.signal]) : stop.signal;
-    const tick = sleep(Math.min(options.ended ? NOTIFIED_POLL_MS : POLL_MS, options.until - now), undefined, { signal }).catch(() => undefined);
-    await (options.ended ? Promise.race([tick, options.ended(id)]) : tick);
+    const tick = sleep(Math.min(options.ended ? NOTIFIED_POLL_MS : POLL_MS, options.until - now), undefined, { signal }).then(
+      () => false,
+      () => false,
+    );
+    const ran = await (options.ended ? Promise.race([tick, options.ended(id)]) : tick);
     stop.abort();
-    const gap = MIN_GAP_MS - (Date.now() - now);
+    // A run that ended is read at once; anything else waits out the gap.
+    const gap = ran ? 0 : MIN_GAP_MS - (Date.now() - now);
     if (gap > 0 && !options.signal?.aborted) await sleep(Math.min(gap, Math.max(0, options.until - Date.now())));
   }
 }

@@ -33,7 +33,7 @@ export function createOutcomeReporter({ log, metrics, notify }: OutcomeSinks) {
       }
       if (outcome.status === 'done') {
         metrics.done(outcome);
-        log.info({ id: outcome.id, status: 'done', durationMs: outcome.durationMs, variants: outcome.variants }, 'processed');
+        log.info({ id: outcome.id, status: 'done', durationMs: outcome.durationMs, variants: outcome.variants, ...(outcome.stages ? { stages: outcome.stages } : {}) }, 'processed');
       } else {
         metrics.failed(outcome.error.code, outcome);
         log.warn({ id: outcome.id, status: 'failed', durationMs: outcome.durationMs, error: outcome.error }, 'processed');

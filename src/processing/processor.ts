@@ -14,6 +14,7 @@ import { isSettled, readManifest, writeManifest, type Manifest, type ManifestVar
 import { markFailed as markFailedManifest } from './mark-failed.js';
 import { fromObjectMetadata, isWatermarked, originalInfo, uploadTime } from './original-metadata.js';
 import { hasMark } from '../imaging/watermark.js';
+import { stageClock, type Stages } from './stage-clock.js';
 
 export type ProcessingConfig = ImagingConfig & Pick<Config, 'maxUploadBytes'>;
 
@@ -31,7 +32,7 @@ export interface ProcessorDeps {
 }
 
 export type ProcessOutcome =
-  | { id: string; status: 'done'; durationMs: number; variants: number; originalBytes: number; outputBytes: number; manifest: Manifest }
+  | { id: string; status: 'done'; durationMs: number; variants: number; originalBytes: number; outputBytes: number; manifest: Manifest; stages?: Stages }
   | { id: string; status: 'failed'; durationMs: number; error: { code: string; message: string }; manifest: Manifest }
   | { id: string; status: 'skipped'; reason: 'missing' | 'unchanged' | 'deleted' };
 
@@ -58,6 +59,7 @@ export interface Processor {
 export function createProcessor({ input, output, config, now = () => new Date(), renderGate = UNBOUNDED }: ProcessorDeps): Processor {
   async function process(id: string, { again = false }: ProcessOptions = {}): Promise<ProcessOutcome> {
     const started = now();
+    const clock = stageClock();
     const original = await input.head(originalKey(id));
     if (!original) {
       // Gone, perhaps while an earlier attempt wrote outputs (it threw, and this is its retry):
@@ -88,6 +90,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     // entries) and marked as under way, so that a restart finds it without reading every image.
     await Promise.all([indexImage(input, id, original), input.put(pendingKey(id), Buffer.alloc(0))]);
     if (!kept) await writeManifest(output, base);
+    clock.lap('start');
 
     /** A failure ends the image as failed, unless it is a done image rendered again: that one stays done. */
     const fail = async (error: { code: string; message: string }): Promise<ProcessOutcome> => {
@@ -110,6 +113,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     }
 
     const print = fingerprint(source, config, base.watermark, meta.owner);
+    clock.lap('read');
     const reused = await reuseTwin(id, print, base, original);
     if (reused) {
       if (!(await finish(reused, original))) return { id, status: 'skipped', reason: 'deleted' };
@@ -119,7 +123,10 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     let info: ImageInfo;
     let rendered: RenderedVariant[];
     try {
-      ({ info, variants: rendered } = await renderImage(source, imagingSettings(config, base.watermark), renderGate));
+      // The wait for a render slot is a stage of its own: a busy server shows there, not in the render.
+      const slot: Gate = { run: (work) => renderGate.run(() => (clock.lap('renderSlotWait'), work())) };
+      ({ info, variants: rendered } = await renderImage(source, imagingSettings(config, base.watermark), slot));
+      clock.lap('render');
     } catch (error) {
       const { code, message } = decodeFailure(error);
       return fail({ code, message });
@@ -136,9 +143,11 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     );
     if (defersSync(output)) await output.sync(variants.map((variant) => variant.key));
     await removeStaleOutputs(id, new Set(variants.map((v) => v.key)), started);
+    clock.lap('writeOutputs');
     // From the smallest rendering: a few thousand pixels to decode, not the original's millions.
     const smallest = rendered.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
     const placeholder = await makePlaceholder(smallest.data);
+    clock.lap('placeholder');
 
     const manifest: Manifest = {
       ...base,
@@ -152,11 +161,13 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     // Remembered before the manifest is final, so that a delete racing it removes the record too.
     await rememberTwin(input, print, id);
     if (!(await finish(manifest, original))) return { id, status: 'skipped', reason: 'deleted' };
-    return done(manifest, original.size, started);
+    clock.lap('manifest');
+    return done(manifest, original.size, started, clock.stages);
   }
 
-  function done(manifest: Manifest, originalBytes: number, started: Date): ProcessOutcome {
+  function done(manifest: Manifest, originalBytes: number, started: Date, stages?: Stages): ProcessOutcome {
     return {
+      ...(stages ? { stages } : {}),
       id: manifest.id,
       status: 'done',
       durationMs: now().getTime() - started.getTime(),

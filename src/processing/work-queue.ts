@@ -7,8 +7,8 @@ export interface WorkQueue {
   readonly active: number;
   /** Resolves when nothing is waiting or running. */
   idle(): Promise<void>;
-  /** Resolves when `id` is neither waiting nor running (at once, when it is neither now). */
-  settled(id: string): Promise<void>;
+  /** Resolves when `id` is neither waiting nor running: true when a run of it ended, false (at once) when none was due. */
+  settled(id: string): Promise<boolean>;
   /** Stops taking work and waits for what runs. */
   close(): Promise<void>;
 }
@@ -23,7 +23,7 @@ export function createWorkQueue(concurrency: number, run: (id: string) => Promis
   const running = new Set<string>();
   const again = new Set<string>();
   const idleWaiters: Array<() => void> = [];
-  const settledWaiters = new Map<string, Array<() => void>>();
+  const settledWaiters = new Map<string, Array<(ran: boolean) => void>>();
   let closed = false;
   const busy = (id: string) => waitingSet.has(id) || running.has(id);
 
@@ -36,7 +36,7 @@ export function createWorkQueue(concurrency: number, run: (id: string) => Promis
         running.delete(id);
         if (again.delete(id)) enqueue(id);
         if (!busy(id)) {
-          settledWaiters.get(id)?.forEach((resolve) => resolve());
+          settledWaiters.get(id)?.forEach((resolve) => resolve(true));
           settledWaiters.delete(id);
         }
         pump();
@@ -69,8 +69,8 @@ export function createWorkQueue(concurrency: number, run: (id: string) => Promis
     },
     idle,
     settled(id) {
-      if (!busy(id)) return Promise.resolve();
-      return new Promise<void>((resolve) => settledWaiters.set(id, [...(settledWaiters.get(id) ?? []), resolve]));
+      if (!busy(id)) return Promise.resolve(false);
+      return new Promise<boolean>((resolve) => settledWaiters.set(id, [...(settledWaiters.get(id) ?? []), resolve]));
     },
     async close() {
       closed = true;

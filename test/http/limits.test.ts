@@ -157,13 +157,13 @@ describe('overload', () => {
   it('counts reprocesses against MAX_QUEUE_DEPTH and against the key’s share until they are done', async () => {
     const dataDir = await tempDirs();
     let depth = 0;
-    const finish: Array<() => void> = [];
+    const finish: Array<(ran: boolean) => void> = [];
     const env = { MAX_QUEUE_DEPTH: '5', MAX_UPLOADS_PER_KEY: '2', API_KEYS: 'first-key-0123456,second-key-012345', OWNER_ID_SECRET: 'an-owner-id-secret-of-32-characters' };
     const app = appOn(dataDir, env, {
       queueDepth: () => depth,
       enqueue: () => undefined,
       // Processing that ends only when the test says so.
-      whenProcessed: () => new Promise<void>((resolve) => finish.push(resolve)),
+      whenProcessed: () => new Promise<boolean>((resolve) => finish.push(resolve)),
     });
     const upload = async (key: string) => {
       const response = await app.request('/v1/images', { method: 'POST', body: new Uint8Array(await solid(50, 50, '#222222')), headers: { 'content-type': 'image/jpeg', 'x-api-key': key } });
@@ -179,7 +179,7 @@ describe('overload', () => {
     expect(share.headers.get('retry-after')).toBe('2');
     expect((await reprocess(theirs, 'second-key-012345')).status).toBe(202);
     // One of the first key's is done: it may ask again.
-    finish.shift()!();
+    finish.shift()!(true);
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect((await reprocess(mine, 'first-key-0123456')).status).toBe(202);
     // A full queue refuses every key.

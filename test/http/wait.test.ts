@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { waitForEnd } from '../../src/lifecycle/wait-for-end.js';
 import type { FoundImage } from '../../src/lifecycle/images.js';
 import { noisy } from '../helpers/images.js';
@@ -50,8 +50,27 @@ describe('waitForEnd', () => {
 
   it('never spins when this process says the run ended before the image was queued', async () => {
     let reads = 0;
-    await waitForEnd(async () => (reads++, pending()), 'a', { until: Date.now() + 1000, ended: async () => undefined });
+    await waitForEnd(async () => (reads++, pending()), 'a', { until: Date.now() + 1000, ended: async () => false });
     expect(reads).toBeLessThanOrEqual(7);
+  });
+
+  it('reads the image again as soon as this process says its run ended, without the gap kept between other reads', async () => {
+    vi.useFakeTimers();
+    try {
+      let reads = 0;
+      let endRun: (ran: boolean) => void = () => undefined;
+      const done: FoundImage = { ...pending(), manifest: { status: 'done' } as FoundImage['manifest'] };
+      const answer = waitForEnd(async () => (++reads === 1 ? pending() : done), 'a', { until: Date.now() + 20_000, ended: () => new Promise((resolve) => (endRun = resolve)) });
+      await vi.advanceTimersByTimeAsync(10);
+      expect(reads).toBe(1);
+      endRun(true);
+      // No timer needs to fire: the second read follows the end at once.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(reads).toBe(2);
+      expect((await answer).manifest?.status).toBe('done');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('stops when the client goes away', async () => {

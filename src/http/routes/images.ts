@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { AppError, isAppError } from '../../errors.js';
 import { createImages, notFound } from '../../lifecycle/images.js';
 import { ingestOriginal } from '../../lifecycle/ingest.js';
+import { stageClock } from '../../processing/stage-clock.js';
 import { newId } from '../../processing/keys.js';
 import { createIdempotency } from '../../lifecycle/idempotency.js';
 import type { AppConfig, AppDeps, AppEnv } from '../context.js';
@@ -132,7 +133,9 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, sha
       });
     const upload = async (idempotencyRecord?: string) => {
       const id = newId();
+      const clock = stageClock();
       const file = await spool();
+      clock.lap('receive');
       const body = file.sha256 ?? '';
       await ingestOriginal(input, config, {
         id,
@@ -142,6 +145,8 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, sha
         ...(query.watermark !== undefined ? { watermark: query.watermark } : {}),
         ...(idempotencyRecord ? { idempotencyRecord } : {}),
       });
+      clock.lap('store');
+      c.set('stages', clock.stages);
       deps.metrics.uploads.inc();
       return { id, body };
     };
