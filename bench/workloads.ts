@@ -13,7 +13,9 @@ import { createProcessor } from '../src/processing/processor.js';
 import { createWorkQueue } from '../src/processing/work-queue.js';
 import { openBuckets } from '../src/storage/backends.js';
 import { call } from './client.js';
-import { countingProxy } from '../test/helpers/counting-proxy.js';
+import type { S3Event } from 'aws-lambda';
+import { restApiEvent, s3PutEvent, throughApiGateway } from '../test/helpers/aws-events.js';
+import { countingProxy, type PassedRequest } from '../test/helpers/counting-proxy.js';
 import { startS3rver } from '../test/helpers/s3rver.js';
 
 const run = promisify(execFile);
@@ -252,18 +254,52 @@ export async function uploadToDone(files: string[]): Promise<Measured> {
   }
 }
 
+/** What a storage request touched, by its key: the original, index entries, a marker, a record, a manifest, a variant, a listing. */
+function requestKind(url: string): string {
+  if (url.includes('list-type=')) return 'listing';
+  const path = decodeURIComponent(url.split('?')[0]!);
+  const kinds: Array<[RegExp, string]> = [
+    [/\/originals\//, 'original'],
+    [/\/index\//, 'index'],
+    [/\/pending\//, 'pending'],
+    [/\/dedup\//, 'dedup'],
+    [/\/idempotency\//, 'idempotency'],
+    [/\/manifest\.json$/, 'manifest'],
+  ];
+  return kinds.find(([pattern]) => pattern.test(path))?.[1] ?? 'variant';
+}
+
 /**
- * Storage requests per processed image on S3: the built server on an S3-protocol server (s3rver)
- * behind a counting proxy; each photo is uploaded and followed to done with `?wait=20`, one at a
- * time, and every request the server makes in between is counted (writes: PUT, POST, DELETE and
- * copies; reads: GET, HEAD and listings).
+ * Requests per image, by phase (upload, processing, status) or by kind of object, split into writes
+ * (PUT, POST, DELETE and copies) and reads (GET, HEAD and listings): `s3.<phase or kind>.<writes|reads>`.
+ */
+function requestsPerImage(phases: Array<{ phase: string; requests: PassedRequest[] }>, images: number): Record<string, number> {
+  const out: Record<string, number> = { s3WritesPerImage: 0, s3ReadsPerImage: 0 };
+  const add = (key: string, n: number) => (out[key] = (out[key] ?? 0) + n / images);
+  for (const { phase, requests } of phases) {
+    for (const request of requests) {
+      const kind = request.method === 'GET' || request.method === 'HEAD' ? 'reads' : 'writes';
+      add(kind === 'reads' ? 's3ReadsPerImage' : 's3WritesPerImage', 1);
+      add(`s3.${phase}.${kind}`, 1);
+      add(`s3.${requestKind(request.url)}.${kind}`, 1);
+    }
+  }
+  return out;
+}
+
+const S3_CREDENTIALS = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+
+/**
+ * Storage requests per processed image with the local server on S3: the built server on an
+ * S3-protocol server (s3rver) behind a counting proxy; each photo is uploaded and followed to done
+ * with `?wait=20`, one at a time, and every request the server makes in between is counted.
  */
 export async function s3Requests(files: string[]): Promise<Measured> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-s3-'));
   const buckets = ['bench-input', 'bench-output'];
   const s3 = await startS3rver(buckets);
   const proxy = await countingProxy(s3.endpoint);
-  const server = await startServer(dir, 2, { STORAGE: 's3', S3_ENDPOINT: proxy.endpoint, S3_FORCE_PATH_STYLE: 'true', INPUT_BUCKET: buckets[0]!, OUTPUT_BUCKET: buckets[1]!, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' });
+  const server = await startServer(dir, 2, { STORAGE: 's3', S3_ENDPOINT: proxy.endpoint, S3_FORCE_PATH_STYLE: 'true', INPUT_BUCKET: buckets[0]!, OUTPUT_BUCKET: buckets[1]!, ...S3_CREDENTIALS });
   try {
     // The start-up scan's requests are not an image's.
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -277,16 +313,67 @@ export async function s3Requests(files: string[]): Promise<Measured> {
       latenciesMs.push(performance.now() - began);
     }
     const seconds = (performance.now() - started) / 1000;
-    // The held status request's own reads (the original's HEAD and the manifest, each time it looks) are counted in.
-    const passed = proxy.requests.slice(before);
-    const writes = passed.filter((r) => r.method !== 'GET' && r.method !== 'HEAD').length;
-    const reads = passed.length - writes;
-    return { images: files.length, seconds, latenciesMs, peakRssBytes: await peakRss(server.pid), extra: { s3WritesPerImage: writes / files.length, s3ReadsPerImage: reads / files.length } };
+    // The held status request's own reads are counted in.
+    const extra = requestsPerImage([{ phase: 'all', requests: proxy.requests.slice(before) }], files.length);
+    return { images: files.length, seconds, latenciesMs, peakRssBytes: await peakRss(server.pid), extra };
   } finally {
     await server.stop();
     await proxy.close();
     await s3.close();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Storage requests per processed image on AWS: the built Lambda bundles (the API behind API
+ * Gateway's limits, the processor given S3's event) in this process, on s3rver behind a counting
+ * proxy. Each photo is uploaded (POST /v1/images), processed from its ObjectCreated event, and its
+ * status read once, as the page's held request finds it done; each phase's requests are counted.
+ */
+export async function awsRequests(files: string[]): Promise<Measured> {
+  const buckets = ['bench-input', 'bench-output'];
+  const s3 = await startS3rver(buckets);
+  const proxy = await countingProxy(s3.endpoint);
+  Object.assign(process.env, S3_CREDENTIALS, {
+    INPUT_BUCKET: buckets[0],
+    OUTPUT_BUCKET: buckets[1],
+    S3_ENDPOINT: proxy.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+    WATERMARK_TEXT: WATERMARK,
+    URL_SIGNING_SECRET: 'a-bench-url-signing-secret-of-32-chars',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  try {
+    const bundle = (name: string) => join(import.meta.dirname, `../dist/lambda/${name}.mjs`);
+    const api = throughApiGateway(((await import(bundle('api'))) as { handler: Parameters<typeof throughApiGateway>[0] }).handler);
+    const processor = ((await import(bundle('processor'))) as { handler: (event: S3Event) => Promise<void> }).handler;
+    const phases = { upload: [] as PassedRequest[], processing: [] as PassedRequest[], status: [] as PassedRequest[] };
+    const counted = async <T>(phase: keyof typeof phases, work: () => Promise<T>): Promise<T> => {
+      const before = proxy.requests.length;
+      const result = await work();
+      phases[phase].push(...proxy.requests.slice(before));
+      return result;
+    };
+    const latenciesMs: number[] = [];
+    const started = performance.now();
+    for (const file of files) {
+      const began = performance.now();
+      const body = await readFile(file);
+      const accepted = await counted('upload', () => api(restApiEvent('POST', '/v1/images', { body, headers: { 'content-type': 'image/jpeg' } })));
+      if (accepted.statusCode !== 202) throw new Error(`upload answered ${accepted.statusCode}: ${accepted.body}`);
+      const { id } = JSON.parse(accepted.body) as { id: string };
+      await counted('processing', () => processor(s3PutEvent(buckets[0]!, originalKey(id), body.length)));
+      const status = await counted('status', () => api(restApiEvent('GET', `/v1/images/${id}`)));
+      if ((JSON.parse(status.body) as { status: string }).status !== 'done') throw new Error(`${id}: ${status.body}`);
+      latenciesMs.push(performance.now() - began);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const extra = requestsPerImage(Object.entries(phases).map(([phase, requests]) => ({ phase, requests })), files.length);
+    return { images: files.length, seconds, latenciesMs, peakRssBytes: await peakRss(), extra };
+  } finally {
+    await proxy.close();
+    await s3.close();
   }
 }
 

@@ -75,6 +75,8 @@ export interface AppDeps {
   queueDepth?: () => number;
   /** Starts processing an original again (`POST /v1/images/{id}/reprocess`). */
   enqueue?: ImagesDeps['enqueue'];
+  /** False where S3 events drive the processor (ImagesDeps.marksPending). */
+  marksPending?: boolean;
   /** Where on-demand renders run (a render host, locally); by default in this process. */
   renderOnDemand?: RenderHost['render'];
   /** Resolves when the image's queued processing has ended (true), or at once when none is queued (false), where this process has the queue. */

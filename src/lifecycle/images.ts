@@ -28,7 +28,12 @@ export interface ImagesDeps {
   config: SettingsConfig;
   /** Starts processing an original again, where this runtime can (a queue locally, an S3 event on AWS). */
   enqueue?: (id: string, original: ObjectInfo) => void | Promise<void>;
+  /** False where S3 events drive the processor: see ProcessorDeps.marksPending. */
+  marksPending?: boolean;
 }
+
+/** How long an index entry may stand without its original before a listing removes it (an upload cut short). */
+const ENTRY_AHEAD_MS = 60 * 60 * 1000;
 
 export const notFound = (id: string) => new AppError(404, 'not_found', `There is no image ${id}.`);
 
@@ -36,7 +41,7 @@ export const notFound = (id: string) => new AppError(404, 'not_found', `There is
  * The image lifecycle below HTTP: what an image is made of in storage and the rules for finding,
  * listing, reprocessing and removing one. Routes parse and answer; this knows the keys.
  */
-export function createImages({ input, output, config, enqueue }: ImagesDeps) {
+export function createImages({ input, output, config, enqueue, marksPending = true }: ImagesDeps) {
   /** The original of an image the caller may see, or a 404 that does not say whether it exists. */
   async function findOriginal(id: string, owner: Owner | undefined): Promise<ObjectInfo> {
     const original = await input.head(originalKey(id));
@@ -68,6 +73,8 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
     const manifest = await readManifest(output, entry.id);
     if (manifest && Date.parse(manifest.createdAt) === entry.time) return { id: entry.id, manifest };
     const original = await input.head(originalKey(entry.id));
+    // An upload lists its image just before storing it: a young entry may be ahead of its original.
+    if (!original && Date.now() - entry.time < ENTRY_AHEAD_MS) return undefined;
     if (!original || uploadTime(original) !== entry.time) {
       await drop();
       return undefined;
@@ -98,6 +105,15 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
 
     async find(id: string, owner: Owner | undefined): Promise<FoundImage> {
       return readRecord(id, await findOriginal(id, owner));
+    },
+
+    /**
+     * An image found before, read again (a held status request): its manifest alone, one read; the
+     * original is looked at again only while there is no manifest, so a delete still answers 404.
+     */
+    async findAgain(found: FoundImage, owner: Owner | undefined): Promise<FoundImage> {
+      const manifest = await readManifest(output, found.id);
+      return manifest ? recordOf(found.id, found.original, manifest) : readRecord(found.id, await findOriginal(found.id, owner));
     },
 
     /**
@@ -134,7 +150,7 @@ export function createImages({ input, output, config, enqueue }: ImagesDeps) {
       if (!enqueue) throw new AppError(501, 'not_supported', 'This deployment cannot start processing from the API.');
       // Without a final manifest for its bytes, the processor does the whole job again.
       // Marked first, so that a restart between the two steps still finds the image unfinished.
-      await input.put(pendingKey(id), Buffer.alloc(0));
+      if (marksPending) await input.put(pendingKey(id), Buffer.alloc(0));
       await output.delete(manifestKey(id));
       await enqueue(id, original);
       return true;

@@ -21,6 +21,8 @@ export interface OriginalMetadata {
    * reprocess on AWS) gives the object a new LastModified; absent, LastModified is the upload time.
    */
   uploadedAt?: number;
+  /** The upload wrote its index entries before the original itself: the processor need not list it again. */
+  indexed?: boolean;
 }
 
 /** S3 metadata values must be ASCII, so the filename travels percent-encoded. */
@@ -34,6 +36,7 @@ export function toObjectMetadata(meta: OriginalMetadata): Record<string, string>
   if (meta.owner) out.owner = meta.owner;
   if (meta.idempotencyRecord) out.idempotency = meta.idempotencyRecord;
   if (meta.uploadedAt !== undefined) out.uploaded = String(meta.uploadedAt);
+  if (meta.indexed) out.indexed = 'true';
   return out;
 }
 
@@ -56,6 +59,7 @@ export function fromObjectMetadata(record: Record<string, string>): OriginalMeta
   if (record.idempotency && /^[0-9a-f]{64}$/.test(record.idempotency)) meta.idempotencyRecord = record.idempotency;
   const uploaded = Number(record.uploaded);
   if (/^\d{1,13}$/.test(record.uploaded ?? '') && uploaded <= MAX_UPLOAD_TIME) meta.uploadedAt = uploaded;
+  if (record.indexed === 'true') meta.indexed = true;
   return meta;
 }
 

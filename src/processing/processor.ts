@@ -5,7 +5,7 @@ import type { RenderedVariant } from '../imaging/pipeline/render.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import type { ImageInfo } from '../imaging/probe.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
-import { defersSync, getBuffer, putDerived, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
+import { defersSync, getBuffer, putDerived, readWithin, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey, originalKey, outputPrefix, pendingKey, rendersPrefix, variantKey } from './keys.js';
 import { indexImage, unindexImage } from './image-index.js';
 import { findTwin, fingerprint, forgetTwin, rememberTwin, settingsPrint } from './dedup.js';
@@ -29,6 +29,13 @@ export interface ProcessorDeps {
    * another image's rendering instead of leaving a core idle. By default renders are not bounded.
    */
   renderGate?: Gate;
+  /**
+   * Marks each image under way (`pending/{id}`) until it ends, so a local restart finds unfinished
+   * work without reading every image. Off where S3 events drive the processor (Lambda): an attempt
+   * that dies is retried from the event, then recorded by the failure handler, and nothing reads a
+   * marker there; on S3 each costs a PUT and a DELETE.
+   */
+  marksPending?: boolean;
 }
 
 export type ProcessOutcome =
@@ -56,16 +63,22 @@ export interface Processor {
  * the manifest. Imaging failures end as a failed manifest with a stable code; storage errors are
  * thrown, so the caller (a queue, or Lambda) can retry.
  */
-export function createProcessor({ input, output, config, now = () => new Date(), renderGate = UNBOUNDED }: ProcessorDeps): Processor {
+export function createProcessor({ input, output, config, now = () => new Date(), renderGate = UNBOUNDED, marksPending = true }: ProcessorDeps): Processor {
+  const mark = (id: string) => (marksPending ? input.put(pendingKey(id), Buffer.alloc(0)) : undefined);
+  const unmark = async (id: string) => {
+    if (marksPending) await input.delete(pendingKey(id));
+  };
   async function process(id: string, { again = false }: ProcessOptions = {}): Promise<ProcessOutcome> {
     const started = now();
     const clock = stageClock();
-    const original = await input.head(originalKey(id));
+    // The original and its bytes at once (one request on S3); a giant another tool wrote is not read.
+    const opened = await readWithin(input, originalKey(id), config.maxUploadBytes);
+    const original = opened?.info;
     if (!original) {
       // Gone, perhaps while an earlier attempt wrote outputs (it threw, and this is its retry):
       // nothing of it may stay.
       await removeOutputs(output, id);
-      await input.delete(pendingKey(id));
+      await unmark(id);
       return { id, status: 'skipped', reason: 'missing' };
     }
     const previous = await readManifest(output, id);
@@ -86,16 +99,16 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       sourceEtag: original.etag,
       settings: settingsPrint(config, watermark),
     };
-    // Listed (an original another tool wrote has no entry yet, nor an upload cut short before its
-    // entries) and marked as under way, so that a restart finds it without reading every image.
-    await Promise.all([indexImage(input, id, original), input.put(pendingKey(id), Buffer.alloc(0))]);
+    // Listed, unless its upload did that (an original another tool wrote, or a direct upload, has no
+    // entry yet), and marked as under way, so that a restart finds it without reading every image.
+    await Promise.all([meta.indexed ? undefined : indexImage(input, id, original), mark(id)]);
     if (!kept) await writeManifest(output, base);
     clock.lap('start');
 
     /** A failure ends the image as failed, unless it is a done image rendered again: that one stays done. */
     const fail = async (error: { code: string; message: string }): Promise<ProcessOutcome> => {
       const manifest: Manifest = { ...base, status: 'failed', error, completedAt: now().toISOString() };
-      if (kept) await input.delete(pendingKey(id));
+      if (kept) await unmark(id);
       else if (!(await finish(manifest, original))) return { id, status: 'skipped', reason: 'deleted' };
       return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error, manifest };
     };
@@ -105,7 +118,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       return fail({ code: 'too_large', message: `The original is ${original.size} bytes, over the limit of ${config.maxUploadBytes}.` });
     }
 
-    const source = await getBuffer(input, originalKey(id));
+    const source = opened.bytes;
     if (!source) {
       // Deleted after it was looked at: what this run wrote must not outlive it.
       await forgetDeleted(id, original);
@@ -215,7 +228,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
   async function finish(manifest: Manifest, original: ObjectInfo): Promise<boolean> {
     await writeManifest(output, manifest);
     if (await input.head(originalKey(manifest.id))) {
-      await input.delete(pendingKey(manifest.id));
+      await unmark(manifest.id);
       return true;
     }
     await forgetDeleted(manifest.id, original);
@@ -227,7 +240,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
   async function forgetDeleted(id: string, original: ObjectInfo) {
     await removeOutputs(output, id);
     await unindexImage(input, id, original);
-    await input.delete(pendingKey(id));
+    await unmark(id);
   }
 
   /**

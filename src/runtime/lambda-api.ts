@@ -43,6 +43,7 @@ const app = createApp({
   // API Gateway and its authorizer checked the caller: the owner is the signed-in user, or the key.
   identify: (c) => ownerOf((c.env as { event?: LambdaEvent } | undefined)?.event),
   enqueue: root.enqueue,
+  marksPending: false,
 });
 
 /** The API key that stands for every signed-in user in their usage plan: never an owner itself. */

@@ -81,7 +81,7 @@ export async function reprocessHere(input: ObjectStore, output: ObjectStore, con
  */
 export async function retriggerStale(input: ObjectStore & Retrigger, output: ObjectStore, config: Config, since: Date | undefined, onProgress: (done: number, total: number) => void): Promise<Tally> {
   // As the API's reprocess on AWS: the copy keeps the bytes (and so the ETag), the cleared manifest makes it new work.
-  const images = createImages({ input, output, config, enqueue: announceAgain(input) });
+  const images = createImages({ input, output, config, enqueue: announceAgain(input), marksPending: false });
   return tally(await originalIds(input, since), 8, async (id) => ((await reprocessStale(images, id)) ? 'reprocessed' : 'skipped'), onProgress);
 }
 

@@ -127,3 +127,27 @@ export function getBuffer(store: ObjectStore, key: string): Promise<Buffer | und
     return object ? readAll(object.body) : undefined;
   });
 }
+
+/**
+ * An object's description and, when it is at most `maxBytes`, its bytes (undefined when it went
+ * between the two reads of a store that reads files whole). On S3 that is one GET, where a HEAD and
+ * then a GET were two requests; a larger object's body is left unread.
+ */
+export async function readWithin(store: ObjectStore, key: string, maxBytes: number): Promise<{ info: ObjectInfo; bytes?: Buffer } | undefined> {
+  if (store.read) {
+    const info = await store.head(key);
+    if (!info || info.size > maxBytes) return info && { info };
+    const bytes = await getBuffer(store, key);
+    return bytes ? { info, bytes } : { info };
+  }
+  return withRetry(async () => {
+    const object = await store.get(key);
+    if (!object) return undefined;
+    const { body, ...info } = object;
+    if (info.size > maxBytes) {
+      body.destroy();
+      return { info };
+    }
+    return { info, bytes: await readAll(body) };
+  });
+}

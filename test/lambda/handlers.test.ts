@@ -288,6 +288,29 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     expect(gate.denied()).toEqual([]);
   });
 
+  it('spends few S3 requests on an upload: the API lists the image before storing it, the processor reads the original once and writes no marker nor entry', async () => {
+    const before = gate.decisions.length;
+    const { id } = json(await call(restApiEvent('POST', '/v1/images', { headers: { 'content-type': 'image/jpeg' }, body: await noisy(320, 240) }))) as { id: string };
+    const original = (await input.head(originalKey(id)))!;
+    const uploaded = gate.decisions.length;
+    await processor(s3PutEvent(INPUT, originalKey(id), original.size));
+    const processed = gate.decisions.length;
+    expect(json(await call(restApiEvent('GET', `/v1/images/${id}`))).status).toBe('done');
+    const writes = (decisions: typeof gate.decisions) => decisions.filter((d) => d.method !== 'GET' && d.method !== 'HEAD').map((d) => d.path);
+
+    // The upload: the index entries first, then the original (a crash between leaves entries a listing passes over).
+    const upload = writes(gate.decisions.slice(before, uploaded));
+    expect(upload).toHaveLength(3);
+    expect(upload.slice(0, 2).every((path) => path.includes('/index/'))).toBe(true);
+    expect(upload[2]).toContain(originalKey(id));
+    // The processing: no index entry again, no pending marker; the original read by one GET, then
+    // looked at once more after the manifest (a delete racing it).
+    const processing = gate.decisions.slice(uploaded, processed);
+    expect(processing.filter((d) => /\/(index|pending)\//.test(d.path))).toEqual([]);
+    expect(processing.filter((d) => d.path.includes(originalKey(id))).map((d) => d.method)).toEqual(['GET', 'HEAD']);
+    expect(gate.denied()).toEqual([]);
+  });
+
   it('takes a raw POST of up to 4,669,440 bytes, and answers a larger one with a 413 that names POST /v1/uploads', async () => {
     const jpeg = await noisy(600, 400);
     // A photo followed by other bytes is still that photo: the header decides, the rest is ignored.

@@ -45,6 +45,21 @@ describe('the image index', () => {
     expect(await collect(input.list(ALL_IMAGES))).toHaveLength(1);
   });
 
+  it('passes over a young entry whose original has not come yet (an upload lists before it stores), and drops it once it is old', async () => {
+    const { input, output, images } = await stores();
+    await storeImage(input, output, { id: 'kept', uploadedAt: T });
+    const now = Date.now();
+    const young = { lastModified: new Date(now), metadata: toObjectMetadata({ uploadedAt: now }) };
+    const old = { lastModified: new Date(now - 2 * 3600_000), metadata: toObjectMetadata({ uploadedAt: now - 2 * 3600_000 }) };
+    await indexImage(input, 'arriving', young);
+    await indexImage(input, 'cut-short', old);
+    expect(ids((await images.list({ limit: 10, owner: undefined })).records)).toEqual(['kept']);
+    // The young entry stays for its original; the old one, whose upload never finished, is gone.
+    expect((await collect(input.list(ALL_IMAGES))).map((entry) => parseEntry(ALL_IMAGES, entry.key)?.id).sort()).toEqual(['arriving', 'kept']);
+    await input.put(originalKey('arriving'), Buffer.from('x'), { metadata: young.metadata });
+    expect(ids((await images.list({ limit: 10, owner: undefined })).records)).toEqual(['arriving', 'kept']);
+  });
+
   it('drops an entry whose image is gone, or was stored again at another time, and lists the image once', async () => {
     const { input, output, images } = await stores();
     await storeImage(input, output, { id: 'kept', uploadedAt: T });

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { waitForEnd } from '../../lifecycle/wait-for-end.js';
 import type { Context } from 'hono';
 import { AppError, isAppError } from '../../errors.js';
-import { createImages, notFound } from '../../lifecycle/images.js';
+import { createImages, notFound, type FoundImage } from '../../lifecycle/images.js';
 import { ingestOriginal } from '../../lifecycle/ingest.js';
 import { stageClock } from '../../processing/stage-clock.js';
 import { newId } from '../../processing/keys.js';
@@ -173,7 +173,8 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, sha
   app.openapi(getImage, async (c) => {
     const { id } = c.req.valid('param');
     const { renderWidths, wait } = c.req.valid('query');
-    const find = () => images.find(id, c.get('owner'));
+    let found: FoundImage | undefined;
+    const find = async () => (found = found ? await images.findAgain(found, c.get('owner')) : await images.find(id, c.get('owner')));
     const record = wait
       ? await waitForEnd(find, id, { until: Date.now() + wait * 1000, ...(deps.whenProcessed ? { ended: deps.whenProcessed } : {}), signal: c.req.raw.signal })
       : await find();
