@@ -170,7 +170,9 @@ export function startServer(dataDir: string, concurrency: number, env: Record<st
           started = true;
           // Stopped and waited for: a clean stop still writes to the data folder, which is removed next.
           const exited = new Promise<void>((done) => child.once('exit', () => done()));
-          resolve({ url, pid: child.pid!, stageLines, stop: () => (child.kill('SIGTERM'), exited) });
+          // A stop that hangs (a request still held) is ended after 30 s, so a failed run still ends.
+          const stop = () => (child.kill('SIGTERM'), setTimeout(() => child.kill('SIGKILL'), 30_000).unref(), exited);
+          resolve({ url, pid: child.pid!, stageLines, stop });
         }
         if (line.includes('"stages"')) {
           const { id, msg, stages } = JSON.parse(line) as StageLine;
@@ -189,13 +191,17 @@ async function upload(url: string, body: Buffer): Promise<{ id: string; uploaded
   return { id: answer.body.id as string, uploaded: performance.now() };
 }
 
+/** Longer than any image here takes: past it the workload fails instead of asking for ever. */
+const GIVE_UP_MS = 120_000;
+
 /** Follows an image to done as the page does: `?wait=20`, asked again until it has ended. */
 async function waitDone(url: string, id: string): Promise<{ completedAt: string }> {
-  for (;;) {
+  for (const until = Date.now() + GIVE_UP_MS; Date.now() < until; ) {
     const image = (await call(`${url}/v1/images/${id}?wait=20`)).body as { status: string; completedAt: string; error?: unknown };
     if (image.status === 'done') return image;
     if (image.status === 'failed') throw new Error(`${id} failed: ${JSON.stringify(image.error)}`);
   }
+  throw new Error(`${id} was not done after ${GIVE_UP_MS} ms`);
 }
 
 /**

@@ -74,6 +74,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     // The original and its bytes at once (one request on S3); a giant another tool wrote is not read.
     const opened = await readWithin(input, originalKey(id), config.maxUploadBytes);
     const original = opened?.info;
+    clock.lap('read');
     if (!original) {
       // Gone, perhaps while an earlier attempt wrote outputs (it threw, and this is its retry):
       // nothing of it may stay.
@@ -126,8 +127,8 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     }
 
     const print = fingerprint(source, config, base.watermark, meta.owner);
-    clock.lap('read');
     const reused = await reuseTwin(id, print, base, original);
+    clock.lap('dedup');
     if (reused) {
       if (!(await finish(reused, original))) return { id, status: 'skipped', reason: 'deleted' };
       return done(reused, original.size, started);
@@ -155,7 +156,9 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       }),
     );
     if (defersSync(output)) await output.sync(variants.map((variant) => variant.key));
-    await removeStaleOutputs(id, new Set(variants.map((v) => v.key)), started);
+    // Outputs of an earlier run exist only where it left a manifest (written before any output; a
+    // reprocess removes the outputs with it): a first run has nothing to list (a request fewer on S3).
+    if (previous) await removeStaleOutputs(id, new Set(variants.map((v) => v.key)), started);
     clock.lap('writeOutputs');
     // From the smallest rendering: a few thousand pixels to decode, not the original's millions.
     const smallest = rendered.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));

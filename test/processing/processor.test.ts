@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { thumbHashToAverageRGBA, thumbHashToRGBA } from 'thumbhash';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import { createImages } from '../../src/lifecycle/images.js';
 import { originalKey, pendingKey } from '../../src/processing/keys.js';
 import { readManifest } from '../../src/processing/manifest.js';
 import { toObjectMetadata } from '../../src/processing/original-metadata.js';
@@ -185,6 +186,23 @@ describe('processor', () => {
     const processor = createProcessor({ input, output, config: { ...config, processTimeoutMs: 1 } });
     await input.put(originalKey('slow'), await noisy(3000, 2000));
     expect(await processor.process('slow')).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
+  });
+
+  it('lists no earlier outputs on a first run, and a reprocess leaves nothing of a variant no longer configured', async () => {
+    const { dir, input, output } = await setup({ VARIANTS: 'small:100x100:inside,big:300x300:inside' });
+    let listings = 0;
+    const counted = { ...output, list: (...args: Parameters<typeof output.list>) => (listings++, output.list(...args)) };
+    const first = createProcessor({ input, output: counted, config: loadConfig({ DATA_DIR: dir, VARIANTS: 'small:100x100:inside,big:300x300:inside' }) });
+    await input.put(originalKey('photo'), await solid(640, 480, '#336699'));
+    expect(await first.process('photo')).toMatchObject({ status: 'done' });
+    expect(listings).toBe(0);
+
+    const config = loadConfig({ DATA_DIR: dir, VARIANTS: 'small:100x100:inside' });
+    const again = createProcessor({ input, output, config });
+    const images = createImages({ input, output, config, enqueue: async (id) => void (await again.process(id)) });
+    expect(await images.reprocess('photo', undefined)).toBe(true);
+    expect((await collect(output.list('photo/'))).map((object) => object.key).sort()).toEqual(['photo/manifest.json', 'photo/small.jpg']);
+    expect((await readManifest(output, 'photo'))?.variants.map((variant) => variant.name)).toEqual(['small']);
   });
 
   it('skips an original that no longer exists', async () => {
