@@ -56,7 +56,9 @@ export function createCallerShares(max: number, waiting: ShareWaiting) {
   function wait(who: string, what: string, signal?: AbortSignal): Promise<() => void> {
     const mine = held.get(who) ?? 0;
     const queue = queues.get(who) ?? [];
-    if (mine < max || queue.length >= waiting.perCaller || waitingNow >= waiting.total || waiting.ms === 0) return Promise.resolve().then(() => take(who, what));
+    // Taken now, not in a later tick: requests that arrive together must each see the others' slots.
+    if (mine < max) return Promise.resolve(take(who, what));
+    if (queue.length >= waiting.perCaller || waitingNow >= waiting.total || waiting.ms === 0) return Promise.reject(refusal(mine, what));
     return new Promise((resolve, reject) => {
       const leave = (error?: AppError) => {
         clearTimeout(timer);
