@@ -25,3 +25,17 @@ export function call(url: string, method = 'GET', body?: Buffer, contentType = '
     sent.end(body);
   });
 }
+
+/** A GET whose body is read whole and dropped; its status and byte count. */
+export function download(url: string): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    request(url, (response) => {
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, bytes }));
+      response.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}

@@ -123,6 +123,10 @@ const plan: Array<{ id: string; label: string; workload: string; args: unknown[]
   { id: 's3', label: '(c) 0.3 MP photos one at a time, the server on S3 (s3rver) through a counting proxy', workload: 's3Requests', args: [small.slice(0, quick ? 4 : 12)] },
   { id: 'aws', label: '(c) the same on AWS: the Lambda bundles (API, processor) on s3rver through a counting proxy', workload: 'awsRequests', args: [small.slice(0, quick ? 4 : 12)] },
 ];
+plan.push(
+  { id: 'renders', label: `(g) on-demand renders, ${Math.min(10, count)} photos x 5 widths as WebP, 2 clients (first requests; repeated in extra)`, workload: 'onDemand', args: [twelve.slice(0, 10), 2] },
+  { id: 'ipx', label: '(g) ipx 3.1 (sharp 0.34), the same photos, widths and format', workload: 'ipx', args: [twelve.slice(0, 10), 2] },
+);
 if (await hasImageMagick()) plan.push({ id: 'magick', label: `(d) ImageMagick convert, ${cores} in flight`, workload: 'imagemagick', args: [twelve, cores] });
 plan.push({ id: 'jimp', label: '(d) jimp, 1 in flight (no watermark)', workload: 'jimp', args: [twelve.slice(0, 2), 1] });
 plan.push({ id: 'heic', label: '(b) processor, one 12 MP HEIC, CONCURRENCY=1', workload: 'processor', args: [[heic12], 1] });
@@ -186,6 +190,8 @@ const targets = {
   heicPeakRssMb: target(byId('heic')?.peakRssMb, ['<', 250]),
   maxEventLoopLagMs: target(byId('eventLoop')?.result.extra?.maxEventLoopLagMs, ['<=', 50]),
   longestHealthzWaitMs: target(byId('eventLoop')?.result.extra?.longestHealthzWaitMs, ['<=', 250]),
+  firstRenderOverIpx: target(byId('renders') && byId('ipx') ? byId('ipx')!.result.seconds / byId('renders')!.result.seconds : undefined, ['>=', 1.2]),
+  repeatedRenderOverIpx: target(byId('renders') && byId('ipx') ? byId('ipx')!.result.extra!.repeatedSeconds! / byId('renders')!.result.extra!.repeatedSeconds! : undefined, ['>=', 10]),
   s3WritesPerImage: target(byId('aws')?.result.extra?.s3WritesPerImage, ['<=', 6]),
   s3ReadsPerImage: target(byId('aws')?.result.extra?.s3ReadsPerImage, ['<=', 6]),
 };

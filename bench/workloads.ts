@@ -1,7 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../src/config/config.js';
@@ -12,7 +13,7 @@ import { createGate, IN_FLIGHT_PER_RENDER_SLOT } from '../src/processing/gate.js
 import { createProcessor } from '../src/processing/processor.js';
 import { createWorkQueue } from '../src/processing/work-queue.js';
 import { openBuckets } from '../src/storage/backends.js';
-import { call } from './client.js';
+import { call, download } from './client.js';
 import type { S3Event } from 'aws-lambda';
 import { restApiEvent, s3PutEvent, throughApiGateway } from '../test/helpers/aws-events.js';
 import { countingProxy, type PassedRequest } from '../test/helpers/counting-proxy.js';
@@ -499,5 +500,59 @@ export async function eventLoop(files: string[]): Promise<Measured> {
   } finally {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The widths the on-demand workloads ask for, as a srcset might. */
+export const RENDER_WIDTHS = [320, 640, 960, 1280, 1920];
+
+/** GETs every URL with `clients` in flight, in order, reading each body whole; the time of each. */
+async function fetchAll(urls: string[], clients: number): Promise<Pick<Measured, 'images' | 'seconds' | 'latenciesMs'>> {
+  return timed(urls, clients, async (url) => {
+    const { status } = await download(url);
+    if (status !== 200) throw new Error(`${url} answered ${status}`);
+  });
+}
+
+/**
+ * (g) On-demand renders through the server: each photo uploaded and done first (untimed), then
+ * every width of every photo as WebP, photo by photo with `clients` in flight: first requests (each
+ * made now), then the same again (stored). No watermark, as ipx makes none.
+ */
+export async function onDemand(files: string[], clients: number): Promise<Measured> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-renders-'));
+  const server = await startServer(dir, availableParallelism(), { WATERMARK_TEXT: '', OUTPUT_FORMAT: 'webp' });
+  try {
+    const urls: string[] = [];
+    for (const file of files) {
+      const { id } = await upload(server.url, await readFile(file));
+      await waitDone(server.url, id);
+      const image = (await call(`${server.url}/v1/images/${id}?renderWidths=${RENDER_WIDTHS.join(',')}`)).body as { renders: Array<{ url: string }> };
+      urls.push(...image.renders.map((render) => new URL(render.url, server.url).href));
+    }
+    const first = await fetchAll(urls, clients);
+    const again = await fetchAll(urls, clients);
+    return { ...first, peakRssBytes: await peakRss(server.pid), extra: { repeatedSeconds: again.seconds } };
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** (g) ipx (unjs, sharp 0.34) serving the same photos from a folder, the same widths as WebP: it renders every request. */
+export async function ipx(files: string[], clients: number): Promise<Measured> {
+  const { createIPX, createIPXNodeServer, ipxFSStorage } = await import('ipx');
+  const { createServer } = await import('node:http');
+  const dir = dirname(files[0]!);
+  const server = createServer(createIPXNodeServer(createIPX({ storage: ipxFSStorage({ dir }) })));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const urls = files.flatMap((file) => RENDER_WIDTHS.map((width) => `${base}/w_${width},f_webp/${basename(file)}`));
+    const first = await fetchAll(urls, clients);
+    const again = await fetchAll(urls, clients);
+    return { ...first, peakRssBytes: await peakRss(), extra: { repeatedSeconds: again.seconds } };
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
   }
 }

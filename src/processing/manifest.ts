@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { INPUT_FORMATS, OUTPUT_FORMATS } from '../formats/formats.js';
-import { getBuffer, putDerived, type ObjectStore } from '../storage/object-store.js';
+import { defersSync, getBuffer, putDerived, type ObjectStore } from '../storage/object-store.js';
 import { manifestKey } from './keys.js';
 
 export const STATUSES = ['pending', 'processing', 'done', 'failed'] as const;
@@ -92,7 +92,13 @@ export async function writeManifest(output: ObjectStore, manifest: Manifest): Pr
   const key = manifestKey(manifest.id);
   const body = Buffer.from(JSON.stringify({ version: MANIFEST_VERSION, ...manifest }, null, 2));
   const options = { contentType: 'application/json' };
-  await (isFinal(manifest.status) ? output.put(key, body, options) : putDerived(output, key, body, options));
+  if (!isFinal(manifest.status)) return void (await putDerived(output, key, body, options));
+  if (!defersSync(output)) return void (await output.put(key, body, options));
+  // The file and its name synced, not its metadata file (a content type and an ETag, derived again if
+  // lost): two syncs where a put makes four. Until they are done the pending marker stays, so a
+  // manifest a power cut leaves half-written is read as none and the image is processed again.
+  await output.putUnsynced(key, body, options);
+  await output.sync([key]);
 }
 
 /** Whether an image ended (done, or failed for a reason of its own) with the settings of `print`. */

@@ -73,7 +73,8 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
    * (`synced` false: derived objects, see DeferredSync), neither the metadata nor the folder is synced;
    * a lost metadata file only loses the object's ETag and type, which a reader then derives.
    */
-  async function commit(key: string, temporary: string, etag: string, options: PutOptions, synced = true): Promise<ObjectInfo> {
+  /** `durable`: the temporary file's own sync, when still under way; it runs beside the metadata file's. */
+  async function commit(key: string, temporary: string, etag: string, options: PutOptions, synced = true, durable?: Promise<void>): Promise<ObjectInfo> {
     const target = objectPath(key);
     const { size, mtimeMs } = await stat(temporary);
     const sidecar: Sidecar = {
@@ -84,7 +85,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       mtimeMs,
     };
     try {
-      await writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp, synced);
+      await Promise.all([writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp, synced), durable]);
       await inFolder(target, () => rename(temporary, target));
     } catch (error) {
       // The object never appeared: neither may its metadata.
@@ -167,9 +168,9 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
 
     async putFile(key: string, path: string, options: PutOptions = {}): Promise<ObjectInfo> {
       objectPath(key);
-      // Moved, not copied: an upload spooled under DATA_DIR is on this disk already.
-      await syncPath(path);
-      return commit(key, path, `"${randomUUID().replace(/-/g, '')}"`, options);
+      // Moved, not copied: an upload spooled under DATA_DIR is on this disk already. Its bytes are
+      // synced while its metadata file is written; both are durable before it takes its name.
+      return commit(key, path, `"${randomUUID().replace(/-/g, '')}"`, options, true, syncPath(path));
     },
 
     async get(key: string): Promise<StoredObject | undefined> {

@@ -230,16 +230,18 @@ describe('an image deleted while it is processed', () => {
   it('leaves nothing behind when the delete lands just as the final manifest is written: no outputs, no manifest, no dedup record', async () => {
     const { input, output, config } = await setup();
     await input.put(originalKey('gone'), await noisy(600, 400));
-    // A DELETE (the original, then every output) that runs the moment the final manifest is put.
+    // A DELETE (the original, then every output) that runs the moment the final manifest is written
+    // (synced by a put, or written and then synced where the store defers syncs).
+    const deleteIfFinal = async (key: string, body: Buffer | Readable) => {
+      if (key === 'gone/manifest.json' && Buffer.isBuffer(body) && JSON.parse(body.toString()).status === 'done') {
+        await input.delete(originalKey('gone'));
+        await removeOutputs(output, 'gone');
+      }
+    };
     const racing = {
       ...output,
-      put: async (key: string, body: Buffer | Readable, options?: PutOptions) => {
-        if (key === 'gone/manifest.json' && Buffer.isBuffer(body) && JSON.parse(body.toString()).status === 'done') {
-          await input.delete(originalKey('gone'));
-          await removeOutputs(output, 'gone');
-        }
-        return output.put(key, body, options);
-      },
+      put: async (key: string, body: Buffer | Readable, options?: PutOptions) => (await deleteIfFinal(key, body), output.put(key, body, options)),
+      putUnsynced: async (key: string, body: Buffer, options?: PutOptions) => (await deleteIfFinal(key, body), output.putUnsynced(key, body, options)),
     };
     const processor = createProcessor({ input, output: racing, config });
     expect(await processor.process('gone')).toEqual({ id: 'gone', status: 'skipped', reason: 'deleted' });
