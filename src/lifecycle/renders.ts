@@ -8,7 +8,7 @@ import { originalKey, renderKey, rendersPrefix } from '../processing/keys.js';
 import { createSharedGate } from '../processing/shared-gate.js';
 import { createTokenBuckets } from '../processing/token-buckets.js';
 import { fromObjectMetadata, isWatermarked, originalInfo } from '../processing/original-metadata.js';
-import { getBuffer, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
+import { getBuffer, putDerived, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { notFound } from './images.js';
 
 /** One on-demand size of an image. */
@@ -136,7 +136,8 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
       if (!bytes) throw notFound(id);
       return (await render(bytes, settings)).variants[0]!.data;
     });
-    const info = await output.put(key, data, { contentType: FORMATS[spec.format].mime });
+    // Made again on request if a power cut takes it: not synced (storage/object-store.ts putDerived).
+    const info = await putDerived(output, key, data, { contentType: FORMATS[spec.format].mime });
     // Deleted meanwhile: the render must not outlive its image (written first, checked after).
     if (!(await input.head(originalKey(id)))) {
       await output.delete(key);
