@@ -12,7 +12,7 @@ import { makePhoto } from './photos.js';
 import { scaleBench } from './scale.js';
 import { writeBmp } from '../test/helpers/bmp-writer.js';
 import { heicGrid } from '../test/helpers/heic-grid.js';
-import { hasHeifConvert, hasImageMagick, type Measured } from './workloads.js';
+import { hasHeifConvert, hasImageMagick, hasStrace, type Measured } from './workloads.js';
 
 const run = promisify(execFile);
 const HERE = import.meta.dirname;
@@ -123,6 +123,7 @@ const plan: Array<{ id: string; label: string; workload: string; args: unknown[]
   { id: 's3', label: '(c) 0.3 MP photos one at a time, the server on S3 (s3rver) through a counting proxy', workload: 's3Requests', args: [small.slice(0, quick ? 4 : 12)] },
   { id: 'aws', label: '(c) the same on AWS: the Lambda bundles (API, processor) on s3rver through a counting proxy', workload: 'awsRequests', args: [small.slice(0, quick ? 4 : 12)] },
 ];
+if (await hasStrace()) plan.push({ id: 'fs', label: '(c) 0.3 MP photos one at a time on the fs store, its system calls counted (strace)', workload: 'fsCalls', args: [small.slice(0, quick ? 4 : 12)] });
 plan.push(
   { id: 'renders', label: `(g) on-demand renders, ${Math.min(10, count)} photos x 5 widths as WebP, 2 clients (first requests; repeated in extra)`, workload: 'onDemand', args: [twelve.slice(0, 10), 2] },
   { id: 'ipx', label: '(g) ipx 3.1 (sharp 0.34), the same photos, widths and format', workload: 'ipx', args: [twelve.slice(0, 10), 2] },
@@ -216,6 +217,16 @@ for (const row of rows.filter((r) => r.result.extra?.s3WritesPerImage !== undefi
   console.log(`\nS3 requests per image, ${row.id}: ${fmt(row.result.extra!.s3WritesPerImage, 1)} writes, ${fmt(row.result.extra!.s3ReadsPerImage, 1)} reads\n| of | writes | reads |\n|---|---:|---:|`);
   const names = [...new Set(counts.map(([key]) => key.split('.')[1]!))];
   for (const name of names) console.log(`| ${name} | ${fmt(row.result.extra![`s3.${name}.writes`] ?? 0, 1)} | ${fmt(row.result.extra![`s3.${name}.reads`] ?? 0, 1)} |`);
+}
+// System calls per processed image on the fs store, by the object they touch.
+const fsRow = byId('fs');
+if (fsRow?.result.extra) {
+  const counts = Object.entries(fsRow.result.extra);
+  const groups = ['fsync', 'open', 'rename', 'mkdir', 'stat', 'unlink'];
+  console.log(`\nsystem calls per image on the fs store (strace)\n| of | ${groups.join(' | ')} |\n|---|${groups.map(() => '---:').join('|')}|`);
+  for (const kind of [...new Set(counts.map(([key]) => key.slice(3, key.lastIndexOf('.'))))]) {
+    console.log(`| ${kind} | ${groups.map((group) => fmt(fsRow.result.extra![`fs.${kind}.${group}`] ?? 0, 1)).join(' | ')} |`);
+  }
 }
 console.log('\n| target | measured | goal | |\n|---|---:|---|---|');
 for (const [name, { value, goal, met }] of Object.entries(targets)) console.log(`| ${name} | ${fmt(value)} | ${goal} | ${met ? 'met' : 'MISSED'} |`);

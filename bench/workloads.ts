@@ -521,7 +521,7 @@ async function fetchAll(urls: string[], clients: number): Promise<Pick<Measured,
  */
 export async function onDemand(files: string[], clients: number): Promise<Measured> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-renders-'));
-  const server = await startServer(dir, availableParallelism(), { WATERMARK_TEXT: '', OUTPUT_FORMAT: 'webp' });
+  const server = await startServer(dir, availableParallelism(), { WATERMARK_TEXT: '', OUTPUT_FORMAT: 'webp', ...(process.env.BENCH_ONDEMAND_CONCURRENCY ? { ONDEMAND_CONCURRENCY: process.env.BENCH_ONDEMAND_CONCURRENCY } : {}) });
   try {
     const urls: string[] = [];
     for (const file of files) {
@@ -555,4 +555,81 @@ export async function ipx(files: string[], clients: number): Promise<Measured> {
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
+}
+
+/** The syscalls `fsCalls` counts, and the group each is reported in. */
+const TRACED: Record<string, string> = { fsync: 'fsync', fdatasync: 'fsync', openat: 'open', rename: 'rename', renameat2: 'rename', mkdir: 'mkdir', mkdirat: 'mkdir', unlink: 'unlink', unlinkat: 'unlink', rmdir: 'unlink', statx: 'stat', newfstatat: 'stat', lstat: 'stat', stat: 'stat' };
+
+/** What a path in the data folder is: an upload being spooled, a temporary file, an object or folder by kind, or a metadata file. */
+function pathKind(path: string, dir: string): string | undefined {
+  if (!path.startsWith(dir)) return undefined;
+  const rest = path.slice(dir.length + 1);
+  if (rest.startsWith('.tmp/uploads')) return 'spool';
+  if (rest.startsWith('.tmp')) return 'temporary file';
+  const meta = rest.startsWith('.meta/');
+  const [bucket = '', first, ...more] = (meta ? rest.slice('.meta/'.length) : rest).split('/');
+  const kind = !first
+    ? 'bucket folder'
+    : bucket.includes('input')
+      ? (first === 'originals' ? 'original' : first)
+      : more.length === 0
+        ? 'image folder'
+        : more[0] === 'manifest.json'
+          ? 'manifest'
+          : more[0] === 'renders'
+            ? 'render'
+            : 'variant';
+  return meta ? `metadata (${kind})` : kind;
+}
+
+/**
+ * System calls per processed image on the fs store, by the object they touch: the built server
+ * under `strace -f -y` while 0.3 MP photos are uploaded and followed to done one at a time.
+ * `fs.<kind>.<group>` per image; only where strace is installed.
+ */
+export async function fsCalls(files: string[]): Promise<Measured> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-fs-'));
+  const trace = join(dir, '..', `${basename(dir)}.strace`);
+  const server = await startServer(dir, 2);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const tracer = spawn('strace', ['-f', '-y', '-qq', '-e', `trace=${Object.keys(TRACED).join(',')}`, '-o', trace, '-p', String(server.pid)], { stdio: 'ignore' });
+    // strace attaches to every thread before the first upload.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const latenciesMs: number[] = [];
+    const started = performance.now();
+    for (const file of files) {
+      const began = performance.now();
+      const { id } = await upload(server.url, await readFile(file));
+      await waitDone(server.url, id);
+      latenciesMs.push(performance.now() - began);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    tracer.kill('SIGINT');
+    await new Promise((resolve) => tracer.once('exit', resolve));
+    const extra: Record<string, number> = {};
+    for (const line of (await readFile(trace, 'utf8')).split('\n')) {
+      const call = /^\d+\s+(\w+)\(/.exec(line)?.[1];
+      const group = call && TRACED[call];
+      if (!group) continue;
+      // The last path in the line: a rename's target, an fd's file (strace -y prints it in <>), or the path argument.
+      const paths = [...line.matchAll(/[<"](\/[^>"]+)[>"]/g)].map((match) => match[1]!);
+      const kind = pathKind(paths.at(-1) ?? '', dir);
+      if (!kind) continue;
+      extra[`fs.${kind}.${group}`] = (extra[`fs.${kind}.${group}`] ?? 0) + 1 / files.length;
+    }
+    return { images: files.length, seconds, latenciesMs, peakRssBytes: await peakRss(server.pid), extra };
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+    await rm(trace, { force: true });
+  }
+}
+
+/** Whether strace is here (the fs system-call counts need it). */
+export async function hasStrace(): Promise<boolean> {
+  return run('strace', ['-V']).then(
+    () => true,
+    () => false,
+  );
 }

@@ -2,10 +2,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../errors.js';
 import type { ImagingSettings, RenderedImage } from './render-image.js';
+import type { RenderSource } from './render-source.js';
 
 /** Renders in processes of their own, each ended at its deadline. */
 export interface RenderHost {
-  render(bytes: Buffer, settings: ImagingSettings): Promise<RenderedImage>;
+  render(source: RenderSource, settings: ImagingSettings): Promise<RenderedImage>;
   close(): void;
 }
 
@@ -60,7 +61,7 @@ export function createRenderHost(slots: number): RenderHost {
   };
 
   return {
-    async render(bytes, settings) {
+    async render(source, settings) {
       if (closed) throw new AppError(503, 'shutting_down', 'The server is stopping; try again shortly.');
       const child = idle.pop() ?? (await spawn());
       const answer = await new Promise<Answer | 'timeout' | 'ended'>((resolve) => {
@@ -74,7 +75,8 @@ export function createRenderHost(slots: number): RenderHost {
         const ended = () => done('ended');
         child.on('message', done);
         child.once('exit', ended);
-        child.send({ bytes, settings });
+        // A file is read by the render process itself: sending its bytes costs more than the read.
+        child.send(Buffer.isBuffer(source) ? { bytes: source, settings } : { path: source.path, settings });
       });
       const reusable = typeof answer === 'object' && !('error' in answer && answer.error.code === 'timeout');
       if (reusable && !closed && idle.length < slots) idle.push(child);

@@ -8,7 +8,9 @@ import { originalKey, renderKey, rendersPrefix } from '../processing/keys.js';
 import { createSharedGate } from '../processing/shared-gate.js';
 import { createTokenBuckets } from '../processing/token-buckets.js';
 import { fromObjectMetadata, isWatermarked, originalInfo } from '../processing/original-metadata.js';
-import { getBuffer, putDerived, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
+import { getBuffer, keepsLocalFiles, putDerived, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
+import type { RenderHost } from '../imaging/render-host.js';
+import { sourceBytes } from '../imaging/render-source.js';
 import { notFound } from './images.js';
 
 /** One on-demand size of an image. */
@@ -81,6 +83,9 @@ export interface StoredRender {
   data?: Buffer;
 }
 
+/** A render in this process (Lambda's, whose own timeout ends it). */
+const renderHere: RenderHost['render'] = async (source, settings) => renderImage(await sourceBytes(source), settings);
+
 /** Failed renders remembered at once; past this, the oldest is forgotten. */
 const REMEMBERED_FAILURES = 10_000;
 
@@ -93,8 +98,8 @@ const REMEMBERED_FAILURES = 10_000;
  * `render` is where the work runs: a render host whose processes are ended at the deadline
  * (locally), or this process (on Lambda, whose own timeout ends it).
  */
-export function createRenders(deps: { input: ObjectStore; output: ObjectStore; config: RenderConfig; now?: () => number; render?: typeof renderImage }) {
-  const { input, output, config, now = Date.now, render = renderImage } = deps;
+export function createRenders(deps: { input: ObjectStore; output: ObjectStore; config: RenderConfig; now?: () => number; render?: RenderHost['render'] }) {
+  const { input, output, config, now = Date.now, render = renderHere } = deps;
   const gate = createSharedGate({ slots: config.onDemand.concurrency, maxWaiting: config.onDemand.queueDepth, perOwner: config.onDemand.perOwner }, 'renders');
   const made = createTokenBuckets(config.onDemand.perOwnerPerHour, 60 * 60 * 1000, now);
   const running = new Map<string, Promise<StoredRender>>();
@@ -131,10 +136,11 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
       if (wait !== undefined) {
         throw new AppError(429, 'too_many_renders', `The images of this owner got ${config.onDemand.perOwnerPerHour} new renders in the last hour, the most they may (ONDEMAND_RENDERS_PER_OWNER_PER_HOUR).`, { 'retry-after': String(wait) });
       }
-      // Read only now: a request waiting for a slot holds no original in memory.
-      const bytes = await getBuffer(input, originalKey(id));
-      if (!bytes) throw notFound(id);
-      return (await render(bytes, settings)).variants[0]!.data;
+      // Read only now: a request waiting for a slot holds no original in memory. A file on this
+      // machine is read by the render itself.
+      const source = keepsLocalFiles(input) ? { path: input.localPath(originalKey(id)) } : await getBuffer(input, originalKey(id));
+      if (!source) throw notFound(id);
+      return (await render(source, settings)).variants[0]!.data;
     });
     // Made again on request if a power cut takes it: not synced (storage/object-store.ts putDerived).
     const info = await putDerived(output, key, data, { contentType: FORMATS[spec.format].mime });

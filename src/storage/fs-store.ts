@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
 import { createFileCache } from './file-cache.js';
 import { syncPath } from './sync-path.js';
-import type { DeferredSync, ListedObject, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
+import type { DeferredSync, ListedObject, LocalFiles, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
 /** What S3 would keep beside an object; stored in a sidecar file under `.meta/`. */
 interface Sidecar {
@@ -34,7 +34,7 @@ export const tempDir = (dataDir: string) => join(resolve(dataDir), '.tmp');
  * DeferredSync), then renamed into place, so readers never see a partial object and a crash leaves
  * at worst a stray temporary file.
  */
-export function createFsStore(dataDir: string, bucket: string): ObjectStore & ObjectCreatedSource & DeferredSync {
+export function createFsStore(dataDir: string, bucket: string): ObjectStore & ObjectCreatedSource & DeferredSync & LocalFiles {
   const root = resolve(dataDir, bucket);
   const metaRoot = resolve(dataDir, '.meta', bucket);
   const tmp = tempDir(dataDir);
@@ -186,6 +186,8 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     },
 
     head,
+
+    localPath: objectPath,
 
     read(key: string): Promise<Buffer | undefined> {
       return files.read(objectPath(key));

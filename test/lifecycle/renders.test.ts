@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
@@ -12,10 +13,15 @@ import { useTempDirs } from '../helpers/temp.js';
 const tempDirs = useTempDirs();
 
 /** An input store that counts reads of whole originals: one per render made. */
-function counting(store: ObjectStore) {
+function counting(store: ReturnType<typeof createFsStore>) {
   const counter = { reads: 0 };
   const read = store.read!.bind(store);
-  return { counter, store: { ...store, read: (key: string) => (key.startsWith('originals/') && counter.reads++, read(key)) } as ObjectStore };
+  const localPath = store.localPath.bind(store);
+  // A render process reads the file at the path it is given: a path handed out is a read.
+  return {
+    counter,
+    store: { ...store, read: (key: string) => (key.startsWith('originals/') && counter.reads++, read(key)), localPath: (key: string) => (counter.reads++, localPath(key)) } as ObjectStore,
+  };
 }
 
 async function setUp(env: Record<string, string> = {}) {
@@ -39,6 +45,17 @@ describe('on-demand renders that cannot be turned against the service', () => {
     // Later requests read the stored render: no original read, no render.
     expect((await renders.stored('photo', spec(320))).data).toBeUndefined();
     expect(counter.reads).toBe(1);
+  });
+
+  it('answers 404 when the original goes between the look at it and the render reading its file', async () => {
+    const dir = await tempDirs();
+    const config = loadConfig({ DATA_DIR: dir });
+    const files = createFsStore(dir, config.inputBucket);
+    await files.put(originalKey('photo'), await noisy(800, 600));
+    // The path is handed out, and the file deleted, before the render reads it.
+    const input = { ...files, localPath: (key: string) => (rmSync(files.localPath(key)), files.localPath(key)) };
+    const renders = createRenders({ input, output: createFsStore(dir, config.outputBucket), config });
+    await expect(renders.stored('photo', spec(320))).rejects.toMatchObject({ status: 404 });
   });
 
   it('remembers a failure: asking again for a link that cannot render costs nothing', async () => {
