@@ -205,6 +205,19 @@ async function waitDone(url: string, id: string): Promise<{ completedAt: string 
   throw new Error(`${id} was not done after ${GIVE_UP_MS} ms`);
 }
 
+/** Each photo uploaded and followed to done before the next: the time of each, and of them all. */
+async function oneAtATime(url: string, files: string[]): Promise<{ latenciesMs: number[]; seconds: number }> {
+  const latenciesMs: number[] = [];
+  const started = performance.now();
+  for (const file of files) {
+    const began = performance.now();
+    const { id } = await upload(url, await readFile(file));
+    await waitDone(url, id);
+    latenciesMs.push(performance.now() - began);
+  }
+  return { latenciesMs, seconds: (performance.now() - started) / 1000 };
+}
+
 /**
  * Where each image's time went on the HTTP path, the median of every image per stage: the upload's
  * (receive and spool, store the original and its records) and the processing's from the server's
@@ -311,15 +324,7 @@ export async function s3Requests(files: string[]): Promise<Measured> {
     // The start-up scan's requests are not an image's.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const before = proxy.requests.length;
-    const latenciesMs: number[] = [];
-    const started = performance.now();
-    for (const file of files) {
-      const began = performance.now();
-      const { id } = await upload(server.url, await readFile(file));
-      await waitDone(server.url, id);
-      latenciesMs.push(performance.now() - began);
-    }
-    const seconds = (performance.now() - started) / 1000;
+    const { latenciesMs, seconds } = await oneAtATime(server.url, files);
     // The held status request's own reads are counted in.
     const extra = requestsPerImage([{ phase: 'all', requests: proxy.requests.slice(before) }], files.length);
     return { images: files.length, seconds, latenciesMs, peakRssBytes: await peakRss(server.pid), extra };
@@ -596,15 +601,7 @@ export async function fsCalls(files: string[]): Promise<Measured> {
     const tracer = spawn('strace', ['-f', '-y', '-qq', '-e', `trace=${Object.keys(TRACED).join(',')}`, '-o', trace, '-p', String(server.pid)], { stdio: 'ignore' });
     // strace attaches to every thread before the first upload.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const latenciesMs: number[] = [];
-    const started = performance.now();
-    for (const file of files) {
-      const began = performance.now();
-      const { id } = await upload(server.url, await readFile(file));
-      await waitDone(server.url, id);
-      latenciesMs.push(performance.now() - began);
-    }
-    const seconds = (performance.now() - started) / 1000;
+    const { latenciesMs, seconds } = await oneAtATime(server.url, files);
     tracer.kill('SIGINT');
     await new Promise((resolve) => tracer.once('exit', resolve));
     const extra: Record<string, number> = {};
