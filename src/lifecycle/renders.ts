@@ -86,6 +86,22 @@ export interface StoredRender {
 /** A render in this process (Lambda's, whose own timeout ends it). */
 const renderHere: RenderHost['render'] = async (source, settings) => renderImage(await sourceBytes(source), settings);
 
+/** A render waiting for its turn; `made` settles when some request's slot has made it. */
+interface WaitingRender {
+  spec: RenderSpec;
+  taken: boolean;
+  made: Promise<Buffer>;
+  settle(result: Buffer | Error): void;
+}
+
+function waitingRender(spec: RenderSpec): WaitingRender {
+  let settle!: (result: Buffer | Error) => void;
+  const made = new Promise<Buffer>((resolve, reject) => (settle = (result) => (Buffer.isBuffer(result) ? resolve(result) : reject(result))));
+  // Settled only for renders a slot took; the rest are never awaited alone.
+  made.catch(() => undefined);
+  return { spec, taken: false, made, settle };
+}
+
 /** Failed renders remembered at once; past this, the oldest is forgotten. */
 const REMEMBERED_FAILURES = 10_000;
 
@@ -124,24 +140,60 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
     }
   }
 
+  /**
+   * Renders of one upload of an image waiting for a slot, by image: the first to get a slot makes
+   * every one of them from one decode (as the processor makes its variants); the others find theirs
+   * made and answer at once.
+   */
+  const waitingByImage = new Map<string, WaitingRender[]>();
+
   async function make(id: string, spec: RenderSpec, key: string, original: ObjectInfo): Promise<StoredRender> {
     await refuseOverCap(id);
     const meta = fromObjectMetadata(original.metadata);
     const owner = meta.owner ?? 'shared';
     const watermark = isWatermarked(original, config.watermark);
-    const settings = { ...imagingSettings(config, watermark), variants: [{ name: 'render', width: spec.width, height: spec.height, fit: spec.fit, formats: [spec.format] }] };
-    const data = await gate.run(owner, async () => {
+    const image = `${id}\n${original.etag}`;
+    const mine = waitingRender(spec);
+    waitingByImage.set(image, [...(waitingByImage.get(image) ?? []), mine]);
+    const leave = () => {
+      const left = (waitingByImage.get(image) ?? []).filter((entry) => entry !== mine);
+      if (left.length > 0) waitingByImage.set(image, left);
+      else waitingByImage.delete(image);
+    };
+    const turn = gate.run(owner, async () => {
+      if (mine.taken) return mine.made;
       // New renders, stored for good, are what an owner spends: at most so many an hour across its images.
       const wait = made.take(owner);
       if (wait !== undefined) {
         throw new AppError(429, 'too_many_renders', `The images of this owner got ${config.onDemand.perOwnerPerHour} new renders in the last hour, the most they may (ONDEMAND_RENDERS_PER_OWNER_PER_HOUR).`, { 'retry-after': String(wait) });
       }
-      // Read only now: a request waiting for a slot holds no original in memory. A file on this
-      // machine is read by the render itself.
-      const source = keepsLocalFiles(input) ? { path: input.localPath(originalKey(id)) } : await getBuffer(input, originalKey(id));
-      if (!source) throw notFound(id);
-      return (await render(source, settings)).variants[0]!.data;
+      mine.taken = true;
+      leave();
+      // The other sizes of this image waiting now come along, each as one of the owner's new renders.
+      const batch = [mine];
+      for (const other of waitingByImage.get(image) ?? []) {
+        if (other.taken || made.take(owner) !== undefined) continue;
+        other.taken = true;
+        batch.push(other);
+      }
+      waitingByImage.set(image, (waitingByImage.get(image) ?? []).filter((entry) => !entry.taken));
+      if (waitingByImage.get(image)?.length === 0) waitingByImage.delete(image);
+      try {
+        // Read only now: a request waiting for a slot holds no original in memory. A file on this
+        // machine is read by the render itself.
+        const source = keepsLocalFiles(input) ? { path: input.localPath(originalKey(id)) } : await getBuffer(input, originalKey(id));
+        if (!source) throw notFound(id);
+        const variants = batch.map((entry, i) => ({ name: String(i), width: entry.spec.width, height: entry.spec.height, fit: entry.spec.fit, formats: [entry.spec.format] }));
+        const rendered = await render(source, { ...imagingSettings(config, watermark), variants });
+        batch.forEach((entry, i) => entry.settle(rendered.variants.find((variant) => variant.name === String(i))!.data));
+      } catch (error) {
+        batch.forEach((entry) => entry.settle(error as Error));
+      }
+      return mine.made;
     });
+    turn.catch(() => undefined);
+    // Made in another request's slot: answered then, not when this one's turn comes.
+    const data = await Promise.race([turn, mine.made]).finally(leave);
     // Made again on request if a power cut takes it: not synced (storage/object-store.ts putDerived).
     const info = await putDerived(output, key, data, { contentType: FORMATS[spec.format].mime });
     // Deleted meanwhile: the render must not outlive its image (written first, checked after).

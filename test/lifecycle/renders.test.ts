@@ -86,6 +86,23 @@ describe('on-demand renders that cannot be turned against the service', () => {
     expect(counter.reads).toBe(2);
   });
 
+  it('makes the sizes of one image that wait together from one decode, each stored as its own render', async () => {
+    const { input, renders, counter } = await setUp({ ONDEMAND_CONCURRENCY: '1' });
+    await input.put(originalKey('busy'), await noisy(3000, 2000));
+    await input.put(originalKey('gallery'), await noisy(2400, 1600));
+    // The one slot is taken; three sizes of another image wait for it together.
+    const first = renders.stored('busy', spec(1200, 'webp'));
+    while (counter.reads < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const sizes = [320, 640, 960];
+    const answers = await Promise.all(sizes.map((width) => renders.stored('gallery', spec(width, 'webp'))));
+    await first;
+    expect(counter.reads).toBe(2);
+    for (const [i, answer] of answers.entries()) {
+      expect((await sharp(answer.data!).metadata()).width).toBe(sizes[i]);
+      expect(answer.info.key).toBe(`gallery/renders/w${sizes[i]}-h16384-inside.webp`);
+    }
+  });
+
   it('caps the renders one image may have stored, in number and in bytes', async () => {
     const { input, renders } = await setUp({ ONDEMAND_MAX_RENDERS_PER_IMAGE: '2' });
     await input.put(originalKey('photo'), await noisy(1600, 1200));
