@@ -114,9 +114,9 @@ const REMEMBERED_FAILURES = 10_000;
  * `render` is where the work runs: a render host whose processes are ended at the deadline
  * (locally), or this process (on Lambda, whose own timeout ends it).
  */
-export function createRenders(deps: { input: ObjectStore; output: ObjectStore; config: RenderConfig; now?: () => number; render?: RenderHost['render'] }) {
-  const { input, output, config, now = Date.now, render = renderHere } = deps;
-  const gate = createSharedGate({ slots: config.onDemand.concurrency, maxWaiting: config.onDemand.queueDepth, perOwner: config.onDemand.perOwner }, 'renders');
+export function createRenders(deps: { input: ObjectStore; output: ObjectStore; config: RenderConfig; now?: () => number; render?: RenderHost['render']; borrowSlot?: () => (() => void) | undefined }) {
+  const { input, output, config, now = Date.now, render = renderHere, borrowSlot } = deps;
+  const gate = createSharedGate({ slots: config.onDemand.concurrency, maxWaiting: config.onDemand.queueDepth, perOwner: config.onDemand.perOwner, ...(borrowSlot ? { borrow: borrowSlot } : {}) }, 'renders');
   const made = createTokenBuckets(config.onDemand.perOwnerPerHour, 60 * 60 * 1000, now);
   const running = new Map<string, Promise<StoredRender>>();
   const failures = new Map<string, { error: AppError; until: number }>();

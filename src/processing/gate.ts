@@ -3,11 +3,17 @@ export interface Gate {
   run<T>(work: () => Promise<T>): Promise<T>;
 }
 
+/** A gate that also lends a slot it is not using. */
+export interface LendingGate extends Gate {
+  /** A slot now, when one is free and nobody waits for it (its release, called once), else undefined. */
+  tryTake(): (() => void) | undefined;
+}
+
 /** A gate that lets everyone through at once. */
 export const UNBOUNDED: Gate = { run: (work) => work() };
 
 /** A counting semaphore: at most `slots` callers run `work` at once, the rest wait in arrival order. */
-export function createGate(slots: number): Gate {
+export function createGate(slots: number): LendingGate {
   let free = slots;
   const waiting: Array<() => void> = [];
   const release = () => {
@@ -16,6 +22,16 @@ export function createGate(slots: number): Gate {
     else free++;
   };
   return {
+    tryTake() {
+      if (free === 0 || waiting.length > 0) return undefined;
+      free--;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        release();
+      };
+    },
     async run<T>(work: () => Promise<T>): Promise<T> {
       if (free > 0) free--;
       else await new Promise<void>((resolve) => waiting.push(resolve));

@@ -22,9 +22,11 @@ import { createLocalRunner } from './local-runner.js';
  */
 export function localRoot(config: Config, logger: Logger) {
   const buckets = openBuckets(config);
-  const processor = createProcessor({ input: buckets.input, output: buckets.output, config, renderGate: createGate(config.concurrency) });
-  // On-demand renders are asked for by links anyone may hold: each runs in a process ended at its deadline.
-  const renderHost = createRenderHost(config.onDemand.concurrency);
+  const renderGate = createGate(config.concurrency);
+  const processor = createProcessor({ input: buckets.input, output: buckets.output, config, renderGate });
+  // On-demand renders are asked for by links anyone may hold: each runs in a process ended at its
+  // deadline, in slots of their own or in a processing slot that is idle (renderGate.tryTake).
+  const renderHost = createRenderHost(config.onDemand.concurrency + config.concurrency);
   const metrics = createMetrics(() => queue.depth);
   const webhook = config.webhook ? createWebhook({ ...config.webhook, logger }) : undefined;
   const report = createOutcomeReporter({
@@ -34,5 +36,5 @@ export function localRoot(config: Config, logger: Logger) {
   });
   const queue = createLocalRunner({ processor, report, logger, concurrency: config.concurrency });
   const delivery = createSignedDelivery(createUrlSigner(config.urlSigningSecret));
-  return { buckets, renderHost, metrics, queue, delivery };
+  return { buckets, renderHost, renderGate, metrics, queue, delivery };
 }

@@ -64,7 +64,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
   // Temporary files belong to writes that a crash interrupted; none of them was acknowledged.
   await rm(tempDir(config.dataDir), { recursive: true, force: true });
 
-  const { buckets, renderHost, metrics, queue, delivery } = localRoot(config, logger);
+  const { buckets, renderHost, renderGate, metrics, queue, delivery } = localRoot(config, logger);
   const { input, output } = buckets;
   // Listening before the server takes its first upload.
   const stopTrigger = await startLocalTrigger(buckets, queue, logger);
@@ -85,6 +85,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     enqueue: (id) => queue.enqueue(id),
     whenProcessed: (id) => queue.settled(id),
     renderOnDemand: renderHost.render,
+    borrowRenderSlot: renderGate.tryTake,
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });
 

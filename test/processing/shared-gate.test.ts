@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createGate } from '../../src/processing/gate.js';
 import { createSharedGate } from '../../src/processing/shared-gate.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -16,6 +17,32 @@ function held() {
 }
 
 describe('createSharedGate', () => {
+  it('runs past its own slots in a slot another gate lends while idle; the lender’s own work goes first once it waits', async () => {
+    const processing = createGate(1);
+    const gate = createSharedGate({ slots: 1, maxWaiting: 10, perOwner: 10, borrow: processing.tryTake }, 'renders');
+    const { job, started, endNext } = held();
+    const own = gate.run('a', job('own slot'));
+    const lent = gate.run('a', job('lent slot'));
+    await tick();
+    expect(started).toEqual(['own slot', 'lent slot']);
+    // The lender’s work waits for its slot, and nothing borrows it while it does.
+    const upload = processing.run(job('processing'));
+    const third = gate.run('a', job('waits'));
+    await tick();
+    expect(started).toEqual(['own slot', 'lent slot']);
+    endNext();
+    await own;
+    await tick();
+    expect(started).toEqual(['own slot', 'lent slot', 'waits']);
+    endNext();
+    await lent;
+    await tick();
+    expect(started).toEqual(['own slot', 'lent slot', 'waits', 'processing']);
+    endNext();
+    endNext();
+    await Promise.all([upload, third]);
+  });
+
   it('runs `slots` at once, queues `maxWaiting`, and refuses more at once with 503 and Retry-After', async () => {
     const gate = createSharedGate({ slots: 1, maxWaiting: 1, perOwner: 10 }, 'renders');
     const { job, started, endNext } = held();

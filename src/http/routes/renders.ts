@@ -74,7 +74,7 @@ export function renderUrl(c: Context, deps: AppDeps, id: string, original: Objec
 export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { delivery, config } = deps;
   const images = createImages(deps);
-  const renders = createRenders({ input: deps.input, output: deps.output, config, ...(deps.renderOnDemand ? { render: deps.renderOnDemand } : {}) });
+  const renders = createRenders({ input: deps.input, output: deps.output, config, ...(deps.renderOnDemand ? { render: deps.renderOnDemand } : {}), ...(deps.borrowRenderSlot ? { borrowSlot: deps.borrowRenderSlot } : {}) });
 
   app.openapi(createRender, async (c) => {
     const { id } = c.req.valid('param');
