@@ -7,6 +7,7 @@ import type { ImagesDeps } from '../lifecycle/images.js';
 import type { RenderHost } from '../imaging/render-host.js';
 import type { Metrics } from './metrics.js';
 import type { Delivery } from '../storage/delivery-port.js';
+import type { Stages } from '../processing/stage-clock.js';
 
 export type AppConfig = Pick<
   Config,
@@ -40,8 +41,7 @@ export type AppConfig = Pick<
   | 'metricsToken'
 >;
 
-/** Per-request values the middleware sets for the routes. */import type { Stages } from '../processing/stage-clock.js';
-
+/** Per-request values the middleware sets for the routes. */
 export interface AppEnv {
   Variables: {
     /** The caller; undefined when authentication is off. */

@@ -61,6 +61,7 @@ export async function ingestOriginal(
       await (input.putFile ? input.putFile(key, file.path, options) : input.put(key, createReadStream(file.path), options));
     } catch (error) {
       // The upload fails as a whole: nothing it wrote stays behind.
+      await input.delete(key);
       await unindexImage(input, id, listed);
       throw error;
     }
