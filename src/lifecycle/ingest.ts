@@ -56,11 +56,20 @@ export async function ingestOriginal(
     // then removed by a listing once it is old (lifecycle/images.ts).
     const listed = { lastModified: new Date(), metadata };
     const options = { contentType: FORMATS[info.format].mime, metadata };
+    let listing: Promise<void> | undefined;
     try {
-      await indexImage(input, id, listed);
-      await (input.putFile ? input.putFile(key, file.path, options) : input.put(key, createReadStream(file.path), options));
+      if (input.putFile) {
+        // The entries are written while the file is synced; it takes its name once both are durable.
+        listing = indexImage(input, id, listed);
+        listing.catch(() => undefined);
+        await input.putFile(key, file.path, options, listing);
+      } else {
+        await indexImage(input, id, listed);
+        await input.put(key, createReadStream(file.path), options);
+      }
     } catch (error) {
-      // The upload fails as a whole: nothing it wrote stays behind.
+      // The upload fails as a whole: nothing it wrote stays behind (its entries once they are written).
+      await listing?.catch(() => undefined);
       await input.delete(key);
       await unindexImage(input, id, listed);
       throw error;

@@ -166,11 +166,12 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       await Promise.all([...new Set(paths.map(dirname))].map(fsyncIfPresent));
     },
 
-    async putFile(key: string, path: string, options: PutOptions = {}): Promise<ObjectInfo> {
+    async putFile(key: string, path: string, options: PutOptions = {}, ready?: Promise<unknown>): Promise<ObjectInfo> {
       objectPath(key);
       // Moved, not copied: an upload spooled under DATA_DIR is on this disk already. Its bytes are
-      // synced while its metadata file is written; both are durable before it takes its name.
-      return commit(key, path, `"${randomUUID().replace(/-/g, '')}"`, options, true, syncPath(path));
+      // synced while its metadata file (and what must come first) is written; all of it is durable
+      // before it takes its name.
+      return commit(key, path, `"${randomUUID().replace(/-/g, '')}"`, options, true, Promise.all([syncPath(path), ready]).then(() => undefined));
     },
 
     async get(key: string): Promise<StoredObject | undefined> {

@@ -38,8 +38,12 @@ export interface PutOptions {
 export interface ObjectStore {
   readonly name: string;
   put(key: string, body: Buffer | Readable, options?: PutOptions): Promise<ObjectInfo>;
-  /** Stores a local file as `key`, moving it when the store can (the fs store on the same disk); the file is gone after. */
-  putFile?(key: string, path: string, options?: PutOptions): Promise<ObjectInfo>;
+  /**
+   * Stores a local file as `key`, moving it when the store can (the fs store on the same disk); the
+   * file is gone after. `ready`: writes that must be durable before the object takes its name (an
+   * image's index entries); they run beside the file's own sync.
+   */
+  putFile?(key: string, path: string, options?: PutOptions, ready?: Promise<unknown>): Promise<ObjectInfo>;
   get(key: string): Promise<StoredObject | undefined>;
   /**
    * The whole object in one buffer, where the store can do that better than through a stream (a

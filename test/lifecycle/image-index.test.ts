@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createImages } from '../../src/lifecycle/images.js';
+import { ingestOriginal } from '../../src/lifecycle/ingest.js';
+import { noisy } from '../helpers/images.js';
 import { isIndexed, reindex } from '../../src/lifecycle/reindex.js';
 import { ALL_IMAGES, entryName, indexImage, indexKeys, ownerImages, parseEntry } from '../../src/processing/image-index.js';
 import { originalKey } from '../../src/processing/keys.js';
@@ -43,6 +47,29 @@ describe('the image index', () => {
     await input.put(ALL_IMAGES + entryName(T + 100, 'old photo.jpg'), Buffer.alloc(0));
     expect(ids((await images.list({ limit: 10, owner: undefined })).records)).toEqual(['kept']);
     expect(await collect(input.list(ALL_IMAGES))).toHaveLength(1);
+  });
+
+  it('stores an upload only once its index entries are written: the original never stands without them', async () => {
+    const dir = await tempDirs();
+    const files = createFsStore(dir, 'in');
+    let originalBeforeEntries = false;
+    // Entries that take their time: the original must wait for them, not only start after them.
+    const input = {
+      ...files,
+      put: async (...args: Parameters<typeof files.put>) => {
+        if (!args[0].startsWith('index/')) return files.put(...args);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const info = await files.put(...args);
+        if (await files.head(originalKey('upload'))) originalBeforeEntries = true;
+        return info;
+      },
+    };
+    const path = join(dir, 'spooled.jpg');
+    await writeFile(path, await noisy(300, 200));
+    await ingestOriginal(input, loadConfig({ DATA_DIR: dir }), { id: 'upload', file: { path, discard: async () => undefined } });
+    expect(originalBeforeEntries).toBe(false);
+    expect(await files.head(originalKey('upload'))).toMatchObject({ metadata: { indexed: 'true' } });
+    expect((await collect(files.list(ALL_IMAGES))).map((entry) => parseEntry(ALL_IMAGES, entry.key)?.id)).toEqual(['upload']);
   });
 
   it('passes over a young entry whose original has not come yet (an upload lists before it stores), and drops it once it is old', async () => {
