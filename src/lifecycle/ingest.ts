@@ -3,7 +3,7 @@ import type { Config } from '../config/config.js';
 import { FORMATS } from '../formats/formats.js';
 import { probeImage, type ImageInfo } from '../imaging/probe.js';
 import { indexImage, unindexImage } from '../processing/image-index.js';
-import { originalKey } from '../processing/keys.js';
+import { originalKey, pendingKey } from '../processing/keys.js';
 import { toObjectMetadata } from '../processing/original-metadata.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { cleanFilename } from './clean-filename.js';
@@ -24,6 +24,8 @@ export interface IngestRequest {
   owner?: string;
   /** The Idempotency-Key record answering for this upload (see idempotency.ts). */
   idempotencyRecord?: string;
+  /** Write the pending marker with the index entries (the local runtime; see ProcessorDeps.marksPending). */
+  marksPending?: boolean;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface IngestRequest {
 export async function ingestOriginal(
   input: ObjectStore,
   limits: Pick<Config, 'maxInputPixels' | 'allowSvg'>,
-  { id, file, filename, watermark, owner, idempotencyRecord }: IngestRequest,
+  { id, file, filename, watermark, owner, idempotencyRecord, marksPending = true }: IngestRequest,
 ): Promise<ImageInfo> {
   try {
     const info = await probeImage(file.path, limits);
@@ -49,29 +51,32 @@ export async function ingestOriginal(
       height: info.height,
       uploadedAt: Date.now(),
       indexed: true,
+      ...(marksPending ? { marked: true } : {}),
     });
     const key = originalKey(id);
     // Listed before it is stored, and said so in its metadata, so the processor need not list it
     // again (two writes fewer per image on S3). An entry whose original never comes is passed over,
-    // then removed by a listing once it is old (lifecycle/images.ts).
+    // then removed by a listing once it is old (lifecycle/images.ts). The pending marker, where kept,
+    // is written with them: a restart finds the image even before its processing starts.
     const listed = { lastModified: new Date(), metadata };
     const options = { contentType: FORMATS[info.format].mime, metadata };
-    let listing: Promise<void> | undefined;
+    const before = () => Promise.all([indexImage(input, id, listed), marksPending ? input.put(pendingKey(id), Buffer.alloc(0)) : undefined]);
+    let written: Promise<unknown> | undefined;
     try {
+      written = before();
       if (input.putFile) {
-        // The entries are written while the file is synced; it takes its name once both are durable.
-        listing = indexImage(input, id, listed);
-        listing.catch(() => undefined);
-        await input.putFile(key, file.path, options, listing);
+        // Written while the file is synced; it takes its name once all of it is durable.
+        written.catch(() => undefined);
+        await input.putFile(key, file.path, options, written);
       } else {
-        await indexImage(input, id, listed);
+        await written;
         await input.put(key, createReadStream(file.path), options);
       }
     } catch (error) {
-      // The upload fails as a whole: nothing it wrote stays behind (its entries once they are written).
-      await listing?.catch(() => undefined);
+      // The upload fails as a whole: nothing it wrote stays behind (what came first, once written).
+      await written?.catch(() => undefined);
       await input.delete(key);
-      await unindexImage(input, id, listed);
+      await Promise.all([unindexImage(input, id, listed), marksPending ? input.delete(pendingKey(id)) : undefined]);
       throw error;
     }
     return info;

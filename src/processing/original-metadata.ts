@@ -23,6 +23,8 @@ export interface OriginalMetadata {
   uploadedAt?: number;
   /** The upload wrote its index entries before the original itself: the processor need not list it again. */
   indexed?: boolean;
+  /** The upload wrote the pending marker too (where markers are kept): the first run need not. */
+  marked?: boolean;
 }
 
 /** S3 metadata values must be ASCII, so the filename travels percent-encoded. */
@@ -37,6 +39,7 @@ export function toObjectMetadata(meta: OriginalMetadata): Record<string, string>
   if (meta.idempotencyRecord) out.idempotency = meta.idempotencyRecord;
   if (meta.uploadedAt !== undefined) out.uploaded = String(meta.uploadedAt);
   if (meta.indexed) out.indexed = 'true';
+  if (meta.marked) out.marked = 'true';
   return out;
 }
 
@@ -60,6 +63,7 @@ export function fromObjectMetadata(record: Record<string, string>): OriginalMeta
   const uploaded = Number(record.uploaded);
   if (/^\d{1,13}$/.test(record.uploaded ?? '') && uploaded <= MAX_UPLOAD_TIME) meta.uploadedAt = uploaded;
   if (record.indexed === 'true') meta.indexed = true;
+  if (record.marked === 'true') meta.marked = true;
   return meta;
 }
 

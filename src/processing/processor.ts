@@ -101,8 +101,9 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       settings: settingsPrint(config, watermark),
     };
     // Listed, unless its upload did that (an original another tool wrote, or a direct upload, has no
-    // entry yet), and marked as under way, so that a restart finds it without reading every image.
-    await Promise.all([meta.indexed ? undefined : indexImage(input, id, original), mark(id)]);
+    // entry yet), and marked as under way, so that a restart finds it without reading every image
+    // (on a first run, the upload's marker stands until the run ends).
+    await Promise.all([meta.indexed ? undefined : indexImage(input, id, original), !previous && meta.marked ? undefined : mark(id)]);
     if (!kept) await writeManifest(output, base);
     clock.lap('start');
 

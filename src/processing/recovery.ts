@@ -2,6 +2,14 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { idFromOriginalKey, originalKey, ORIGINALS_PREFIX, PENDING_PREFIX, pendingKey } from './keys.js';
 import { isFinal, readManifest } from './manifest.js';
 
+/** How long a marker may stand without its original before it is taken for an upload cut short. */
+const MARKER_AHEAD_MS = 60 * 60 * 1000;
+
+const isYoung = async (input: ObjectStore, key: string) => {
+  const marker = await input.head(key);
+  return marker !== undefined && Date.now() - marker.lastModified.getTime() < MARKER_AHEAD_MS;
+};
+
 /**
  * What a crash, a stop, or another tool left for the processor, found without reading every image:
  * the images marked pending (their work started, or was asked for, and never ended) and, by names
@@ -13,6 +21,8 @@ export async function findUnfinished(input: ObjectStore, output: ObjectStore, { 
   for await (const name of input.names(PENDING_PREFIX)) {
     if (name.endsWith('/')) continue;
     const original = await input.head(originalKey(name));
+    // An upload writes its marker just before its original: a young marker may be ahead of it.
+    if (!original && (await isYoung(input, pendingKey(name)))) continue;
     const manifest = original && (await readManifest(output, name));
     if (original && !(manifest && isFinal(manifest.status) && manifest.sourceEtag === original.etag)) unfinished.add(name);
     // Finished (the marker outlived a crash), or deleted since.

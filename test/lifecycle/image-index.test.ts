@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { writeFile } from 'node:fs/promises';
+import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createImages } from '../../src/lifecycle/images.js';
 import { ingestOriginal } from '../../src/lifecycle/ingest.js';
 import { noisy } from '../helpers/images.js';
 import { isIndexed, reindex } from '../../src/lifecycle/reindex.js';
 import { ALL_IMAGES, entryName, indexImage, indexKeys, ownerImages, parseEntry } from '../../src/processing/image-index.js';
-import { originalKey } from '../../src/processing/keys.js';
+import { originalKey, pendingKey } from '../../src/processing/keys.js';
+import { findUnfinished } from '../../src/processing/recovery.js';
 import { toObjectMetadata } from '../../src/processing/original-metadata.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { collect } from '../helpers/collect.js';
@@ -68,8 +69,21 @@ describe('the image index', () => {
     await writeFile(path, await noisy(300, 200));
     await ingestOriginal(input, loadConfig({ DATA_DIR: dir }), { id: 'upload', file: { path, discard: async () => undefined } });
     expect(originalBeforeEntries).toBe(false);
-    expect(await files.head(originalKey('upload'))).toMatchObject({ metadata: { indexed: 'true' } });
+    expect(await files.head(originalKey('upload'))).toMatchObject({ metadata: { indexed: 'true', marked: 'true' } });
+    // Marked under way by the upload itself: a restart before its processing still finds it.
+    expect(await files.head(pendingKey('upload'))).toBeDefined();
     expect((await collect(files.list(ALL_IMAGES))).map((entry) => parseEntry(ALL_IMAGES, entry.key)?.id)).toEqual(['upload']);
+  });
+
+  it('at start-up, keeps a young pending marker whose original has not come yet, and drops an old one', async () => {
+    const { input, output } = await stores();
+    await input.put(pendingKey('arriving'), Buffer.alloc(0));
+    await input.put(pendingKey('cut-short'), Buffer.alloc(0));
+    const old = new Date(Date.now() - 2 * 3600_000);
+    await utimes(input.localPath(pendingKey('cut-short')), old, old);
+    expect(await findUnfinished(input, output, { byName: false })).toEqual([]);
+    expect(await input.head(pendingKey('arriving'))).toBeDefined();
+    expect(await input.head(pendingKey('cut-short'))).toBeUndefined();
   });
 
   it('passes over a young entry whose original has not come yet (an upload lists before it stores), and drops it once it is old', async () => {

@@ -139,6 +139,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, sha
       const body = file.sha256 ?? '';
       await ingestOriginal(input, config, {
         id,
+        marksPending: deps.marksPending !== false,
         file,
         ...(owner ? { owner } : {}),
         ...(query.filename ? { filename: query.filename } : {}),

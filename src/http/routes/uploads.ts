@@ -108,6 +108,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       const { owner, filename, watermark } = signed;
       await ingestOriginal(input, config, {
         id,
+        marksPending: deps.marksPending !== false,
         file,
         ...(owner ? { owner } : {}),
         ...(filename ? { filename } : {}),
