@@ -1,7 +1,7 @@
 import { AppError } from '../errors.js';
 import { forgetTwin, settingsPrint, type SettingsConfig } from '../processing/dedup.js';
 import { ALL_IMAGES, entryName, unindexImage, type IndexEntry } from '../processing/image-index.js';
-import { IDEMPOTENCY_PREFIX, idFromOriginalKey, isValidId, originalKey, pendingKey } from '../processing/keys.js';
+import { IDEMPOTENCY_PREFIX, idFromOriginalKey, isValidId, manifestKey, originalKey, pendingKey } from '../processing/keys.js';
 import { isCurrent, readManifest, type Manifest, type ManifestVariant } from '../processing/manifest.js';
 import { fromObjectMetadata, isWatermarked, MAX_UPLOAD_TIME, uploadTime, withUploadTime } from '../processing/original-metadata.js';
 import { removeOutputs } from '../processing/processor.js';
@@ -148,11 +148,10 @@ export function createImages({ input, output, config, enqueue, marksPending = tr
       const original = await findOriginal(id, owner);
       if (ifStale && isCurrent((await readRecord(id, original)).manifest, currentSettings(config, original))) return false;
       if (!enqueue) throw new AppError(501, 'not_supported', 'This deployment cannot start processing from the API.');
-      // Without a final manifest for its bytes, the processor does the whole job again; its outputs
-      // go with it (the manifest last), so that a first run of the processor has none to look for.
+      // Without a final manifest for its bytes, the processor does the whole job again.
       // Marked first, so that a restart between the two steps still finds the image unfinished.
       if (marksPending) await input.put(pendingKey(id), Buffer.alloc(0));
-      await removeOutputs(output, id);
+      await output.delete(manifestKey(id));
       await enqueue(id, original);
       return true;
     },

@@ -60,10 +60,9 @@ export async function ingestOriginal(
     // is written with them: a restart finds the image even before its processing starts.
     const listed = { lastModified: new Date(), metadata };
     const options = { contentType: FORMATS[info.format].mime, metadata };
-    const before = () => Promise.all([indexImage(input, id, listed), marksPending ? input.put(pendingKey(id), Buffer.alloc(0)) : undefined]);
     let written: Promise<unknown> | undefined;
     try {
-      written = before();
+      written = Promise.all([indexImage(input, id, listed), marksPending ? input.put(pendingKey(id), Buffer.alloc(0)) : undefined]);
       if (input.putFile) {
         // Written while the file is synced; it takes its name once all of it is durable.
         written.catch(() => undefined);

@@ -155,8 +155,9 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
     const image = `${id}\n${original.etag}`;
     const mine = waitingRender(spec);
     waitingByImage.set(image, [...(waitingByImage.get(image) ?? []), mine]);
-    const leave = () => {
-      const left = (waitingByImage.get(image) ?? []).filter((entry) => entry !== mine);
+    /** Keeps waiting only the renders of this image no slot has taken. */
+    const prune = () => {
+      const left = (waitingByImage.get(image) ?? []).filter((entry) => !entry.taken && entry !== mine);
       if (left.length > 0) waitingByImage.set(image, left);
       else waitingByImage.delete(image);
     };
@@ -168,7 +169,6 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
         throw new AppError(429, 'too_many_renders', `The images of this owner got ${config.onDemand.perOwnerPerHour} new renders in the last hour, the most they may (ONDEMAND_RENDERS_PER_OWNER_PER_HOUR).`, { 'retry-after': String(wait) });
       }
       mine.taken = true;
-      leave();
       // The other sizes of this image waiting now come along, each as one of the owner's new renders.
       const batch = [mine];
       for (const other of waitingByImage.get(image) ?? []) {
@@ -176,8 +176,7 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
         other.taken = true;
         batch.push(other);
       }
-      waitingByImage.set(image, (waitingByImage.get(image) ?? []).filter((entry) => !entry.taken));
-      if (waitingByImage.get(image)?.length === 0) waitingByImage.delete(image);
+      prune();
       try {
         // Read only now: a request waiting for a slot holds no original in memory. A file on this
         // machine is read by the render itself.
@@ -193,7 +192,7 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
     });
     turn.catch(() => undefined);
     // Made in another request's slot: answered then, not when this one's turn comes.
-    const data = await Promise.race([turn, mine.made]).finally(leave);
+    const data = await Promise.race([turn, mine.made]).finally(prune);
     // Made again on request if a power cut takes it: not synced (storage/object-store.ts putDerived).
     const info = await putDerived(output, key, data, { contentType: FORMATS[spec.format].mime });
     // Deleted meanwhile: the render must not outlive its image (written first, checked after).

@@ -157,9 +157,9 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       }),
     );
     if (defersSync(output)) await output.sync(variants.map((variant) => variant.key));
-    // Outputs of an earlier run exist only where it left a manifest (written before any output; a
-    // reprocess removes the outputs with it): a first run has nothing to list (a request fewer on S3).
-    if (previous) await removeStaleOutputs(id, new Set(variants.map((v) => v.key)), started);
+    // Listed even on a first run: a reprocess clears only the manifest, so variants of an earlier run
+    // may stand without one (removing them there would race a run still writing its own).
+    await removeStaleOutputs(id, new Set(variants.map((v) => v.key)), started);
     clock.lap('writeOutputs');
     // From the smallest rendering: a few thousand pixels to decode, not the original's millions.
     const smallest = rendered.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));

@@ -72,8 +72,9 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
    * Makes a finished temporary file the object: metadata, rename into place, fsync the folder. Unsynced
    * (`synced` false: derived objects, see DeferredSync), neither the metadata nor the folder is synced;
    * a lost metadata file only loses the object's ETag and type, which a reader then derives.
+   * `durable`: what must be durable first and is still under way (the temporary file's own sync, an
+   * upload's index entries); it runs beside the metadata file's write.
    */
-  /** `durable`: the temporary file's own sync, when still under way; it runs beside the metadata file's. */
   async function commit(key: string, temporary: string, etag: string, options: PutOptions, synced = true, durable?: Promise<void>): Promise<ObjectInfo> {
     const target = objectPath(key);
     const { size, mtimeMs } = await stat(temporary);
@@ -85,7 +86,10 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       mtimeMs,
     };
     try {
-      await Promise.all([writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp, synced), durable]);
+      // Both settled before anything is undone: a metadata file still being written when the other
+      // failed would be renamed into place after its removal.
+      const failed = (await Promise.allSettled([writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp, synced), durable])).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
       await inFolder(target, () => rename(temporary, target));
     } catch (error) {
       // The object never appeared: neither may its metadata.

