@@ -2,6 +2,7 @@ import { ApiError, deleteImage, getApiKey, getImage, getSignIn, listImages, putF
 import { createCard, type Card } from './card.js';
 import { renderActivity } from './chart.js';
 import { openSession, type Session } from './session.js';
+import { createGate } from '../processing/gate.js';
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
 
@@ -79,29 +80,14 @@ const WAIT_SECONDS = 20;
  * Held status requests at once: a browser opens six connections to a server over HTTP/1.1, and
  * tickets, uploads and previews need the rest. Other images wait their turn, in order.
  */
-const HELD_WAITS = 2;
-let heldWaits = 0;
-const waitingTurns: Array<() => void> = [];
-
-async function inTurn<T>(request: () => Promise<T>): Promise<T> {
-  // A turn ending hands its place to the next in line (the count stays), so none can jump it.
-  if (heldWaits >= HELD_WAITS) await new Promise<void>((resolve) => waitingTurns.push(resolve));
-  else heldWaits++;
-  try {
-    return await request();
-  } finally {
-    const next = waitingTurns.shift();
-    if (next) next();
-    else heldWaits--;
-  }
-}
+const heldWaits = createGate(2);
 
 /** Follows one image until it is done or failed, one held request at a time (`?wait=`); nothing to reload. */
 function track(id: string, card: Card) {
   let delay = 400;
   const poll = async () => {
     try {
-      const image = await inTurn(() => getImage(id, { wait: WAIT_SECONDS }));
+      const image = await heldWaits.run(() => getImage(id, { wait: WAIT_SECONDS }));
       images.set(id, image);
       card.show(image);
       refreshActivity();
