@@ -79,6 +79,8 @@ export interface AppDeps {
   marksPending?: boolean;
   /** Where on-demand renders run (a render host, locally); by default in this process. */
   renderOnDemand?: RenderHost['render'];
+  /** Render links were handed out: start what renders run in now, so the first ones do not wait for it. */
+  prepareRenders?: () => void;
   /** A slot of the processor's render gate that is idle with nothing waiting for it, lent to an on-demand render. */
   borrowRenderSlot?: () => (() => void) | undefined;
   /** Resolves when the image's queued processing has ended (true), or at once when none is queued (false), where this process has the queue. */

@@ -7,6 +7,8 @@ import type { RenderSource } from './render-source.js';
 /** Renders in processes of their own, each ended at its deadline. */
 export interface RenderHost {
   render(source: RenderSource, settings: ImagingSettings): Promise<RenderedImage>;
+  /** Starts every process renders may use, ahead of renders expected soon (a start costs 300 to 400 ms). */
+  prepare(): void;
   close(): void;
 }
 
@@ -52,13 +54,14 @@ export function createRenderHost(slots: number): RenderHost {
   }
 
   /** Starts one for the next render, so that it does not wait for a start. */
-  const warm = () => {
-    if (closed || all.size >= slots) return;
-    spawn().then(
-      (child) => (closed || idle.length >= slots ? child.kill('SIGKILL') : idle.push(child)),
-      () => undefined,
+  const warm = async (): Promise<boolean> => {
+    if (closed || all.size >= slots) return false;
+    return spawn().then(
+      (child) => (closed || idle.length >= slots ? (child.kill('SIGKILL'), false) : (idle.push(child), true)),
+      () => false,
     );
   };
+  let preparing = false;
 
   return {
     async render(source, settings) {
@@ -81,15 +84,27 @@ export function createRenderHost(slots: number): RenderHost {
       const reusable = typeof answer === 'object' && !('error' in answer && answer.error.code === 'timeout');
       if (reusable && !closed && idle.length < slots) idle.push(child);
       else {
-        child.once('exit', warm);
+        child.once('exit', () => void warm());
         child.kill('SIGKILL');
       }
       if (answer === 'timeout') throw new AppError(422, 'timeout', `Processing took longer than ${settings.processTimeoutMs} ms.`);
       if (answer === 'ended') throw new AppError(422, 'render_failed', 'This render could not be made: its process ended (out of memory, or a decoder fault).');
       if ('error' in answer) throw new AppError(answer.error.status, answer.error.code, answer.error.message);
       // The variants' bytes come over as plain Uint8Arrays.
-      const variants = answer.rendered.variants.map((variant) => ({ ...variant, data: Buffer.from(variant.data.buffer, variant.data.byteOffset, variant.data.byteLength) }));
-      return { ...answer.rendered, variants };
+      const asBuffer = (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const { variants, intermediate } = answer.rendered;
+      return {
+        ...answer.rendered,
+        variants: variants.map((variant) => ({ ...variant, data: asBuffer(variant.data) })),
+        ...(intermediate ? { intermediate: { ...intermediate, data: asBuffer(intermediate.data) } } : {}),
+      };
+    },
+    prepare() {
+      if (preparing) return;
+      preparing = true;
+      // One start after another: a start costs a core for a few hundred ms, and uploads may be processing.
+      const next = (started: boolean): unknown => (started ? warm().then(next) : (preparing = false));
+      next(true);
     },
     close() {
       closed = true;

@@ -3,7 +3,8 @@ import type { VariantSpec } from '../config/variants.js';
 import { AppError } from '../errors.js';
 import { decodeFailure } from './decode-failure.js';
 import { decodeForeign, foreignPixelBudget, isForeign } from './foreign.js';
-import { renderVariants, type RenderedVariant, type RenderSettings } from './pipeline/render.js';
+import type { Intermediate } from './pipeline/intermediate.js';
+import { renderAll, type RenderedVariant, type RenderSettings } from './pipeline/render.js';
 import { probeImage, type ImageInfo } from './probe.js';
 import { hasMark } from './watermark.js';
 
@@ -14,6 +15,11 @@ export interface ImagingSettings extends Omit<RenderSettings, 'timeoutSeconds'> 
   processTimeoutMs: number;
   /** The memory the process may use (Lambda's memory size); our own decoders stay within it. */
   memoryLimitMb?: number;
+  /**
+   * The bytes are an original's intermediate, and this is the original's size (as displayed): every
+   * size is computed from it, so a render is the same size whichever it was made from.
+   */
+  originalSize?: { width: number; height: number };
 }
 
 export type ImagingConfig = Pick<Config, 'variants' | 'outputFormat' | 'outputFormats' | 'quality' | 'watermark' | 'maxInputPixels' | 'allowSvg' | 'maxAnimationFrames' | 'processTimeoutMs'> &
@@ -22,6 +28,8 @@ export type ImagingConfig = Pick<Config, 'variants' | 'outputFormat' | 'outputFo
 export interface RenderedImage {
   info: ImageInfo;
   variants: RenderedVariant[];
+  /** With `keepIntermediate`, for a picture that has one. */
+  intermediate?: Intermediate;
 }
 
 /** The settings of a run from the configuration; `watermark` says whether this image is marked. */
@@ -67,13 +75,13 @@ export function renderImage(bytes: Buffer, settings: ImagingSettings, slot: Slot
 }
 
 async function render(bytes: Buffer, settings: ImagingSettings): Promise<RenderedImage> {
-  const info = await probeImage(bytes, settings);
+  const probed = await probeImage(bytes, settings);
+  const info = settings.originalSize ? { ...probed, ...settings.originalSize } : probed;
   try {
     const source = isForeign(info.format)
       ? await decodeForeign(bytes, info.format, { maxPixels: Math.min(settings.maxInputPixels, foreignPixelBudget(settings.memoryLimitMb)), timeoutMs: settings.processTimeoutMs })
       : bytes;
-    const variants = await renderVariants(source, info, settings.variants, { ...settings, timeoutSeconds: settings.processTimeoutMs / 1000 });
-    return { info, variants };
+    return { info, ...(await renderAll(source, info, settings.variants, { ...settings, timeoutSeconds: settings.processTimeoutMs / 1000 })) };
   } catch (error) {
     // A decoder's failure is described in our words, naming the format the header told.
     throw decodeFailure(error, info.format, bytes);

@@ -3,8 +3,9 @@ import { FITS, MAX_SIDE, type Fit } from '../config/variants.js';
 import { AppError, isAppError } from '../errors.js';
 import { FORMATS, OUTPUT_FORMATS, type OutputFormat } from '../formats/formats.js';
 import { resizedSize } from '../imaging/pipeline/resize.js';
-import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
+import { imagingSettings, renderImage, type ImagingConfig, type ImagingSettings, type RenderedImage } from '../imaging/render-image.js';
 import { originalKey, renderKey, rendersPrefix } from '../processing/keys.js';
+import { intermediateFor } from '../processing/intermediate.js';
 import { createSharedGate } from '../processing/shared-gate.js';
 import { createTokenBuckets } from '../processing/token-buckets.js';
 import { fromObjectMetadata, isWatermarked, originalInfo } from '../processing/original-metadata.js';
@@ -141,6 +142,25 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
   }
 
   /**
+   * Renders from the image's intermediate where it serves every size asked for (several times less to
+   * decode than the original), else from the original. Read only once a slot is held: a request
+   * waiting for one holds no image in memory; a file on this machine is read by the render itself.
+   */
+  async function renderFromSmallest(id: string, original: ObjectInfo, settings: ImagingSettings): Promise<RenderedImage> {
+    const smaller = await intermediateFor(output, id, original, settings.variants);
+    if (smaller) {
+      try {
+        return await render(smaller.source, { ...settings, originalSize: smaller.originalSize });
+      } catch {
+        // Never synced, so a power cut may have left it damaged: the original decides.
+      }
+    }
+    const source = keepsLocalFiles(input) ? { path: input.localPath(originalKey(id)) } : await getBuffer(input, originalKey(id));
+    if (!source) throw notFound(id);
+    return render(source, settings);
+  }
+
+  /**
    * Renders of one upload of an image waiting for a slot, by image: the first to get a slot makes
    * every one of them from one decode (as the processor makes its variants); the others find theirs
    * made and answer at once.
@@ -178,12 +198,8 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
       }
       prune();
       try {
-        // Read only now: a request waiting for a slot holds no original in memory. A file on this
-        // machine is read by the render itself.
-        const source = keepsLocalFiles(input) ? { path: input.localPath(originalKey(id)) } : await getBuffer(input, originalKey(id));
-        if (!source) throw notFound(id);
         const variants = batch.map((entry, i) => ({ name: String(i), width: entry.spec.width, height: entry.spec.height, fit: entry.spec.fit, formats: [entry.spec.format] }));
-        const rendered = await render(source, { ...imagingSettings(config, watermark), variants });
+        const rendered = await renderFromSmallest(id, original, { ...imagingSettings(config, watermark), variants });
         batch.forEach((entry, i) => entry.settle(rendered.variants.find((variant) => variant.name === String(i))!.data));
       } catch (error) {
         batch.forEach((entry) => entry.settle(error as Error));

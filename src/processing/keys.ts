@@ -30,6 +30,8 @@ export const outputPrefix = (id: string) => `${id}/`;
 export const rendersPrefix = (id: string) => `${id}/renders/`;
 export const renderKey = (id: string, name: string) => `${rendersPrefix(id)}${name}`;
 export const variantKey = (id: string, variant: string, format: OutputFormat) => `${id}/${variant}.${FORMATS[format].extension}`;
+/** The picture on-demand renders are made from (imaging/pipeline/intermediate.ts); no variant name starts with `_`. */
+export const intermediateKey = (id: string) => `${id}/_intermediate.jpg`;
 
 /**
  * The id of an input-bucket key: the rest of the key after `originals/`. Any object another tool put

@@ -1,12 +1,14 @@
 import type { Config } from '../config/config.js';
 import { decodeFailure } from '../imaging/decode-failure.js';
 import { FORMATS } from '../formats/formats.js';
+import type { Intermediate } from '../imaging/pipeline/intermediate.js';
 import type { RenderedVariant } from '../imaging/pipeline/render.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import type { ImageInfo } from '../imaging/probe.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
 import { defersSync, getBuffer, putDerived, readWithin, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
-import { manifestKey, originalKey, outputPrefix, pendingKey, rendersPrefix, variantKey } from './keys.js';
+import { intermediateKey, manifestKey, originalKey, outputPrefix, pendingKey, rendersPrefix, variantKey } from './keys.js';
+import { writeIntermediate } from './intermediate.js';
 import { indexImage, unindexImage } from './image-index.js';
 import { findTwin, fingerprint, forgetTwin, rememberTwin, settingsPrint } from './dedup.js';
 import { UNBOUNDED, type Gate } from './gate.js';
@@ -137,10 +139,11 @@ export function createProcessor({ input, output, config, now = () => new Date(),
 
     let info: ImageInfo;
     let rendered: RenderedVariant[];
+    let intermediate: Intermediate | undefined;
     try {
       // The wait for a render slot is a stage of its own: a busy server shows there, not in the render.
       const slot: Gate = { run: (work) => renderGate.run(() => (clock.lap('renderSlotWait'), work())) };
-      ({ info, variants: rendered } = await renderImage(source, imagingSettings(config, base.watermark), slot));
+      ({ info, variants: rendered, intermediate } = await renderImage(source, { ...imagingSettings(config, base.watermark), keepIntermediate: true }, slot));
       clock.lap('render');
     } catch (error) {
       const { code, message } = decodeFailure(error);
@@ -149,17 +152,21 @@ export function createProcessor({ input, output, config, now = () => new Date(),
 
     // Written side by side and unsynced, then synced together (one fsync each, one for their folder)
     // before the manifest can name them: a done manifest never names a missing or partial variant.
-    const variants: ManifestVariant[] = await Promise.all(
-      rendered.map(async (variant) => {
-        const key = variantKey(id, variant.name, variant.format);
-        await putDerived(output, key, variant.data, { contentType: FORMATS[variant.format].mime });
-        return { name: variant.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key };
-      }),
-    );
+    // The intermediate is written beside them and never synced: without it, renders use the original.
+    const [variants] = await Promise.all([
+      Promise.all(
+        rendered.map(async (variant): Promise<ManifestVariant> => {
+          const key = variantKey(id, variant.name, variant.format);
+          await putDerived(output, key, variant.data, { contentType: FORMATS[variant.format].mime });
+          return { name: variant.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key };
+        }),
+      ),
+      intermediate && writeIntermediate(output, id, original, info, intermediate),
+    ]);
     if (defersSync(output)) await output.sync(variants.map((variant) => variant.key));
     // Listed even on a first run: a reprocess clears only the manifest, so variants of an earlier run
     // may stand without one (removing them there would race a run still writing its own).
-    await removeStaleOutputs(id, new Set(variants.map((v) => v.key)), started);
+    await removeStaleOutputs(id, new Set([...variants.map((v) => v.key), ...(intermediate ? [intermediateKey(id)] : [])]), started);
     clock.lap('writeOutputs');
     // From the smallest rendering: a few thousand pixels to decode, not the original's millions.
     const smallest = rendered.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));

@@ -85,6 +85,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     enqueue: (id) => queue.enqueue(id),
     whenProcessed: (id) => queue.settled(id),
     renderOnDemand: renderHost.render,
+    prepareRenders: renderHost.prepare,
     borrowRenderSlot: renderGate.tryTake,
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
   });

@@ -109,16 +109,25 @@ describe('on-demand sizes', () => {
     const id = await server.upload(await noisy(2400, 1660));
     await server.settled(id);
     const { body } = await renderLink(server, id, { width: 2400, format: 'avif' });
+    // Handing out the link started the render processes; once they idle, the one that works is the render's.
+    const idle = await idleRenderProcesses();
+    expect(idle.length).toBeGreaterThan(0);
+    const before = await cpuTicks(idle);
     const answer = fetch(body.url);
-    let encoding: string[] = [];
-    while (encoding.length === 0) encoding = await renderProcesses();
+    let encoding: string | undefined;
+    while (!encoding) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const now = await cpuTicks(idle);
+      encoding = idle.find((pid) => now[pid]! - before[pid]! >= 3);
+    }
     const slow = await answer;
     expect(slow.status).toBe(422);
     expect(await slow.json()).toMatchObject({ code: 'timeout' });
-    // The process that was encoding is gone (a fresh one may be starting for the next render).
+    // The process that was encoding is gone (a fresh one may be starting for the next render); the idle ones stay.
     await new Promise((resolve) => setTimeout(resolve, 200));
     const after = await renderProcesses();
-    expect(after.filter((pid) => encoding.includes(pid))).toEqual([]);
+    expect(after).not.toContain(encoding);
+    expect(idle.filter((pid) => pid !== encoding).every((pid) => after.includes(pid))).toBe(true);
     // Asked again, the failure is remembered: nothing is started.
     expect((await fetch(body.url)).status).toBe(422);
     const { body: small } = await renderLink(server, id, { width: 100 });
@@ -131,4 +140,27 @@ async function renderProcesses(): Promise<string[]> {
   const { execFile } = await import('node:child_process');
   const out = await new Promise<string>((resolve) => execFile('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], (_error, stdout) => resolve(stdout)));
   return out.split('\n').filter((line) => line.includes('render-child')).map((line) => line.trim().split(/\s+/)[0]!);
+}
+
+/** CPU time each process has used so far, in clock ticks (utime + stime of /proc/{pid}/stat). */
+async function cpuTicks(pids: string[]): Promise<Record<string, number>> {
+  const { readFile } = await import('node:fs/promises');
+  const ticks: Record<string, number> = {};
+  for (const pid of pids) {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ') x 0 0 0 0 0 0 0 0 0 0 0 0')).split(') ')[1]!.split(' ');
+    ticks[pid] = Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
+}
+
+/** The render processes once they have all started and sit idle: the same pids, using no CPU, for 300 ms. */
+async function idleRenderProcesses(): Promise<string[]> {
+  let last = '';
+  for (;;) {
+    const pids = await renderProcesses();
+    const now = JSON.stringify([pids, await cpuTicks(pids)]);
+    if (pids.length > 0 && now === last) return pids;
+    last = now;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
 }

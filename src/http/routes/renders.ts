@@ -64,6 +64,7 @@ const getRender = createRoute({
 export function renderUrl(c: Context, deps: AppDeps, id: string, original: ObjectInfo, ask: Parameters<typeof resolveRender>[2]): string | undefined {
   if (!deps.delivery.apiLink) return undefined;
   const name = renderName(resolveRender(deps.config, original, ask));
+  deps.prepareRenders?.();
   return deps.delivery.apiLink(new URL(c.req.url).origin, `/v1/renders/${id}/${name}`, {}, deps.config.signedUrlTtlSeconds);
 }
 

@@ -4,6 +4,7 @@ import type { ImageInfo } from '../probe.js';
 import { carriesMark } from '../watermark.js';
 import { decode, type Decoded, type SourceImage } from './decode.js';
 import { encode, flattenFor, fromFrames } from './encode.js';
+import { keepIntermediate, type Intermediate } from './intermediate.js';
 import { markFrames, type Frames, type PlacedMark } from './mark.js';
 import { isAnimated, outputFormatsFor, type FormatSettings } from './output-formats.js';
 import { resizeTo, scaleNeeded } from './resize.js';
@@ -16,6 +17,8 @@ export interface RenderSettings extends FormatSettings {
   watermark?: PlacedMark;
   /** Seconds libvips may spend on each pipeline. */
   timeoutSeconds?: number;
+  /** Keep the decoded picture too, for on-demand renders (intermediate.ts). */
+  keepIntermediate?: boolean;
 }
 
 export interface RenderedVariant {
@@ -35,6 +38,11 @@ export interface RenderedVariant {
  * run side by side, so on an idle server the encodes of one image spread over the cores.
  */
 export async function renderVariants(source: SourceImage, info: ImageInfo, specs: VariantSpec[], settings: RenderSettings): Promise<RenderedVariant[]> {
+  return (await renderAll(source, info, specs, settings)).variants;
+}
+
+/** As renderVariants, with the intermediate when `keepIntermediate` asks for it and the picture has one. */
+export async function renderAll(source: SourceImage, info: ImageInfo, specs: VariantSpec[], settings: RenderSettings): Promise<{ variants: RenderedVariant[]; intermediate?: Intermediate }> {
   const plans = specs.map((spec) => ({ spec, formats: outputFormatsFor(spec, info, settings) }));
   // Only GIF and WebP animate, and sharp decodes both itself: an animation always comes as bytes.
   const animates = isAnimated(info) && Buffer.isBuffer(source) && plans.some(({ formats }) => formats.some((f) => FORMATS[f].animation));
@@ -46,7 +54,12 @@ export async function renderVariants(source: SourceImage, info: ImageInfo, specs
     maxInputPixels: settings.maxInputPixels,
     ...(settings.timeoutSeconds ? { timeout: { seconds: Math.max(1, Math.ceil(settings.timeoutSeconds)) } } : {}),
   });
-  return (await Promise.all(plans.map(({ spec, formats }) => renderVariant(decoded, info, spec, formats, settings)))).flat();
+  // Encoded beside the variants, from the same pixels.
+  const kept = settings.keepIntermediate ? keepIntermediate(decoded, info) : undefined;
+  kept?.catch(() => undefined);
+  const variants = (await Promise.all(plans.map(({ spec, formats }) => renderVariant(decoded, info, spec, formats, settings)))).flat();
+  const intermediate = await kept;
+  return { variants, ...(intermediate ? { intermediate } : {}) };
 }
 
 async function renderVariant(decoded: Decoded, info: ImageInfo, spec: VariantSpec, formats: OutputFormat[], settings: RenderSettings): Promise<RenderedVariant[]> {
