@@ -88,7 +88,7 @@ export async function readManifest(output: ObjectStore, id: string): Promise<Man
  * Writes the manifest; a final one (done, failed) durably, where the store syncs. One that is not
  * (processing) is written again by its run, and a restart finds the image by its pending marker.
  */
-export async function writeManifest(output: ObjectStore, manifest: Manifest): Promise<void> {
+export async function writeManifest(output: ObjectStore, manifest: Manifest, { deferSync = false }: { deferSync?: boolean } = {}): Promise<void> {
   const key = manifestKey(manifest.id);
   const body = Buffer.from(JSON.stringify({ version: MANIFEST_VERSION, ...manifest }, null, 2));
   const options = { contentType: 'application/json' };
@@ -97,8 +97,14 @@ export async function writeManifest(output: ObjectStore, manifest: Manifest): Pr
   // The file and its name synced, not its metadata file (a content type and an ETag, derived again if
   // lost): two syncs where a put makes four. Until they are done the pending marker stays, so a
   // manifest a power cut leaves half-written is read as none and the image is processed again.
+  // `deferSync`: the caller syncs it later (syncManifest), before it removes the marker.
   await output.putUnsynced(key, body, options);
-  await output.sync([key]);
+  if (!deferSync) await output.sync([key]);
+}
+
+/** Makes a manifest written with `deferSync` durable (a no-op where every write already is). */
+export async function syncManifest(output: ObjectStore, id: string): Promise<void> {
+  if (defersSync(output)) await output.sync([manifestKey(id)]);
 }
 
 /** Whether an image ended (done, or failed for a reason of its own) with the settings of `print`. */

@@ -12,7 +12,7 @@ import { writeIntermediate } from './intermediate.js';
 import { indexImage, unindexImage } from './image-index.js';
 import { findTwin, fingerprint, forgetTwin, rememberTwin, settingsPrint } from './dedup.js';
 import { UNBOUNDED, type Gate } from './gate.js';
-import { isSettled, readManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
+import { isSettled, readManifest, syncManifest, writeManifest, type Manifest, type ManifestVariant } from './manifest.js';
 import { markFailed as markFailedManifest } from './mark-failed.js';
 import { fromObjectMetadata, isWatermarked, originalInfo, uploadTime } from './original-metadata.js';
 import { hasMark } from '../imaging/watermark.js';
@@ -51,6 +51,11 @@ export interface ProcessOptions {
    * image stays as it is until the new rendering is done: a failure is reported, never written over it.
    */
   again?: boolean;
+  /**
+   * Called once the final manifest is written and its original found still there: a reader may answer
+   * from it now. The manifest is made durable after (its variants already are), and the run ends then.
+   */
+  written?: () => void;
 }
 
 export interface Processor {
@@ -70,7 +75,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
   const unmark = async (id: string) => {
     if (marksPending) await input.delete(pendingKey(id));
   };
-  async function process(id: string, { again = false }: ProcessOptions = {}): Promise<ProcessOutcome> {
+  async function process(id: string, { again = false, written }: ProcessOptions = {}): Promise<ProcessOutcome> {
     const started = now();
     const clock = stageClock();
     // The original and its bytes at once (one request on S3); a giant another tool wrote is not read.
@@ -113,7 +118,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     const fail = async (error: { code: string; message: string }): Promise<ProcessOutcome> => {
       const manifest: Manifest = { ...base, status: 'failed', error, completedAt: now().toISOString() };
       if (kept) await unmark(id);
-      else if (!(await finish(manifest, original))) return { id, status: 'skipped', reason: 'deleted' };
+      else if (!(await finish(manifest, original, written))) return { id, status: 'skipped', reason: 'deleted' };
       return { id, status: 'failed', durationMs: now().getTime() - started.getTime(), error, manifest };
     };
 
@@ -133,7 +138,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     const reused = await reuseTwin(id, print, base, original);
     clock.lap('dedup');
     if (reused) {
-      if (!(await finish(reused, original))) return { id, status: 'skipped', reason: 'deleted' };
+      if (!(await finish(reused, original, written))) return { id, status: 'skipped', reason: 'deleted' };
       return done(reused, original.size, started);
     }
 
@@ -184,7 +189,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     };
     // Remembered before the manifest is final, so that a delete racing it removes the record too.
     await rememberTwin(input, print, id);
-    if (!(await finish(manifest, original))) return { id, status: 'skipped', reason: 'deleted' };
+    if (!(await finish(manifest, original, written))) return { id, status: 'skipped', reason: 'deleted' };
     clock.lap('manifest');
     return done(manifest, original.size, started, clock.stages);
   }
@@ -234,11 +239,14 @@ export function createProcessor({ input, output, config, now = () => new Date(),
   /**
    * Writes the final manifest, then looks for the original: if it was deleted meanwhile, whatever
    * this run wrote goes too. Written first and checked after, so a delete at any moment either sees
-   * these writes and removes them, or is seen here.
+   * these writes and removes them, or is seen here. Readers are told (`written`) before the manifest
+   * is synced: its variants are durable already, and the marker stays until it is too.
    */
-  async function finish(manifest: Manifest, original: ObjectInfo): Promise<boolean> {
-    await writeManifest(output, manifest);
+  async function finish(manifest: Manifest, original: ObjectInfo, written?: () => void): Promise<boolean> {
+    await writeManifest(output, manifest, { deferSync: true });
     if (await input.head(originalKey(manifest.id))) {
+      written?.();
+      await syncManifest(output, manifest.id);
       await unmark(manifest.id);
       return true;
     }

@@ -7,7 +7,10 @@ export interface WorkQueue {
   readonly active: number;
   /** Resolves when nothing is waiting or running. */
   idle(): Promise<void>;
-  /** Resolves when `id` is neither waiting nor running: true when a run of it ended, false (at once) when none was due. */
+  /**
+   * Resolves when `id` is neither waiting nor running, or its run said its outcome can be read
+   * (`written`): true when a run of it ended so, false (at once) when none was due.
+   */
   settled(id: string): Promise<boolean>;
   /** Stops taking work and waits for what runs. */
   close(): Promise<void>;
@@ -15,9 +18,10 @@ export interface WorkQueue {
 
 /**
  * A bounded pool: at most `concurrency` ids run at once, the rest wait in arrival order.
- * `run` must not throw; failures are the runner's to record.
+ * `run` must not throw; failures are the runner's to record. It may call `written` when its outcome
+ * can be read, before it ends (what is left is making that outcome durable).
  */
-export function createWorkQueue(concurrency: number, run: (id: string) => Promise<void>): WorkQueue {
+export function createWorkQueue(concurrency: number, run: (id: string, written: () => void) => Promise<void>): WorkQueue {
   const waiting: string[] = [];
   const waitingSet = new Set<string>();
   const running = new Set<string>();
@@ -26,19 +30,21 @@ export function createWorkQueue(concurrency: number, run: (id: string) => Promis
   const settledWaiters = new Map<string, Array<(ran: boolean) => void>>();
   let closed = false;
   const busy = (id: string) => waitingSet.has(id) || running.has(id);
+  /** A run of `id` ended, or its outcome can be read: whoever waits for it is told. */
+  const tell = (id: string) => {
+    settledWaiters.get(id)?.forEach((resolve) => resolve(true));
+    settledWaiters.delete(id);
+  };
 
   function pump() {
     while (!closed && running.size < concurrency && waiting.length > 0) {
       const id = waiting.shift()!;
       waitingSet.delete(id);
       running.add(id);
-      void run(id).finally(() => {
+      void run(id, () => !again.has(id) && tell(id)).finally(() => {
         running.delete(id);
         if (again.delete(id)) enqueue(id);
-        if (!busy(id)) {
-          settledWaiters.get(id)?.forEach((resolve) => resolve(true));
-          settledWaiters.delete(id);
-        }
+        if (!busy(id)) tell(id);
         pump();
         if (running.size === 0 && (waiting.length === 0 || closed)) idleWaiters.splice(0).forEach((resolve) => resolve());
       });

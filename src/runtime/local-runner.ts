@@ -11,11 +11,11 @@ import { withRetry } from '../storage/retry.js';
  * (what the failure handler does on AWS).
  */
 export function createLocalRunner({ processor, report, logger, concurrency }: { processor: Processor; report: OutcomeReporter; logger: Logger; concurrency: number }): WorkQueue {
-  return createWorkQueue(concurrency * IN_FLIGHT_PER_RENDER_SLOT, async (id) => {
+  return createWorkQueue(concurrency * IN_FLIGHT_PER_RENDER_SLOT, async (id, written) => {
     try {
       // Storage hiccups are retried with back-off; imaging failures never throw, so never repeat.
       // The webhook is not awaited: a slow receiver must not hold a worker.
-      void report.outcome(await withRetry(() => processor.process(id), 3, 200));
+      void report.outcome(await withRetry(() => processor.process(id, { written }), 3, 200));
     } catch (error) {
       logger.error({ id, err: error }, 'processing error');
       try {

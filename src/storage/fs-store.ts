@@ -5,6 +5,7 @@ import { Readable, Transform } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
+import { FORMATS } from '../formats/formats.js';
 import { createFileCache } from './file-cache.js';
 import { syncPath } from './sync-path.js';
 import type { DeferredSync, ListedObject, LocalFiles, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
@@ -24,6 +25,13 @@ const NAMES_BETWEEN_YIELDS = 1000;
 
 /** S3's ETag of an empty object: the MD5 of nothing. */
 const EMPTY_ETAG = '"d41d8cd98f00b204e9800998ecf8427e"';
+
+/** The ETag of an object with no metadata file: its size and modification time, which any rewrite changes. */
+const derivedEtag = (size: number, mtimeMs: number) => (size === 0 ? EMPTY_ETAG : `"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`);
+
+/** Content types a key's extension implies (a variant's, a manifest's). */
+const TYPE_OF_EXTENSION = new Map<string, string>([...Object.values(FORMATS).map((format) => [format.extension, format.mime] as const), ['json', 'application/json']]);
+const typeOfKey = (key: string): string | undefined => TYPE_OF_EXTENSION.get(key.slice(key.lastIndexOf('.') + 1));
 
 /** Scratch space for writes in progress; removed whole at start-up (see `cleanTemporaryFiles`). */
 export const tempDir = (dataDir: string) => join(resolve(dataDir), '.tmp');
@@ -58,12 +66,13 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     if (!stats) return undefined;
     const sidecar = await readSidecar(key);
     const current = sidecar && sidecar.size === stats.size && sidecar.mtimeMs === stats.mtimeMs ? sidecar : undefined;
+    const contentType = current ? current.contentType : typeOfKey(key);
     return {
       key,
       size: stats.size,
       lastModified: stats.mtime,
-      etag: current?.etag ?? (stats.size === 0 ? EMPTY_ETAG : `"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`),
-      ...(current?.contentType ? { contentType: current.contentType } : {}),
+      etag: current?.etag ?? derivedEtag(stats.size, stats.mtimeMs),
+      ...(contentType ? { contentType } : {}),
       metadata: current?.metadata ?? {},
     };
   }
@@ -78,8 +87,11 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
   async function commit(key: string, temporary: string, etag: string, options: PutOptions, synced = true, durable?: Promise<void>): Promise<ObjectInfo> {
     const target = objectPath(key);
     const { size, mtimeMs } = await stat(temporary);
+    // A derived object with nothing its file cannot tell (no user metadata, the type its name implies)
+    // keeps no metadata file: a variant, a manifest, a render. Its ETag is then derived (derivedEtag).
+    const plain = !synced && Object.keys(options.metadata ?? {}).length === 0 && (options.contentType === undefined || options.contentType === typeOfKey(key));
     const sidecar: Sidecar = {
-      etag,
+      etag: plain ? derivedEtag(size, mtimeMs) : etag,
       ...(options.contentType ? { contentType: options.contentType } : {}),
       metadata: options.metadata ?? {},
       size,
@@ -88,7 +100,8 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     try {
       // Both settled before anything is undone: a metadata file still being written when the other
       // failed would be renamed into place after its removal.
-      const failed = (await Promise.allSettled([writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp, synced), durable])).find((r) => r.status === 'rejected');
+      const written = plain ? undefined : writeFileAtomic(sidecarPath(key), JSON.stringify(sidecar), tmp, synced);
+      const failed = (await Promise.allSettled([written, durable])).find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
       await inFolder(target, () => rename(temporary, target));
     } catch (error) {
@@ -99,7 +112,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     }
     if (synced) await fsyncIfPresent(dirname(target));
     for (const listener of listeners) listener(key);
-    return { key, size, lastModified: new Date(mtimeMs), etag, ...(sidecar.contentType ? { contentType: sidecar.contentType } : {}), metadata: sidecar.metadata };
+    return { key, size, lastModified: new Date(mtimeMs), etag: sidecar.etag, ...(sidecar.contentType ? { contentType: sidecar.contentType } : {}), metadata: sidecar.metadata };
   }
 
   /**
@@ -147,8 +160,9 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
           await syncPath(temporary);
         }
         return await commit(key, temporary, `"${md5.digest('hex')}"`, options);
-      } finally {
+      } catch (error) {
         await rm(temporary, { force: true });
+        throw error;
       }
     },
 
@@ -158,8 +172,9 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       try {
         await inFolder(temporary, () => writeFileOnce(temporary, body, false));
         return await commit(key, temporary, `"${createHash('md5').update(body).digest('hex')}"`, options, false);
-      } finally {
+      } catch (error) {
         await rm(temporary, { force: true });
+        throw error;
       }
     },
 
@@ -316,10 +331,12 @@ async function writeFileAtomic(path: string, text: string, tmp: string, synced =
   try {
     await inFolder(temporary, () => writeFileOnce(temporary, text, synced));
     await inFolder(path, () => rename(temporary, path));
-    if (synced) await fsyncIfPresent(dirname(path));
-  } finally {
+  } catch (error) {
+    // Only a write that failed leaves its temporary file (a rename moves it).
     await rm(temporary, { force: true });
+    throw error;
   }
+  if (synced) await fsyncIfPresent(dirname(path));
 }
 
 

@@ -79,6 +79,25 @@ describe('processor', () => {
     expect(await outcome).toMatchObject({ status: 'done' });
     expect(await input.head(pendingKey('marked'))).toBeUndefined();
 
+    // Readers are told once the final manifest is written; it is synced, and the mark goes, after.
+    const events: string[] = [];
+    const spyInput = { ...input, delete: (key: string) => (events.push(`delete ${key}`), input.delete(key)) };
+    const spyOutput = {
+      ...output,
+      putUnsynced: (key: string, body: Buffer, options?: PutOptions) => (events.push(`write ${key}`), output.putUnsynced(key, body, options)),
+      sync: (keys: string[]) => (events.push(`sync ${keys.join(' ')}`), output.sync(keys)),
+    };
+    await input.put(originalKey('told'), await solid(300, 200, '#336699'));
+    const telling = createProcessor({ input: spyInput, output: spyOutput, config });
+    expect(await telling.process('told', { written: () => events.push('written') })).toMatchObject({ status: 'done' });
+    expect(events.filter((event) => /written|told\/manifest|pending\/told/.test(event))).toEqual([
+      'write told/manifest.json',
+      'write told/manifest.json',
+      'written',
+      'sync told/manifest.json',
+      'delete pending/told',
+    ]);
+
     // A failure of the image's own is final too: no mark is left.
     await input.put(originalKey('broken'), Buffer.from('not an image at all'));
     expect(await processor.process('broken')).toMatchObject({ status: 'failed' });

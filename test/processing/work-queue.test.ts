@@ -66,4 +66,18 @@ describe('work queue', () => {
     await waiting;
     expect(settled).toBe(true);
   });
+
+  it('tells a waiter as soon as the run says its outcome can be read, before the run ends', async () => {
+    let written!: () => void;
+    let end!: () => void;
+    const queue = createWorkQueue(1, (_id, said) => ((written = said), new Promise<void>((resolve) => (end = resolve))));
+    queue.enqueue('a');
+    const told = queue.settled('a');
+    await tick(1);
+    written();
+    expect(await told).toBe(true);
+    expect(queue.active).toBe(1);
+    end();
+    await queue.idle();
+  });
 });

@@ -107,6 +107,25 @@ describe('fs object store, derived objects written unsynced and synced together'
   });
 });
 
+describe('fs object store, derived objects with nothing but their bytes', () => {
+  it('keeps no metadata file for them: the type comes from the name, the ETag from the file, and changes with it', async () => {
+    const dir = await tempDirs();
+    const store = createFsStore(dir, 'bucket');
+    const written = await store.putUnsynced('img/medium.webp', Buffer.from('variant bytes'), { contentType: 'image/webp' });
+    await store.putUnsynced('img/manifest.json', Buffer.from('{}'), { contentType: 'application/json' });
+    expect(await readdir(join(dir, '.meta', 'bucket')).catch(() => [])).toEqual([]);
+    expect(await store.head('img/medium.webp')).toMatchObject({ contentType: 'image/webp', etag: written.etag, metadata: {} });
+    expect((await store.head('img/manifest.json'))?.contentType).toBe('application/json');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const again = await store.putUnsynced('img/medium.webp', Buffer.from('other variant bytes'), { contentType: 'image/webp' });
+    expect(again.etag).not.toBe(written.etag);
+    expect((await store.head('img/medium.webp'))?.etag).toBe(again.etag);
+    // A type the name does not tell, or metadata, is kept as before.
+    await store.putUnsynced('img/odd.webp', Buffer.from('x'), { contentType: 'image/png' });
+    expect((await store.head('img/odd.webp'))?.contentType).toBe('image/png');
+  });
+});
+
 describe('fs object store, moving a local file in', () => {
   it('takes a file by rename, with its metadata, and announces it', async () => {
     const dir = await tempDirs();
