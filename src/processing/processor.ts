@@ -6,7 +6,7 @@ import type { RenderedVariant } from '../imaging/pipeline/render.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import type { ImageInfo } from '../imaging/probe.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
-import { defersSync, getBuffer, putDerived, readWithin, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
+import { getBuffer, putAllDurable, readWithin, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { intermediateKey, manifestKey, originalKey, outputPrefix, pendingKey, rendersPrefix, variantKey } from './keys.js';
 import { writeIntermediate } from './intermediate.js';
 import { indexImage, unindexImage } from './image-index.js';
@@ -155,20 +155,12 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       return fail({ code, message });
     }
 
-    // Written side by side and unsynced, then synced together (one fsync each, one for their folder)
-    // before the manifest can name them: a done manifest never names a missing or partial variant.
+    // Written side by side, each synced as it is written and their folder once after, before the
+    // manifest can name them: a done manifest never names a missing or partial variant.
     // The intermediate is written beside them and never synced: without it, renders use the original.
-    const [variants] = await Promise.all([
-      Promise.all(
-        rendered.map(async (variant): Promise<ManifestVariant> => {
-          const key = variantKey(id, variant.name, variant.format);
-          await putDerived(output, key, variant.data, { contentType: FORMATS[variant.format].mime });
-          return { name: variant.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key };
-        }),
-      ),
-      intermediate && writeIntermediate(output, id, original, info, intermediate),
-    ]);
-    if (defersSync(output)) await output.sync(variants.map((variant) => variant.key));
+    const objects = rendered.map((variant) => ({ key: variantKey(id, variant.name, variant.format), body: variant.data, options: { contentType: FORMATS[variant.format].mime } }));
+    await Promise.all([putAllDurable(output, objects), intermediate && writeIntermediate(output, id, original, info, intermediate)]);
+    const variants: ManifestVariant[] = rendered.map((variant, i) => ({ name: variant.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key: objects[i]!.key }));
     // Listed even on a first run: a reprocess clears only the manifest, so variants of an earlier run
     // may stand without one (removing them there would race a run still writing its own).
     await removeStaleOutputs(id, new Set([...variants.map((v) => v.key), ...(intermediate ? [intermediateKey(id)] : [])]), started);
@@ -216,15 +208,14 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     if (!twinId || twinId === id) return undefined;
     const twin = await readManifest(output, twinId);
     if (twin?.status !== 'done' || twin.fingerprint !== print) return undefined;
-    const variants: ManifestVariant[] = [];
+    const objects: Array<{ key: string; body: Buffer; options: { contentType: string } }> = [];
     for (const variant of twin.variants) {
-      const bytes = await getBuffer(output, variant.key);
-      if (!bytes) return undefined;
-      const key = variantKey(id, variant.name, variant.format);
-      await putDerived(output, key, bytes, { contentType: FORMATS[variant.format].mime });
-      variants.push({ ...variant, key });
+      const body = await getBuffer(output, variant.key);
+      if (!body) return undefined;
+      objects.push({ key: variantKey(id, variant.name, variant.format), body, options: { contentType: FORMATS[variant.format].mime } });
     }
-    if (defersSync(output)) await output.sync(variants.map((variant) => variant.key));
+    await putAllDurable(output, objects);
+    const variants: ManifestVariant[] = twin.variants.map((variant, i) => ({ ...variant, key: objects[i]!.key }));
     return {
       ...base,
       status: 'done',

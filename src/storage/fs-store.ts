@@ -128,10 +128,26 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     }
     await fsyncIfPresent(dirname(target));
     files.forget(target);
-    // Deleted already by a delete that came right after: it was created, and is gone as asked.
-    const mtime = (await statFile(target))?.mtime ?? new Date();
     for (const listener of listeners) listener(key);
-    return { key, size: 0, lastModified: mtime, etag: EMPTY_ETAG, metadata: {} };
+    // Now, not the file's own time (a stat more, for microseconds): nothing reads a marker's time from its write.
+    return { key, size: 0, lastModified: new Date(), etag: EMPTY_ETAG, metadata: {} };
+  }
+
+  /** A derived object: its metadata and name not synced, its bytes only when `dataSynced`. */
+  async function putDerived(key: string, body: Buffer, options: PutOptions, dataSynced: boolean): Promise<ObjectInfo> {
+    objectPath(key);
+    const temporary = join(tmp, randomUUID());
+    try {
+      await inFolder(temporary, () => writeFileOnce(temporary, body, dataSynced));
+      return await commit(key, temporary, `"${createHash('md5').update(body).digest('hex')}"`, options, false);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+  }
+
+  async function syncNames(keys: string[]): Promise<void> {
+    await Promise.all([...new Set(keys.map((key) => dirname(objectPath(key))))].map(fsyncIfPresent));
   }
 
   return {
@@ -166,24 +182,17 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       }
     },
 
-    async putUnsynced(key: string, body: Buffer, options: PutOptions = {}): Promise<ObjectInfo> {
-      objectPath(key);
-      const temporary = join(tmp, randomUUID());
-      try {
-        await inFolder(temporary, () => writeFileOnce(temporary, body, false));
-        return await commit(key, temporary, `"${createHash('md5').update(body).digest('hex')}"`, options, false);
-      } catch (error) {
-        await rm(temporary, { force: true });
-        throw error;
-      }
-    },
+    putUnsynced: (key: string, body: Buffer, options: PutOptions = {}) => putDerived(key, body, options, false),
 
     async sync(keys: string[]): Promise<void> {
-      const paths = keys.map(objectPath);
       // An object a concurrent delete removed has nothing left to sync (as a folder it pruned).
-      await Promise.all(paths.map(fsyncIfPresent));
-      await Promise.all([...new Set(paths.map(dirname))].map(fsyncIfPresent));
+      await Promise.all(keys.map((key) => fsyncIfPresent(objectPath(key))));
+      await syncNames(keys);
     },
+
+    putNamedLater: (key: string, body: Buffer, options: PutOptions = {}) => putDerived(key, body, options, true),
+
+    syncNames,
 
     async putFile(key: string, path: string, options: PutOptions = {}, ready?: Promise<unknown>): Promise<ObjectInfo> {
       objectPath(key);

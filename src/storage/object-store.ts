@@ -85,6 +85,13 @@ export interface DeferredSync {
   putUnsynced(key: string, body: Buffer, options?: PutOptions): Promise<ObjectInfo>;
   /** Makes the bytes of these objects, and their names in their folders, durable: each file, then each folder once. */
   sync(keys: string[]): Promise<void>;
+  /**
+   * As `put`, its bytes synced by the handle that wrote them (no second open), but not its name:
+   * `syncNames` makes the names of several objects durable at once, a folder at a time.
+   */
+  putNamedLater(key: string, body: Buffer, options?: PutOptions): Promise<ObjectInfo>;
+  /** Makes the names of these objects durable in their folders: each folder once. */
+  syncNames(keys: string[]): Promise<void>;
 }
 
 export const defersSync = <T extends ObjectStore>(store: T & Partial<DeferredSync>): store is T & DeferredSync => typeof store.sync === 'function';
@@ -92,6 +99,18 @@ export const defersSync = <T extends ObjectStore>(store: T & Partial<DeferredSyn
 /** Writes what can be made again: unsynced where the store defers syncs, else as any put. */
 export const putDerived = (store: ObjectStore, key: string, body: Buffer, options?: PutOptions): Promise<ObjectInfo> =>
   defersSync(store) ? store.putUnsynced(key, body, options) : store.put(key, body, options);
+
+/**
+ * Writes objects that must all be durable before something names them (an image's variants), then
+ * makes them so together: on a store that defers syncs, each file synced as it is written and each
+ * folder once after; elsewhere, as puts.
+ */
+export async function putAllDurable(store: ObjectStore, objects: Array<{ key: string; body: Buffer; options?: PutOptions }>): Promise<ObjectInfo[]> {
+  if (!defersSync(store)) return Promise.all(objects.map(({ key, body, options }) => store.put(key, body, options)));
+  const written = await Promise.all(objects.map(({ key, body, options }) => store.putNamedLater(key, body, options)));
+  await store.syncNames(written.map((info) => info.key));
+  return written;
+}
 
 /**
  * A capability of stores that keep each object as a file on this machine (the fs store): its path,

@@ -120,6 +120,10 @@ describe('fs object store, derived objects with nothing but their bytes', () => 
     const again = await store.putUnsynced('img/medium.webp', Buffer.from('other variant bytes'), { contentType: 'image/webp' });
     expect(again.etag).not.toBe(written.etag);
     expect((await store.head('img/medium.webp'))?.etag).toBe(again.etag);
+    // Synced as written, named later: whole for every reader at once.
+    await store.putNamedLater('img/large.webp', Buffer.from('large variant bytes'), { contentType: 'image/webp' });
+    expect((await getBuffer(store, 'img/large.webp'))?.toString()).toBe('large variant bytes');
+    await expect(store.syncNames(['img/large.webp', 'gone/deleted.webp'])).resolves.toBeUndefined();
     // A type the name does not tell, or metadata, is kept as before.
     await store.putUnsynced('img/odd.webp', Buffer.from('x'), { contentType: 'image/png' });
     expect((await store.head('img/odd.webp'))?.contentType).toBe('image/png');
