@@ -522,11 +522,12 @@ async function fetchAll(urls: string[], clients: number): Promise<Pick<Measured,
 /**
  * (g) On-demand renders through the server: each photo uploaded and done first (untimed), then
  * every width of every photo as WebP, photo by photo with `clients` in flight: first requests (each
- * made now), then the same again (stored). No watermark, as ipx makes none.
+ * made now), then the same again (stored). No watermark, as ipx makes none; intermediates kept.
  */
 export async function onDemand(files: string[], clients: number): Promise<Measured> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-renders-'));
-  const server = await startServer(dir, availableParallelism(), { WATERMARK_TEXT: '', OUTPUT_FORMAT: 'webp', ...(process.env.BENCH_ONDEMAND_CONCURRENCY ? { ONDEMAND_CONCURRENCY: process.env.BENCH_ONDEMAND_CONCURRENCY } : {}) });
+  // Configured as a deployment that serves many on-demand renders is (README: ONDEMAND_INTERMEDIATE).
+  const server = await startServer(dir, availableParallelism(), { WATERMARK_TEXT: '', OUTPUT_FORMAT: 'webp', ONDEMAND_INTERMEDIATE: 'true', ...(process.env.BENCH_ONDEMAND_CONCURRENCY ? { ONDEMAND_CONCURRENCY: process.env.BENCH_ONDEMAND_CONCURRENCY } : {}) });
   try {
     const urls: string[] = [];
     for (const file of files) {

@@ -130,6 +130,7 @@ const Env = z.object({
     .refine((widths) => widths.every((w) => /^\d{1,5}$/.test(w) && Number(w) >= 1 && Number(w) <= MAX_SIDE), { error: `expected a comma-separated list of widths from 1 to ${MAX_SIDE}` })
     .optional(),
   ONDEMAND_CONCURRENCY: int(1, 256).optional(),
+  ONDEMAND_INTERMEDIATE: bool.default(false),
   // A waiting render holds no original (it is read once a slot is held), so the queue may be deep
   // enough for a gallery's first view (a browser does not retry a 429); one owner gets half of it.
   ONDEMAND_QUEUE_DEPTH: int(0, 10_000).default(32),
@@ -198,9 +199,10 @@ export interface Config {
    * On-demand renders: `widths` (ONDEMAND_WIDTHS) are the only sizes, in the server's formats; renders
    * have `concurrency` slots of their own, `queueDepth` waiting, `perOwner` per image owner, and each
    * image at most `maxRendersPerImage` renders of `maxBytesPerImage` in all; one owner's images get
-   * at most `perOwnerPerHour` new renders an hour.
+   * at most `perOwnerPerHour` new renders an hour. `intermediate`: the processor keeps each image's
+   * intermediate for them (imaging/pipeline/intermediate.ts).
    */
-  onDemand: { maxPixels: number; widths?: number[]; concurrency: number; queueDepth: number; perOwner: number; maxRendersPerImage: number; maxBytesPerImage: number; perOwnerPerHour: number };
+  onDemand: { maxPixels: number; widths?: number[]; concurrency: number; queueDepth: number; perOwner: number; maxRendersPerImage: number; maxBytesPerImage: number; perOwnerPerHour: number; intermediate: boolean };
   /** Unset means a random secret per process: signed links then end with the process. */
   urlSigningSecret?: string;
   /** On AWS: the SSM SecureString holding it (the API's own signed links: on-demand renders). */
@@ -304,6 +306,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.ONDEMAND_WIDTHS?.length ? { widths: e.ONDEMAND_WIDTHS.map(Number) } : {}),
       // Half the cores by default: uploads keep the rest, whatever renders are asked for.
       concurrency: e.ONDEMAND_CONCURRENCY ?? Math.max(1, Math.floor(e.CONCURRENCY / 2)),
+      intermediate: e.ONDEMAND_INTERMEDIATE,
       queueDepth: e.ONDEMAND_QUEUE_DEPTH,
       perOwner: e.ONDEMAND_PER_OWNER,
       maxRendersPerImage: e.ONDEMAND_MAX_RENDERS_PER_IMAGE,

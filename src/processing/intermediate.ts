@@ -29,9 +29,10 @@ export function writeIntermediate(output: ObjectStore, id: string, original: Obj
 const MAX_INTERMEDIATE_BYTES = 256 * 1024 * 1024;
 
 /**
- * What renders of `specs` can be made from instead of the original: its intermediate, when it was made
- * from this upload of the original and none of them needs more pixels than it has or is a smart crop. A file on this
- * machine is named, not read; elsewhere (S3) it is read in the one request that also describes it.
+ * What renders of `specs` can be made from instead of the original: its intermediate, when it was
+ * made from this upload of the original and none of them needs more pixels than it has or is a smart
+ * crop. A file on this machine is named, not read; elsewhere (S3) it is read in the one request that
+ * also describes it.
  */
 export async function intermediateFor(output: ObjectStore, id: string, original: ObjectInfo, specs: VariantSpec[]): Promise<{ source: RenderSource; originalSize: Size } | undefined> {
   const key = intermediateKey(id);

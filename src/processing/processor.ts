@@ -18,7 +18,7 @@ import { fromObjectMetadata, isWatermarked, originalInfo, uploadTime } from './o
 import { hasMark } from '../imaging/watermark.js';
 import { stageClock, type Stages } from './stage-clock.js';
 
-export type ProcessingConfig = ImagingConfig & Pick<Config, 'maxUploadBytes'>;
+export type ProcessingConfig = ImagingConfig & Pick<Config, 'maxUploadBytes'> & { onDemand: Pick<Config['onDemand'], 'intermediate'> };
 
 export interface ProcessorDeps {
   input: ObjectStore;
@@ -148,7 +148,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     try {
       // The wait for a render slot is a stage of its own: a busy server shows there, not in the render.
       const slot: Gate = { run: (work) => renderGate.run(() => (clock.lap('renderSlotWait'), work())) };
-      ({ info, variants: rendered, intermediate } = await renderImage(source, { ...imagingSettings(config, base.watermark), keepIntermediate: true }, slot));
+      ({ info, variants: rendered, intermediate } = await renderImage(source, { ...imagingSettings(config, base.watermark), keepIntermediate: config.onDemand.intermediate }, slot));
       clock.lap('render');
     } catch (error) {
       const { code, message } = decodeFailure(error);

@@ -134,7 +134,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
   }
 
   /** A derived object: its metadata and name not synced, its bytes only when `dataSynced`. */
-  async function putDerived(key: string, body: Buffer, options: PutOptions, dataSynced: boolean): Promise<ObjectInfo> {
+  async function writeDerived(key: string, body: Buffer, options: PutOptions, dataSynced: boolean): Promise<ObjectInfo> {
     objectPath(key);
     const temporary = join(tmp, randomUUID());
     try {
@@ -182,7 +182,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       }
     },
 
-    putUnsynced: (key: string, body: Buffer, options: PutOptions = {}) => putDerived(key, body, options, false),
+    putUnsynced: (key: string, body: Buffer, options: PutOptions = {}) => writeDerived(key, body, options, false),
 
     async sync(keys: string[]): Promise<void> {
       // An object a concurrent delete removed has nothing left to sync (as a folder it pruned).
@@ -190,7 +190,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
       await syncNames(keys);
     },
 
-    putNamedLater: (key: string, body: Buffer, options: PutOptions = {}) => putDerived(key, body, options, true),
+    putNamedLater: (key: string, body: Buffer, options: PutOptions = {}) => writeDerived(key, body, options, true),
 
     syncNames,
 

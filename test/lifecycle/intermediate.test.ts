@@ -18,9 +18,9 @@ const photo = (width: number, height: number) =>
     .jpeg({ quality: 92 })
     .toBuffer();
 
-async function setUp() {
+async function setUp(env: Record<string, string> = { ONDEMAND_INTERMEDIATE: 'true' }) {
   const dir = await tempDirs();
-  const config = loadConfig({ DATA_DIR: dir, WATERMARK_TEXT: '' });
+  const config = loadConfig({ DATA_DIR: dir, WATERMARK_TEXT: '', ...env });
   const files = createFsStore(dir, config.inputBucket);
   const output = createFsStore(dir, config.outputBucket);
   // A render process reads the file at the path it is given: a path handed out is a read of the original.
@@ -46,7 +46,7 @@ async function psnr(a: Buffer, b: Buffer): Promise<number> {
 }
 
 describe('the intermediate on-demand renders are made from', () => {
-  it('is kept for a large opaque photo at the largest variant’s size within 1,024 px, unmarked, and not where it would not pay', async () => {
+  it('is kept, when asked, for a large opaque photo at the largest variant’s size within 1,024 px, unmarked, and not where it would not pay', async () => {
     const { output, upload } = await setUp();
     await upload('large', await photo(2400, 1800));
     const kept = await output.head(intermediateKey('large'));
@@ -60,6 +60,11 @@ describe('the intermediate on-demand renders are made from', () => {
     await upload('alpha', transparent);
     await upload('animated', await animatedGif(2400, 1800, 2));
     for (const id of ['small', 'alpha', 'animated']) expect(await output.head(intermediateKey(id)), id).toBeUndefined();
+
+    // Not at all unless ONDEMAND_INTERMEDIATE asks for it: it costs the processor.
+    const plain = await setUp({});
+    await plain.upload('large', await photo(2400, 1800));
+    expect(await plain.output.head(intermediateKey('large'))).toBeUndefined();
   });
 
   it('serves the sizes it holds, and larger ones and smart crops come from the original: the same size either way', async () => {
