@@ -70,7 +70,8 @@ export function renderUrl(c: Context, deps: AppDeps, id: string, original: Objec
 
 /**
  * On-demand sizes: `POST .../renders` mints a signed link with every parameter in its path; the
- * first GET renders from the original and stores the result beside the variants, later ones read it.
+ * first GET renders from the original (or its intermediate: lifecycle/renders.ts) and stores the
+ * result beside the variants, later ones read it.
  */
 export function registerRenderRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   const { delivery, config } = deps;
