@@ -4,9 +4,11 @@ import { loadConfig } from '../../src/config/config.js';
 import { createRenders, type RenderSpec } from '../../src/lifecycle/renders.js';
 import { intermediateKey, originalKey } from '../../src/processing/keys.js';
 import { createProcessor } from '../../src/processing/processor.js';
+import { openS3Buckets } from '../../src/storage/backends.js';
 import { createFsStore } from '../../src/storage/fs-store.js';
 import { getBuffer, type ObjectStore } from '../../src/storage/object-store.js';
 import { animatedGif, pixel, solid } from '../helpers/images.js';
+import { startS3rver } from '../helpers/s3rver.js';
 import { useTempDirs } from '../helpers/temp.js';
 
 const tempDirs = useTempDirs();
@@ -122,5 +124,24 @@ describe('the intermediate on-demand renders are made from', () => {
     expect((await sharp(second.data!).metadata()).width).toBe(400);
     expect(originals.reads).toBe(2);
     expect(await input.head(originalKey('photo'))).toBeDefined();
+  });
+
+  it('works the same on an S3-protocol server: its description travels as the object’s metadata', async () => {
+    const s3 = await startS3rver(['inter-in', 'inter-out']);
+    try {
+      const config = loadConfig({ STORAGE: 's3', S3_ENDPOINT: s3.endpoint, S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'us-east-1', INPUT_BUCKET: 'inter-in', OUTPUT_BUCKET: 'inter-out', WATERMARK_TEXT: '', ONDEMAND_INTERMEDIATE: 'true' });
+      const { input, output } = openS3Buckets(config);
+      await input.put(originalKey('photo'), await photo(2400, 1800));
+      expect((await createProcessor({ input, output, config, marksPending: false }).process('photo')).status).toBe('done');
+      const kept = (await output.head(intermediateKey('photo')))!;
+      expect(kept.metadata).toMatchObject({ width: '1024', height: '768', 'original-width': '2400', 'original-height': '1800' });
+      // Red in its place, with its description: the render below was made from it.
+      await output.put(intermediateKey('photo'), await solid(1024, 768, '#ff0000'), { contentType: 'image/jpeg', metadata: kept.metadata });
+      const render = await createRenders({ input, output, config }).stored('photo', spec(320, { format: 'jpeg' }));
+      expect((await pixel(render.data!, 10, 10))[0]).toBeGreaterThan(200);
+      expect((await sharp(render.data!).metadata()).height).toBe(240);
+    } finally {
+      await s3.close();
+    }
   });
 });
