@@ -47,7 +47,8 @@ export async function findTwin(input: ObjectStore, print: string): Promise<strin
 
 /** Unsynced where the store defers syncs: a record lost to a power cut only means a later twin renders anew. */
 export async function rememberTwin(input: ObjectStore, print: string, id: string): Promise<void> {
-  await putDerived(input, DEDUP_PREFIX + print, Buffer.from(JSON.stringify({ id })), { contentType: 'application/json' });
+  // No type to keep: nothing serves it, and on the fs store that spares it a metadata file.
+  await putDerived(input, DEDUP_PREFIX + print, Buffer.from(JSON.stringify({ id })));
 }
 
 /** Removes the record of a fingerprint, with the image it named (a later identical upload renders anew). */
