@@ -142,12 +142,14 @@ export function createRenders(deps: { input: ObjectStore; output: ObjectStore; c
   }
 
   /**
-   * Renders from the image's intermediate where it serves every size asked for (several times less to
-   * decode than the original), else from the original. Read only once a slot is held: a request
-   * waiting for one holds no image in memory; a file on this machine is read by the render itself.
+   * Renders from the image's intermediate (ONDEMAND_INTERMEDIATE) where it serves every size asked
+   * for (several times less to decode than the original), else from the original. Read only once a
+   * slot is held: a request waiting for one holds no image in memory; a file on this machine is read
+   * by the render itself.
    */
   async function renderFromSmallest(id: string, original: ObjectInfo, settings: ImagingSettings): Promise<RenderedImage> {
-    const smaller = await intermediateFor(output, id, original, settings.variants);
+    // Looked for only where the processor keeps them: elsewhere it would cost a read (on S3, a GET) per render.
+    const smaller = config.onDemand.intermediate ? await intermediateFor(output, id, original, settings.variants) : undefined;
     if (smaller) {
       try {
         return await render(smaller.source, { ...settings, originalSize: smaller.originalSize });

@@ -84,14 +84,14 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
    * `durable`: what must be durable first and is still under way (the temporary file's own sync, an
    * upload's index entries); it runs beside the metadata file's write.
    */
-  async function commit(key: string, temporary: string, etag: string, options: PutOptions, synced = true, durable?: Promise<void>): Promise<ObjectInfo> {
+  async function commit(key: string, temporary: string, etag: string | (() => string), options: PutOptions, synced = true, durable?: Promise<void>): Promise<ObjectInfo> {
     const target = objectPath(key);
     const { size, mtimeMs } = await stat(temporary);
     // A derived object with nothing its file cannot tell (no user metadata, the type its name implies)
     // keeps no metadata file: a variant, a manifest, a render. Its ETag is then derived (derivedEtag).
     const plain = !synced && Object.keys(options.metadata ?? {}).length === 0 && (options.contentType === undefined || options.contentType === typeOfKey(key));
     const sidecar: Sidecar = {
-      etag: plain ? derivedEtag(size, mtimeMs) : etag,
+      etag: plain ? derivedEtag(size, mtimeMs) : typeof etag === 'string' ? etag : etag(),
       ...(options.contentType ? { contentType: options.contentType } : {}),
       metadata: options.metadata ?? {},
       size,
@@ -139,7 +139,8 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     const temporary = join(tmp, randomUUID());
     try {
       await inFolder(temporary, () => writeFileOnce(temporary, body, dataSynced));
-      return await commit(key, temporary, `"${createHash('md5').update(body).digest('hex')}"`, options, false);
+      // Hashed only if kept: an object with no metadata file has its ETag derived instead.
+      return await commit(key, temporary, () => `"${createHash('md5').update(body).digest('hex')}"`, options, false);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
