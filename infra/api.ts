@@ -28,13 +28,16 @@ import { readsSecretParameter } from './secret-parameter.js';
 import { lambdaBasics, logRetention } from './lambda-code.js';
 import type { Settings } from './settings.js';
 import { SignIn } from './sign-in.js';
+import { askForCredentials, KEY_NOT_VALID } from '../src/http/credential-refusals.js';
 
 /** A gateway response in the API's own problem+json. */
 const problem = (status: number, title: string, code: string, detail: string) =>
   JSON.stringify({ type: `urn:image-processor:problem:${code}`, title, status, detail, code });
 
-/** A key API Gateway does not know (or a deleted one), or none. */
-const UNAUTHORIZED = problem(401, 'Unauthorized', 'unauthorized', 'This API needs you to sign in or a valid x-api-key header.');
+/** No credentials API Gateway could check. */
+const UNAUTHORIZED = problem(401, 'Unauthorized', 'unauthorized', askForCredentials(true));
+/** A key API Gateway does not know (or a deleted one): in the words the local server uses. */
+const INVALID_KEY = problem(401, 'Unauthorized', 'unauthorized', KEY_NOT_VALID);
 /** The authorizer's refusal: its reason (a token expired, for another audience...) is the detail. */
 const REFUSED = problem(401, 'Unauthorized', 'unauthorized', '$context.authorizer.reason');
 const SIGN_IN_UNAVAILABLE = problem(503, 'Service Unavailable', 'sign_in_unavailable', 'The sign-in service could not be reached to check the token; try again shortly.');
@@ -190,13 +193,15 @@ export class Api extends Construct {
     const v1 = this.restApi.root.addResource('v1');
     // How to sign in: asked for before anyone has.
     v1.addResource('sign-in').addMethod('GET', integration, open);
+    // What uploads it takes: shown on the page before anyone signs in.
+    v1.addResource('settings').addMethod('GET', integration, open);
     // On-demand render links carry their own signature, checked by the function: no key.
     v1.addResource('renders').addResource('{id}').addResource('{name}').addMethod('GET', integration, open);
     // A plain {proxy+} resource: addProxy() would also put a MOCK ANY on / that answers 500.
     this.restApi.root.addResource('{proxy+}').addMethod('ANY', integration, { apiKeyRequired: true, authorizer, authorizationType: AuthorizationType.CUSTOM });
 
     const json = (body: string) => ({ 'application/json': body });
-    this.restApi.addGatewayResponse('InvalidApiKey', { type: ResponseType.INVALID_API_KEY, statusCode: '401', templates: json(UNAUTHORIZED) });
+    this.restApi.addGatewayResponse('InvalidApiKey', { type: ResponseType.INVALID_API_KEY, statusCode: '401', templates: json(INVALID_KEY) });
     this.restApi.addGatewayResponse('Unauthorized', { type: ResponseType.UNAUTHORIZED, statusCode: '401', templates: json(UNAUTHORIZED) });
     this.restApi.addGatewayResponse('Refused', {
       type: ResponseType.ACCESS_DENIED,

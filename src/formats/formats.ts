@@ -82,9 +82,22 @@ export const OUTPUT_FORMATS = INPUT_FORMATS.filter(isOutput).sort((a, b) => outp
 /** What OUTPUT_FORMAT=auto picks: a format that keeps an animation, one that keeps alpha, or the plainest. */
 export const AUTO_OUTPUT = { animated: 'webp', alpha: 'png', opaque: 'jpeg' } as const satisfies Record<string, OutputFormat>;
 
-/** The content types `POST /v1/uploads` takes: every format, those behind a setting only when it is on. */
-export const uploadTypes = (allowed: { allowSvg: boolean }) =>
+/** The formats this server takes: every one, those behind a setting only when it is on. */
+const acceptedFormats = (allowed: { allowSvg: boolean }) =>
   INPUT_FORMATS.filter((format) => {
     const optIn = (FORMATS[format] as Format).optIn;
     return optIn === undefined || (optIn === 'ALLOW_SVG' && allowed.allowSvg);
-  }).flatMap((format) => [FORMATS[format].mime, ...((FORMATS[format] as Format).otherMimes ?? [])]);
+  });
+
+/** The content types `POST /v1/uploads` takes. */
+export const uploadTypes = (allowed: { allowSvg: boolean }) =>
+  acceptedFormats(allowed).flatMap((format) => [FORMATS[format].mime, ...((FORMATS[format] as Format).otherMimes ?? [])]);
+
+/** The order people know the formats in: the common ones first. */
+const FAMILIARITY: InputFormat[] = ['jpeg', 'png', 'webp', 'avif', 'gif', 'heif', 'tiff', 'bmp', 'svg'];
+
+/** The accepted formats as a person reads them, named once: "JPEG, PNG, WebP, AVIF, GIF, HEIC, TIFF, BMP". */
+export const acceptedNames = (allowed: { allowSvg: boolean }) => {
+  const accepted = new Set(acceptedFormats(allowed));
+  return FAMILIARITY.filter((format) => accepted.has(format)).map((format) => FORMATS[format].label).join(', ');
+};

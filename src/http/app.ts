@@ -17,8 +17,8 @@ import { registerWebRoutes } from './routes/web.js';
 /** JSON bodies are small requests (an upload ticket's ask is a few hundred bytes): past this, 413. */
 export const JSON_BODY_LIMIT = 64 * 1024;
 
-/** Paths with no API key: the page, its assets, its sign-in settings, liveness, the API's description; /metrics checks its operator itself. */
-const isOpenPath = (path: string) => path === '/' || path === '/v1/sign-in' || path === '/healthz' || path === '/openapi.json' || path === '/metrics' || path.startsWith('/assets/');
+/** Paths with no API key: the page, its assets, its sign-in and upload settings, liveness, the API's description; /metrics checks its operator itself. */
+const isOpenPath = (path: string) => path === '/' || path === '/v1/sign-in' || path === '/v1/settings' || path === '/healthz' || path === '/openapi.json' || path === '/metrics' || path.startsWith('/assets/');
 
 /** The owner sealed in a valid upload URL (none when the URL is not valid: the route refuses it). */
 function uploaderOf(deps: AppDeps, url: string): { id: string } | undefined {

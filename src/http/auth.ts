@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { AppError } from '../errors.js';
 import type { Owner } from '../lifecycle/owner.js';
 import { createAccessTokenVerifier } from './access-tokens.js';
+import { askForCredentials, KEY_NOT_VALID } from './credential-refusals.js';
 import { keyDigest, watchKeyFile } from './key-file.js';
 
 /** What a request shows of who it is. */
@@ -41,7 +42,7 @@ export function createAuthenticator(settings: AuthSettings): (given: Credentials
     }
     // A key not seen yet may be one just created: the file is looked at again, at most ten times a second.
     const match = matchKey(digests, apiKey) ?? matchKey((await fileKeys(NEW_KEY_RECHECK_MS)).digests, apiKey);
-    if (!match) throw new AppError(401, 'unauthorized', 'The API key is not valid.');
+    if (!match) throw new AppError(401, 'unauthorized', KEY_NOT_VALID);
     if (!settings.ownerIdSecret) throw new Error('API keys need a secret to derive owner ids from.');
     return { id: ownerId(settings.ownerIdSecret, match), formerId: formerOwnerId(match) };
   };
@@ -52,8 +53,7 @@ const NEW_KEY_RECHECK_MS = 100;
 /** The token of an `Authorization: Bearer <token>` header. */
 export const bearerToken = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
 
-/** What a request without credentials is told: with sign-in on, that it may sign in too. */
-export const askForCredentials = (signIn: boolean) => (signIn ? 'This API needs you to sign in (a bearer access token) or an x-api-key header.' : 'This API needs an x-api-key header.');
+
 
 /** The digest the key hashes to, compared in constant time with every one (whatever matched before). */
 function matchKey(digests: Buffer[], given: string): Buffer | undefined {

@@ -7,7 +7,7 @@ const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'optio
 /** Operations a signed link authorises instead of the API key. */
 const SIGNED = new Set(['getRender', 'putUpload']);
 /** Operations anyone may call. */
-const OPEN = new Set(['getSignIn']);
+const OPEN = new Set(['getSignIn', 'getSettings']);
 /** Operations that take a slot or a place in a queue: refused with 503 and Retry-After when none is free. */
 const QUEUED = new Set(['uploadImage', 'putUpload', 'reprocessImage', 'getRender']);
 /** Operations whose body streams in under the idle and pace limits. */

@@ -2,7 +2,7 @@ import type { z } from '@hono/zod-openapi';
 import type { ImageRecord } from '../lifecycle/images.js';
 import type { Manifest } from '../processing/manifest.js';
 import { originalInfo, uploadTime } from '../processing/original-metadata.js';
-import type { VariantLink } from './variant-downloads.js';
+import type { ImageLinks } from './download-links.js';
 import type { Image, WebhookEvent } from './schemas.js';
 
 export type ImageView = z.infer<typeof Image>;
@@ -11,17 +11,18 @@ export type ImageView = z.infer<typeof Image>;
  * What the API says of one image, from its original and its manifest. No manifest for these bytes
  * means the work has not started yet: `pending`.
  */
-export async function toImageView(record: ImageRecord, link: VariantLink): Promise<ImageView> {
+export async function toImageView(record: ImageRecord, links: ImageLinks): Promise<ImageView> {
   if (!record.manifest) {
     // A record without a manifest always carries its original (see ImageRecord).
     const { id } = record;
-    const original = record.original!;
-    return { id, status: 'pending', original: originalInfo(original), variants: [], createdAt: new Date(uploadTime(original)).toISOString() };
+    const original = originalInfo(record.original!);
+    const originalUrl = await links.original(id, original);
+    return { id, status: 'pending', original, originalUrl, variants: [], createdAt: new Date(uploadTime(record.original!)).toISOString() };
   }
   const { manifest } = record;
   const view = describe(manifest);
-  const variants = view.variants.length > 0 ? await Promise.all(manifest.variants.map(async (variant, i) => ({ ...view.variants[i]!, url: await link(manifest, variant) }))) : [];
-  return { ...view, variants };
+  const variants = view.variants.length > 0 ? await Promise.all(manifest.variants.map(async (variant, i) => ({ ...view.variants[i]!, url: await links.variant(manifest, variant) }))) : [];
+  return { ...view, originalUrl: await links.original(manifest.id, manifest.original), variants };
 }
 
 /** The webhook body for an image that reached `done` or `failed`: the API's own shape, without links. */

@@ -64,6 +64,7 @@ const ImageFields = z.object({
 });
 
 export const Image = ImageFields.extend({
+  originalUrl: z.string().openapi({ description: 'A signed link to the original as uploaded (GET /v1/images/{id}/original), good without the API key until it expires.' }),
   variants: z.array(StoredVariant.extend({ url: z.string().openapi({ description: 'A signed link that works without the API key until it expires.' }) })),
   renders: z
     .array(z.object({ width: z.number().int(), url: z.string() }))

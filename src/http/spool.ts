@@ -9,6 +9,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
 import type { Context } from 'hono';
 import { AppError } from '../errors.js';
+import { formatBytes } from '../byte-size.js';
 
 export interface SpooledFile {
   path: string;
@@ -21,7 +22,7 @@ export interface SpooledFile {
   discard(): Promise<void>;
 }
 
-export const tooLarge = (limit: number) => new AppError(413, 'too_large', `The upload is larger than the limit of ${limit} bytes.`);
+export const tooLarge = (limit: number) => new AppError(413, 'too_large', `The file is over the ${formatBytes(limit)} limit.`);
 
 /** Passes the file's bytes through, failing with 413 the moment more than `limit` have gone by; hashes them when asked. */
 function byteLimit(limit: number, counted: (bytes: number) => void, digest?: Hash): Transform {

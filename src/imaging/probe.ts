@@ -6,8 +6,9 @@ import { refuseEmbeddedRasters } from './svg-guard.js';
 import { pngGamma } from './png-gamma.js';
 import { readRange } from './read-range.js';
 import { refuseUnsupportedTiff } from './tiff-kind.js';
-import { FORMATS, INPUT_FORMATS, type InputFormat } from '../formats/formats.js';
+import type { InputFormat } from '../formats/formats.js';
 import { sniffFormat, SNIFF_BYTES } from '../formats/sniff.js';
+import { notAccepted } from '../formats/not-accepted.js';
 
 export interface ProbeLimits {
   maxInputPixels: number;
@@ -26,9 +27,6 @@ export interface ImageInfo {
   gamma?: number;
 }
 
-const labels = INPUT_FORMATS.filter((format) => !('optIn' in FORMATS[format])).map((format) => FORMATS[format].label);
-const SUPPORTED = `${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`;
-
 /**
  * Judges an input by its bytes and its header only, without decoding pixels:
  * 415 when it is not a supported image, 422 when its header is unreadable or over the pixel limit.
@@ -36,10 +34,7 @@ const SUPPORTED = `${labels.slice(0, -1).join(', ')} or ${labels.at(-1)}`;
 export async function probeImage(input: string | Buffer, limits: ProbeLimits): Promise<ImageInfo> {
   const head = await readRange(input, 0, SNIFF_BYTES);
   const sniffed = sniffFormat(head);
-  if (!sniffed) throw new AppError(415, 'unsupported_format', `The file is not a supported image (${SUPPORTED}).`);
-  if (sniffed === 'svg' && !limits.allowSvg) {
-    throw new AppError(415, 'unsupported_format', 'SVG uploads are turned off on this server (ALLOW_SVG).');
-  }
+  if (!sniffed || (sniffed === 'svg' && !limits.allowSvg)) throw notAccepted(sniffed === 'svg', limits);
 
   if (sniffed === 'svg') await refuseEmbeddedRasters(input);
   if (sniffed === 'tiff') await refuseUnsupportedTiff(input);

@@ -7,6 +7,7 @@ import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { loadConfig } from '../config/config.js';
 import { AppError } from '../errors.js';
 import { createApp } from '../http/app.js';
+import { askForCredentials } from '../http/credential-refusals.js';
 import type { Owner } from '../lifecycle/owner.js';
 import { createMetrics } from '../http/metrics.js';
 import { powertoolsLog } from './powertools-log.js';
@@ -60,7 +61,7 @@ function ownerOf(event: LambdaEvent | undefined): Owner {
   if (user) return { id: user };
   const keyId = context?.identity?.apiKeyId;
   if (keyId && keyId !== usersKeyId) return { id: keyId };
-  throw new AppError(401, 'unauthorized', 'This API needs you to sign in or an x-api-key header.');
+  throw new AppError(401, 'unauthorized', askForCredentials(true));
 }
 
 const handleRequest = handle(app);

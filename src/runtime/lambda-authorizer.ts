@@ -2,7 +2,8 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { loadConfig } from '../config/config.js';
 import { isAppError } from '../errors.js';
 import { createAccessTokenVerifier } from '../http/access-tokens.js';
-import { askForCredentials, bearerToken } from '../http/auth.js';
+import { bearerToken } from '../http/auth.js';
+import { askForCredentials, KEY_NOT_VALID } from '../http/credential-refusals.js';
 
 /**
  * API Gateway's Lambda authorizer: who may call the API, and which usage plan counts the call.
@@ -59,7 +60,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   }
   if (apiKey) {
     // The users' key is an identifier of this authorizer's, never a credential.
-    if (apiKey === (await signedInUsersKey())) return deny(event, 'The API key is not valid.');
+    if (apiKey === (await signedInUsersKey())) return deny(event, KEY_NOT_VALID);
     return { principalId: 'api-key', policyDocument: policy('Allow', event.methodArn), context: { owner: '' }, usageIdentifierKey: apiKey };
   }
   return deny(event, askForCredentials(Boolean(verify)));

@@ -164,6 +164,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What uploads this server takes (the page shows it before anyone chooses a file; no credentials needed) */
+        get: operations["getSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/sign-in": {
         parameters: {
             query?: never;
@@ -297,6 +314,8 @@ export interface components {
             };
             createdAt: string;
             completedAt?: string;
+            /** @description A signed link to the original as uploaded (GET /v1/images/{id}/original), good without the API key until it expires. */
+            originalUrl: string;
             /** @description With `?renderWidths=`: a signed on-demand render link per width, for a srcset. */
             renders?: {
                 width: number;
@@ -350,6 +369,25 @@ export interface components {
              * @enum {string}
              */
             format?: "avif" | "webp" | "jpeg" | "png" | "gif";
+        };
+        UploadSettings: {
+            /** @description The largest file an upload takes (MAX_UPLOAD_BYTES). */
+            maxUploadBytes: number;
+            /**
+             * @description The content types `POST /v1/uploads` takes.
+             * @example [
+             *       "image/jpeg",
+             *       "image/png"
+             *     ]
+             */
+            acceptedTypes: string[];
+            /**
+             * @description The accepted formats as a person reads them.
+             * @example JPEG, PNG, WebP, AVIF, GIF, HEIC, TIFF, BMP
+             */
+            acceptedFormats: string;
+            /** @description This server has a watermark (WATERMARK_TEXT or WATERMARK_IMAGE): uploads get it unless they ask not to. */
+            watermark: boolean;
         };
         SignIn: {
             /** @description The OpenID Connect issuer (OIDC_ISSUER). */
@@ -1243,6 +1281,35 @@ export interface operations {
             };
             /** @description No slot is free (uploads in progress, images queued, renders waiting); Retry-After says when to try again. */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The limits and the watermark. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadSettings"];
+                };
+            };
+            /** @description Over RATE_LIMIT_PER_MINUTE; Retry-After says when to try again. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chooseFormat } from '../../src/http/variant-downloads.js';
+import { chooseFormat } from '../../src/http/download-links.js';
 import { noisy } from '../helpers/images.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 

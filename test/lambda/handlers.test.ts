@@ -6,6 +6,7 @@ import { PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, S3Event, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEY_NOT_VALID } from '../../src/http/credential-refusals.js';
 import { manifestKey, originalKey } from '../../src/processing/keys.js';
 import { readManifest, writeManifest } from '../../src/processing/manifest.js';
 import { getBuffer } from '../../src/storage/object-store.js';
@@ -344,7 +345,7 @@ describe('sign-in on AWS: the authorizer bundle, then the API bundle as API Gate
     const allowed = decision.policyDocument.Statement.every((statement) => statement.Effect === 'Allow');
     if (!allowed) return { statusCode: 401, body: JSON.stringify({ code: 'unauthorized', detail: decision.context?.reason }) };
     const key = apiGateway.keyByValue(String(decision.usageIdentifierKey));
-    if (!key) return { statusCode: 401, body: JSON.stringify({ code: 'unauthorized', detail: 'This API needs you to sign in or a valid x-api-key header.' }) };
+    if (!key) return { statusCode: 401, body: JSON.stringify({ code: 'unauthorized', detail: KEY_NOT_VALID }) };
     const context = Object.fromEntries(Object.entries(decision.context ?? {}).map(([name, value]) => [name, String(value)]));
     return call(restApiEvent(method, path, { headers, ...(body ? { body } : {}), caller: { authorizer: { ...context, principalId: decision.principalId }, apiKeyId: key.id } }));
   }

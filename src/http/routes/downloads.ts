@@ -3,12 +3,11 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { AppError } from '../../errors.js';
 import { fromObjectMetadata } from '../../processing/original-metadata.js';
-import { FORMATS, OUTPUT_FORMATS, type InputFormat } from '../../formats/formats.js';
-import type { ObjectInfo, StoredObject } from '../../storage/object-store.js';
+import { FORMATS, OUTPUT_FORMATS } from '../../formats/formats.js';
+import type { StoredObject } from '../../storage/object-store.js';
 import { createImages, notFound } from '../../lifecycle/images.js';
 import type { AppDeps, AppEnv } from '../context.js';
-import { chooseFormat, DOWNLOAD_CACHE_CONTROL, variantHeaders } from '../variant-downloads.js';
-import { contentDisposition, originalFilename } from '../download-names.js';
+import { chooseFormat, DOWNLOAD_CACHE_CONTROL, originalHeaders, variantHeaders } from '../download-links.js';
 import { IdParams, problemResponse, VariantParams } from '../schemas.js';
 
 const binary = (description: string) => ({
@@ -106,26 +105,13 @@ export function registerDownloadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
     await authorize(c, id);
     const info = await images.original(id);
     if (!info) throw notFound(id);
-    const headers = originalHeaders(id, info, await images.originalFormat(id, info));
+    const headers = originalHeaders(id, fromObjectMetadata(info.metadata).filename, await images.originalFormat(id, info));
     const elsewhere = await delivery.redirectFor({ bucket: 'input', key: info.key, headers }, ttl);
     if (elsewhere) return c.redirect(elsewhere, 302);
     const object = await images.open('input', info.key);
     if (!object) throw notFound(id);
     return send(c, object, headers.contentType, headers.contentDisposition);
   });
-}
-
-/**
- * An original is served as the format its bytes are (judged at upload, or by the processor for a
- * direct upload), never as what the uploader named or declared it.
- */
-function originalHeaders(id: string, original: ObjectInfo, format: InputFormat | undefined) {
-  const meta = fromObjectMetadata(original.metadata);
-  return {
-    contentType: format ? FORMATS[format].mime : 'application/octet-stream',
-    contentDisposition: contentDisposition('attachment', originalFilename(meta.filename, id, format ? FORMATS[format].extension : undefined)),
-    cacheControl: DOWNLOAD_CACHE_CONTROL,
-  };
 }
 
 /** Streams a stored object with the headers a download needs; answers 304 to a matching If-None-Match. */

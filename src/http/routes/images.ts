@@ -2,13 +2,14 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { waitForEnd } from '../../lifecycle/wait-for-end.js';
 import type { Context } from 'hono';
 import { AppError, isAppError } from '../../errors.js';
+import { formatBytes } from '../../byte-size.js';
 import { createImages, notFound, type FoundImage } from '../../lifecycle/images.js';
 import { ingestOriginal } from '../../lifecycle/ingest.js';
 import { stageClock } from '../../processing/stage-clock.js';
 import { newId } from '../../processing/keys.js';
 import { createIdempotency } from '../../lifecycle/idempotency.js';
 import type { AppConfig, AppDeps, AppEnv } from '../context.js';
-import { variantLinker } from '../variant-downloads.js';
+import { imageLinker } from '../download-links.js';
 import { toImageView } from '../image-view.js';
 import { callerOf, queueFull, type CallerShares } from '../overload.js';
 import { checkDeclaredLength, spoolBody, tooLarge } from '../spool.js';
@@ -95,9 +96,8 @@ const deleteRoute = createRoute({
   responses: { 204: { description: 'Deleted.' }, 404: problemResponse('No such image.') },
 });
 
-/** Signed links to variants, valid without the API key. */
-const variantLinks = (c: Context, deps: AppDeps) =>
-  variantLinker(c, deps.delivery, deps.config.signedUrlTtlSeconds);
+/** Signed links to variants and originals, valid without the API key. */
+const imageLinks = (c: Context, deps: AppDeps) => imageLinker(c, deps.delivery, deps.config.signedUrlTtlSeconds);
 
 /**
  * The 413 of `POST /v1/images` when it takes less than a direct upload does (on Lambda, whose
@@ -108,7 +108,7 @@ function postTooLarge(config: AppConfig): AppError {
   return new AppError(
     413,
     'too_large',
-    `POST /v1/images takes at most ${config.maxPostBytes} bytes here; for files up to ${config.maxUploadBytes} bytes ask POST /v1/uploads for a direct upload URL.`,
+    `POST /v1/images takes at most ${formatBytes(config.maxPostBytes)} here; for files up to ${formatBytes(config.maxUploadBytes)} ask POST /v1/uploads for a direct upload URL.`,
   );
 }
 
@@ -166,7 +166,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, sha
   app.openapi(listRoute, async (c) => {
     const { limit, cursor } = c.req.valid('query');
     const { records, nextCursor } = await images.list({ limit, cursor, owner: c.get('owner') });
-    const link = variantLinks(c, deps);
+    const link = imageLinks(c, deps);
     const items = await Promise.all(records.map((record) => toImageView(record, link)));
     return c.json({ items, ...(nextCursor ? { nextCursor } : {}) }, 200);
   });
@@ -179,7 +179,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, sha
     const record = wait
       ? await waitForEnd(find, id, { until: Date.now() + wait * 1000, ...(deps.whenProcessed ? { ended: deps.whenProcessed } : {}), signal: c.req.raw.signal })
       : await find();
-    const view = await toImageView(record, variantLinks(c, deps));
+    const view = await toImageView(record, imageLinks(c, deps));
     // Links for a srcset, minted as POST .../renders would: only where this deployment signs its own links.
     const renders = renderWidths && deps.delivery.apiLink ? renderWidths.map((width) => ({ width, url: renderUrl(c, deps, id, record.original, { width })! })) : undefined;
     return c.json({ ...view, ...(renders ? { renders } : {}) }, 200);

@@ -8,7 +8,7 @@ import { createImages, notFound } from '../../lifecycle/images.js';
 import { createRenders, parseRenderName, renderName, resolveRender } from '../../lifecycle/renders.js';
 import type { ObjectInfo } from '../../storage/object-store.js';
 import type { AppDeps, AppEnv } from '../context.js';
-import { DOWNLOAD_CACHE_CONTROL } from '../variant-downloads.js';
+import { DOWNLOAD_CACHE_CONTROL } from '../download-links.js';
 import { contentDisposition } from '../download-names.js';
 import { IdParams, ImageId, problemResponse } from '../schemas.js';
 import { send } from './downloads.js';

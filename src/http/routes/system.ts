@@ -3,6 +3,8 @@ import type { AppDeps, AppEnv } from '../context.js';
 import { declareCommonErrors } from '../common-errors.js';
 import { requireOperator } from '../operator.js';
 import { WebhookEvent } from '../schemas.js';
+import { acceptedNames, uploadTypes } from '../../formats/formats.js';
+import { hasMark } from '../../imaging/watermark.js';
 
 /** What the page asks for its sign-in: the scopes give it the name or email it shows. */
 const SIGN_IN_SCOPE = 'openid email profile';
@@ -26,6 +28,23 @@ const getSignIn = createRoute({
   },
 });
 
+const UploadSettings = z
+  .object({
+    maxUploadBytes: z.number().int().openapi({ description: 'The largest file an upload takes (MAX_UPLOAD_BYTES).' }),
+    acceptedTypes: z.array(z.string()).openapi({ description: 'The content types `POST /v1/uploads` takes.', example: ['image/jpeg', 'image/png'] }),
+    acceptedFormats: z.string().openapi({ description: 'The accepted formats as a person reads them.', example: 'JPEG, PNG, WebP, AVIF, GIF, HEIC, TIFF, BMP' }),
+    watermark: z.boolean().openapi({ description: 'This server has a watermark (WATERMARK_TEXT or WATERMARK_IMAGE): uploads get it unless they ask not to.' }),
+  })
+  .openapi('UploadSettings');
+
+const getSettings = createRoute({
+  operationId: 'getSettings',
+  method: 'get',
+  path: '/v1/settings',
+  summary: 'What uploads this server takes (the page shows it before anyone chooses a file; no credentials needed)',
+  responses: { 200: { description: 'The limits and the watermark.', content: { 'application/json': { schema: UploadSettings } } } },
+});
+
 export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   // Probes for operators (a load balancer, Prometheus), not operations of the API: outside its document.
   app.get('/healthz', (c) => c.json({ status: 'ok' as const }, 200));
@@ -43,6 +62,10 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     summary: 'An image reached done or failed (sent to WEBHOOK_URL)',
     request: { body: { content: { 'application/json': { schema: WebhookEvent } } } },
     responses: { 200: { description: 'Any 2xx acknowledges it; 429 and 5xx are retried with back-off.' } },
+  });
+  app.openapi(getSettings, (c) => {
+    const { config } = deps;
+    return c.json({ maxUploadBytes: config.maxUploadBytes, acceptedTypes: uploadTypes(config), acceptedFormats: acceptedNames(config), watermark: hasMark(config.watermark) }, 200);
   });
   app.openapi(getSignIn, (c) => {
     const oidc = deps.config.oidc;

@@ -1,6 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '../../errors.js';
-import { uploadTypes } from '../../formats/formats.js';
+import { FORMATS, uploadTypes } from '../../formats/formats.js';
+import { notAccepted } from '../../formats/not-accepted.js';
+import { overLimit } from '../../byte-size.js';
 import { isValidId, newId, originalKey } from '../../processing/keys.js';
 import { toObjectMetadata } from '../../processing/original-metadata.js';
 import { cleanFilename } from '../../lifecycle/clean-filename.js';
@@ -61,12 +63,8 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
   app.openapi(createTicket, async (c) => {
     const request = c.req.valid('json');
     const contentType = request.contentType.toLowerCase();
-    if (!allowedTypes.has(contentType)) {
-      throw new AppError(415, 'unsupported_format', `${request.contentType} is not a supported image type; use one of ${[...allowedTypes].join(', ')}.`);
-    }
-    if (request.size > config.maxUploadBytes) {
-      throw new AppError(413, 'too_large', `${request.size} bytes is over the limit of ${config.maxUploadBytes}.`);
-    }
+    if (!allowedTypes.has(contentType)) throw notAccepted(contentType === FORMATS.svg.mime, config);
+    if (request.size > config.maxUploadBytes) throw new AppError(413, 'too_large', overLimit(request.size, config.maxUploadBytes));
     const id = newId();
     const expiresAt = Math.floor(now().getTime() / 1000) + UPLOAD_URL_TTL_SECONDS;
     const filename = cleanFilename(request.filename);
