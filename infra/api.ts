@@ -234,7 +234,7 @@ export class Api extends Construct {
     });
     Validations.of(this.restApi).acknowledge({
       id: 'AwsSolutions-APIG4',
-      reason: 'Every API route has the Lambda authorizer (user pool tokens or API keys); the page, its assets, its sign-in settings and /healthz are public by design, and on-demand render links carry a signature the function checks.',
+      reason: 'Every API route has the Lambda authorizer (user pool tokens or API keys); the page, its assets, its sign-in and upload settings and /healthz are public by design, and on-demand render links carry a signature the function checks.',
     });
     Validations.of(this.restApi).acknowledge({
       id: 'AwsSolutions-COG4',

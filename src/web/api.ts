@@ -60,11 +60,12 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   return (response.status === 204 ? undefined : await response.json()) as T;
 }
 
-export const requestUpload = (file: File, watermark: boolean) =>
+/** Asks for an upload URL; `watermark` only where the server has one to apply (else its default). */
+export const requestUpload = (file: File, watermark?: boolean) =>
   api<UploadTicket>('v1/uploads', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ contentType: file.type || 'application/octet-stream', size: file.size, filename: file.name, watermark }),
+    body: JSON.stringify({ contentType: file.type || 'application/octet-stream', size: file.size, filename: file.name, ...(watermark !== undefined ? { watermark } : {}) }),
   });
 
 /**
@@ -86,11 +87,31 @@ export async function getSignIn(): Promise<SignInSettings | undefined> {
   return (await response.json()) as SignInSettings;
 }
 export const deleteImage = (id: string) => api<void>(`v1/images/${encodeURIComponent(id)}`, { method: 'DELETE' });
+/** Processes an image again from its stored original (a retry of a failure on the server's side). */
+export const reprocessImage = (id: string) => api<{ id: string; status: string }>(`v1/images/${encodeURIComponent(id)}/reprocess`, { method: 'POST' });
 
-/** PUTs the file where the ticket says, reporting progress; XMLHttpRequest because fetch cannot report upload progress. */
-export function putFile(ticket: UploadTicket, file: File, onProgress: (fraction: number) => void): Promise<void> {
+/** What `GET /v1/settings` answers: what uploads the server takes, shown before anyone chooses a file. */
+export interface UploadSettings {
+  maxUploadBytes: number;
+  acceptedTypes: string[];
+  acceptedFormats: string;
+  watermark: boolean;
+}
+export async function getSettings(): Promise<UploadSettings> {
+  const response = await fetch(resolve('v1/settings'));
+  if (!response.ok) throw await problemOf(response);
+  return (await response.json()) as UploadSettings;
+}
+
+/**
+ * PUTs the file where the ticket says, reporting progress; XMLHttpRequest because fetch cannot
+ * report upload progress. An abort (the card dismissed) ends it with an ApiError of status 0, code `aborted`.
+ */
+export function putFile(ticket: UploadTicket, file: File, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<void> {
   return new Promise((resolvePut, reject) => {
     const xhr = new XMLHttpRequest();
+    signal?.addEventListener('abort', () => xhr.abort());
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'The upload was cancelled.'));
     xhr.open(ticket.upload.method, ticket.upload.url);
     for (const [name, value] of Object.entries(ticket.upload.headers)) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (event) => {

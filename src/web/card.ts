@@ -1,171 +1,197 @@
-import { getImage, type ImageView } from './api.js';
-import { thumbHashToDataURL } from 'thumbhash';
-import { formatBytes, formatSize } from './format.js';
-import { FORMATS, outputOf } from '../formats/formats.js';
+import type { ImageView } from './api.js';
+import { el, button, placeholderUrl, previewVariant } from './elements.js';
+import { formatBytes, formatSize } from './words.js';
+
+/** Where one file is: the two first only in this page, the rest as the server says. */
+export type CardState = 'waiting' | 'uploading' | 'pending' | 'processing' | 'done' | 'failed';
+
+/** What the counts above the cards group the states into. */
+export const STAGE: Record<CardState, 'uploading' | 'processing' | 'done' | 'failed'> = {
+  waiting: 'uploading',
+  uploading: 'uploading',
+  pending: 'processing',
+  processing: 'processing',
+  done: 'done',
+  failed: 'failed',
+};
+
+const STATUS_WORDS: Record<Exclude<CardState, 'uploading'>, string> = {
+  waiting: 'Waiting to upload',
+  pending: 'Processing',
+  processing: 'Processing',
+  done: 'Done',
+  failed: 'Failed',
+};
+
+export interface CardActions {
+  open(): void;
+  retry(): void;
+  remove(): void;
+  dismiss(): void;
+}
 
 export interface Card {
-  element: HTMLLIElement;
-  setProgress(fraction: number): void;
+  readonly element: HTMLLIElement;
+  readonly state: CardState;
+  /** The image as the server last described it. */
+  readonly image: ImageView | undefined;
+  waiting(): void;
+  uploading(fraction: number): void;
+  /** Its bytes are stored: the server processes it now. */
+  uploaded(): void;
   show(image: ImageView): void;
-  fail(reason: string): void;
-  /** A word on the card while it waits (for a sign-in, say), its status unchanged. */
+  /** Failed, with a reason a person reads; `retry` when trying again could help (a dropped connection, not a broken file). */
+  fail(reason: string, retry: boolean): void;
+  /** A word on the card while it waits (for a sign-in, say), its state unchanged. */
   note(message: string): void;
-  onDelete(handler: () => void): void;
-}
-
-type Status = ImageView['status'];
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-/**
- * A `<picture>` for a variant's formats (the browser picks the best it supports), and with
- * `renders` (on-demand sizes) a `srcset` on its `<img>`, so a narrow screen fetches a narrow image.
- */
-export function pictureSnippet(group: ImageView['variants'], alt: string, renders: { width: number; url: string }[] = []): string {
-  // Negotiated formats as <source>s, most preferred first; the first every browser takes as the <img>.
-  const sorted = [...group].sort((a, b) => outputOf(a.format).preference - outputOf(b.format).preference);
-  const fallback = sorted.find((v) => !outputOf(v.format).negotiated) ?? sorted.at(-1)!;
-  const attr = (text: string) => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-  const srcset = renders.length > 0 ? ` srcset="${attr(renders.map((r) => `${r.url} ${r.width}w`).join(', '))}" sizes="(max-width: ${fallback.width}px) 100vw, ${fallback.width}px"` : '';
-  return [
-    '<picture>',
-    ...sorted.filter((v) => v !== fallback).map((v) => `  <source type="${FORMATS[v.format].mime}" srcset="${attr(v.url)}">`),
-    `  <img src="${attr(fallback.url)}"${srcset} width="${fallback.width}" height="${fallback.height}" alt="${attr(alt)}">`,
-    '</picture>',
-  ].join('\n');
-}
-
-/** Widths for a srcset of a variant `width` wide: half, whole and double, never past the original. */
-const srcsetWidths = (width: number, originalWidth: number | undefined) =>
-  [...new Set([Math.round(width / 2), width, width * 2].map((w) => Math.min(w, originalWidth ?? w)))].filter((w) => w >= 1);
-
-/** A button that copies the variant's `<picture>`, with a srcset of on-demand sizes where the server makes them. */
-function copyPicture(image: ImageView, group: ImageView['variants'], alt: string): HTMLButtonElement {
-  const button = el('button', 'copy', `Copy <picture> for ${group[0]!.name}`);
-  button.type = 'button';
-  button.addEventListener('click', () => {
-    const widths = srcsetWidths(Math.max(...group.map((v) => v.width)), image.original.width);
-    // Without on-demand sizes here (or any refusal), the snippet has no srcset.
-    const snippet = getImage(image.id, { renderWidths: widths }).then(
-      (view) => pictureSnippet(group, alt, view.renders),
-      () => pictureSnippet(group, alt),
-    );
-    void snippet.then((text) => navigator.clipboard.writeText(text)).then(
-      () => (button.textContent = 'Copied'),
-      () => (button.textContent = 'Copy failed: select it in the page source instead'),
-    );
-  });
-  return button;
+  /** The chosen file itself as the preview until the server's arrives, where the browser can show it. */
+  previewFile(file: File): void;
 }
 
 let serial = 0;
+const LOCAL_PREVIEW_MAX_BYTES = 25_000_000;
 
 /**
- * One image: name, size and dimensions, an upload progress bar, its status (an element whose whole
- * text is the status), the reason when it failed, and each variant with a preview and a download link.
- * Every user-supplied string goes in as text, never as markup.
+ * One file: its preview (at least 240 px wide), name, size and dimensions, its state in words with
+ * the upload's percentage, the reason when it failed, and its buttons: open (done), retry (failed,
+ * where that can help), delete (done) and dismiss (always). Every user-supplied string goes in as
+ * text, never as markup.
  */
-export function createCard(name: string, bytes: number): Card {
+export function createCard(name: string, bytes: number, actions: CardActions): Card {
   const headingId = `card-${++serial}`;
   const element = el('li', 'card');
   element.setAttribute('aria-labelledby', headingId);
+
+  const preview = el('div', 'preview');
+  const picture = el('img');
+  picture.alt = '';
+  picture.hidden = true;
+  // A click on the picture opens it large, for the mouse; the "Open" button does it from the keyboard.
+  picture.addEventListener('click', () => state === 'done' && actions.open());
+  preview.append(picture);
+
   const heading = el('h3', undefined, name);
   heading.id = headingId;
   const meta = el('p', 'meta', formatBytes(bytes));
+  const status = el('p', 'status');
+  status.setAttribute('role', 'status');
   const progress = el('progress');
   progress.max = 1;
   progress.value = 0;
   progress.setAttribute('aria-label', `Upload of ${name}`);
-  const state = el('p', 'state');
-  const status = el('span', 'status');
-  status.setAttribute('role', 'status');
-  const reason = el('span', 'reason');
-  state.append(status, reason);
-  const placeholder = el('div', 'placeholder');
-  placeholder.setAttribute('aria-hidden', 'true');
-  const variants = el('ul', 'variants');
-  variants.setAttribute('aria-label', `Variants of ${name}`);
-  const remove = el('button', 'delete', 'Delete');
-  remove.type = 'button';
-  remove.setAttribute('aria-label', `Delete ${name}`);
-  remove.hidden = true;
-  element.append(heading, meta, progress, state, placeholder, variants, remove);
+  progress.hidden = true;
+  const reason = el('p', 'reason');
+  reason.hidden = true;
 
-  const setStatus = (value: Status) => {
-    status.textContent = value;
-    status.className = `status ${value}`;
-  };
-  setStatus('pending');
+  const open = button('Open', `Open ${name} large`, actions.open, 'primary');
+  const retry = button('Retry', `Retry ${name}`, actions.retry);
+  const remove = button('Delete', `Delete ${name}`, actions.remove, 'danger');
+  const dismiss = button('Dismiss', `Dismiss ${name}`, actions.dismiss);
+  const buttons = el('div', 'card-actions');
+  buttons.append(open, retry, remove, dismiss);
 
-  let shownVariants = '';
+  const body = el('div', 'card-body');
+  body.append(heading, meta, status, progress, reason, buttons);
+  element.append(preview, body);
+
+  let state: CardState = 'waiting';
+  let image: ImageView | undefined;
+  let shownPreview = '';
+  let localPreview: string | undefined;
+
+  function setState(next: CardState, words = STATUS_WORDS[next as Exclude<CardState, 'uploading'>]) {
+    state = next;
+    element.dataset.state = next;
+    status.textContent = words;
+    progress.hidden = next !== 'uploading';
+    preview.classList.toggle('busy', next !== 'done' && next !== 'failed');
+    open.hidden = next !== 'done';
+    remove.hidden = next !== 'done';
+    retry.hidden = true;
+    if (next !== 'failed') setReason('');
+  }
+
+  function setReason(text: string) {
+    reason.textContent = text;
+    reason.hidden = !text;
+  }
+
+  function forgetLocalPreview() {
+    if (localPreview) URL.revokeObjectURL(localPreview);
+    localPreview = undefined;
+  }
+
+  setState('waiting');
 
   return {
     element,
-    setProgress(fraction) {
+    get state() {
+      return state;
+    },
+    get image() {
+      return image;
+    },
+    waiting() {
+      setState('waiting');
+    },
+    uploading(fraction) {
+      const percent = Math.floor(fraction * 100);
+      if (state !== 'uploading') setState('uploading', '');
+      status.textContent = `Uploading ${percent}%`;
       progress.value = fraction;
-      if (fraction >= 1) progress.hidden = true;
     },
-    show(image) {
-      progress.hidden = true;
-      remove.hidden = false;
-      setStatus(image.status);
-      reason.textContent = image.error ? image.error.message : '';
-      const { original } = image;
-      heading.textContent = original.filename ?? image.id;
+    uploaded() {
+      setState('pending');
+    },
+    show(next) {
+      image = next;
+      setState(next.status);
+      if (next.status === 'failed') {
+        setReason(next.error?.message ?? 'This image could not be processed.');
+        // A fault on the server's side may pass; a file it cannot read will not.
+        retry.hidden = !['timeout', 'render_failed', 'internal_error', 'render_unavailable'].includes(next.error?.code ?? '');
+      }
+      const { original } = next;
+      heading.textContent = original.filename ?? next.id;
       meta.textContent = [formatBytes(original.bytes), original.format?.toUpperCase(), formatSize(original.width, original.height)].filter(Boolean).join(' · ');
-      placeholder.hidden = image.status !== 'pending' && image.status !== 'processing';
-      // Re-render the previews only when they change, so images do not flicker between polls.
-      const signature = image.variants.map((v) => `${v.name}:${v.bytes}`).join(',');
-      if (signature === shownVariants) return;
-      shownVariants = signature;
-      // The ThumbHash stands in for each preview until its bytes arrive.
-      const standIn = image.placeholder ? `url(${thumbHashToDataURL(Uint8Array.from(atob(image.placeholder.thumbhash), (c) => c.charCodeAt(0)))})` : '';
-      // One row per variant; with several formats, a link per format and a <picture> snippet to copy.
-      const groups = new Map<string, ImageView['variants']>();
-      for (const variant of image.variants) groups.set(variant.name, [...(groups.get(variant.name) ?? []), variant]);
-      variants.replaceChildren(
-        ...[...groups.values()].map((group) => {
-          const first = group[0]!;
-          const item = el('li', 'variant');
-          const preview = el('img');
-          preview.src = (group.find((v) => !outputOf(v.format).negotiated) ?? first).url;
-          preview.alt = `${first.name} of ${heading.textContent}`;
-          preview.loading = 'lazy';
-          preview.width = 72;
-          preview.height = 72;
-          if (standIn) preview.style.backgroundImage = standIn;
-          if (image.placeholder) preview.style.backgroundColor = image.placeholder.dominantColor;
-          const text = el('div');
-          for (const variant of group) {
-            const link = el('a', 'download', group.length > 1 ? `Download ${variant.name} (${variant.format.toUpperCase()})` : `Download ${variant.name}`);
-            link.href = variant.url;
-            link.download = '';
-            text.append(link);
-          }
-          const formats = group.map((v) => `${v.format.toUpperCase()} ${formatBytes(v.bytes)}`).join(', ');
-          text.append(el('span', 'size', `${formatSize(first.width, first.height)} · ${formats}`));
-          if (group.length > 1) text.append(copyPicture(image, group, preview.alt));
-          item.append(preview, text);
-          return item;
-        }),
-      );
+      const chosen = previewVariant(next.variants, 480);
+      if (!chosen || chosen.url === shownPreview) return;
+      // The ThumbHash stands in until the preview's bytes arrive; the preview loads only when near the screen.
+      shownPreview = chosen.url;
+      if (next.placeholder) {
+        preview.style.backgroundImage = `url(${placeholderUrl(next.placeholder.thumbhash)})`;
+        preview.style.backgroundColor = next.placeholder.dominantColor;
+      }
+      forgetLocalPreview();
+      picture.src = chosen.url;
+      picture.loading = 'lazy';
+      picture.alt = heading.textContent;
+      picture.width = chosen.width;
+      picture.height = chosen.height;
+      picture.hidden = false;
     },
-    fail(message) {
-      progress.hidden = true;
-      placeholder.hidden = true;
-      setStatus('failed');
-      reason.textContent = message;
+    fail(message, canRetry) {
+      setState('failed');
+      setReason(message);
+      retry.hidden = !canRetry;
     },
     note(message) {
-      reason.textContent = message;
+      setReason(message);
     },
-    onDelete(handler) {
-      remove.addEventListener('click', handler);
+    previewFile(file) {
+      // A very large file would cost the browser more memory to show than its preview is worth.
+      if (shownPreview || file.size > LOCAL_PREVIEW_MAX_BYTES) return;
+      forgetLocalPreview();
+      const url = URL.createObjectURL(file);
+      localPreview = url;
+      // Shown only once the browser has decoded it: a broken file or a HEIC keeps the stand-in.
+      const probe = new Image();
+      probe.onload = () => {
+        if (localPreview !== url) return;
+        picture.src = url;
+        picture.hidden = false;
+      };
+      probe.src = url;
     },
   };
 }

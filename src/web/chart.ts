@@ -1,5 +1,5 @@
 import type { ImageView } from './api.js';
-import { formatDuration, processingMs } from './format.js';
+import { formatDuration, processingMs } from './words.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 600;
@@ -13,31 +13,23 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<st
 }
 
 /**
- * Counts by status in words, and a bar per recently finished image: how long it took from upload
- * to its final status (failed ones in red). Built as SVG nodes, so the strict CSP holds.
+ * A bar per recently finished image: how long it took from upload to its final status (failed ones
+ * in red). Built as SVG nodes, so the strict CSP holds.
  */
-export function renderActivity(counts: HTMLElement, chart: HTMLElement, images: ImageView[]): void {
-  if (images.length === 0) {
-    counts.textContent = 'No images yet.';
-    chart.replaceChildren();
-    return;
-  }
-  const tally = { pending: 0, processing: 0, done: 0, failed: 0 };
-  for (const image of images) tally[image.status]++;
+export function renderActivity(chart: HTMLElement, images: ImageView[]): void {
   const finished = images
     .filter((image) => processingMs(image) !== undefined)
     .sort((a, b) => Date.parse(a.completedAt!) - Date.parse(b.completedAt!))
     .slice(-MAX_BARS);
-  const times = finished.map((image) => processingMs(image)!);
-  const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
-  counts.textContent =
-    `${tally.done} done · ${tally.processing} processing · ${tally.pending} pending · ${tally.failed} failed` +
-    (median !== undefined ? ` · median time to done ${formatDuration(median)}` : '');
-
   if (finished.length === 0) {
-    chart.replaceChildren();
+    const empty = document.createElement('p');
+    empty.className = 'caption';
+    empty.textContent = 'No image has finished yet.';
+    chart.replaceChildren(empty);
     return;
   }
+  const times = finished.map((image) => processingMs(image)!);
+  const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
   const max = Math.max(...times, 1);
   const step = WIDTH / MAX_BARS;
   const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: 'img', preserveAspectRatio: 'none' });
@@ -53,6 +45,6 @@ export function renderActivity(counts: HTMLElement, chart: HTMLElement, images: 
   });
   const caption = document.createElement('p');
   caption.className = 'caption';
-  caption.textContent = `Time from upload to final status, last ${finished.length} images; the tallest bar is ${formatDuration(max)}.`;
+  caption.textContent = `Time from upload to final status, last ${finished.length} images: median ${formatDuration(median)}, longest ${formatDuration(max)}.`;
   chart.replaceChildren(root, caption);
 }

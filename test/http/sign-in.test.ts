@@ -151,7 +151,7 @@ describe('sign-in with an OpenID Connect issuer', () => {
     const server = await signedIn();
     const response = await fetch(`${server.url}/v1/images`);
     expect(response.status).toBe(401);
-    expect(((await response.json()) as { detail: string }).detail).toMatch(/sign in.*x-api-key/);
+    expect(((await response.json()) as { detail: string }).detail).toMatch(/sign in.*x-api-key/i);
   });
 
   it('answers 503 (not 401) while the issuer cannot be reached', async () => {

@@ -196,16 +196,17 @@ describe('CDK app', () => {
     const methods = Object.values(resources('AWS::ApiGateway::Method'));
     // Every method reaches the function: no MOCK without an answer (addProxy puts one on /).
     for (const method of methods) expect(method.Properties.Integration.Type).toBe('AWS_PROXY');
-    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['ANY', 'GET', 'GET', 'GET', 'GET', 'GET']);
+    expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['ANY', 'GET', 'GET', 'GET', 'GET', 'GET', 'GET']);
     const open = methods.filter((m) => m.Properties.ApiKeyRequired === false);
-    // The page, its assets, /healthz, the sign-in settings and signed render links; everything else needs a user or a key.
-    expect(open.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET', 'GET', 'GET', 'GET']);
+    // The page, its assets, /healthz, the sign-in and upload settings and signed render links; everything else needs a user or a key.
+    expect(open.map((m) => m.Properties.HttpMethod)).toEqual(['GET', 'GET', 'GET', 'GET', 'GET', 'GET']);
     for (const method of open) expect(method.Properties.AuthorizationType).toBe('NONE');
     const paths = Object.values(resources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart);
-    expect(paths).toEqual(expect.arrayContaining(['v1', 'sign-in', 'renders', '{id}', '{name}', '{proxy+}']));
-    // Nothing under /v1 but the render links and sign-in: /v1/images and the rest stay with the greedy proxy.
+    expect(paths).toEqual(expect.arrayContaining(['v1', 'sign-in', 'settings', 'renders', '{id}', '{name}', '{proxy+}']));
+    // Nothing under /v1 but the render links and the two settings: /v1/images and the rest stay with the greedy proxy.
     expect(paths).not.toContain('images');
-    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'INVALID_API_KEY', StatusCode: '401' });
+    // A key API Gateway does not know is told so, in the words the local server uses.
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', { ResponseType: 'INVALID_API_KEY', StatusCode: '401', ResponseTemplates: { 'application/json': Match.stringLikeRegexp('This key is not valid') } });
     template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
       ResponseType: 'REQUEST_TOO_LARGE',
       StatusCode: '413',

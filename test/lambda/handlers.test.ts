@@ -377,7 +377,7 @@ describe('sign-in on AWS: the authorizer bundle, then the API bundle as API Gate
       [{ authorization: `Bearer ${await cognitoToken('alice', { claims: { token_use: 'id' } })}` }, /not an access token/],
       [{ authorization: `Bearer ${cognito.unsigned({ typ: 'JWT', claims: { aud: undefined, token_use: 'access', client_id: apiEnvironment.OIDC_CLIENT_ID } })}` }, /none are not accepted/],
       [{ 'x-api-key': usersKeyValue }, /not valid/],
-      [{}, /sign in/],
+      [{}, /sign in/i],
     ];
     for (const [headers, reason] of refusals) {
       const decision = await authorize(authorizerEvent('GET', '/v1/images', headers));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pictureSnippet } from '../../src/web/card.js';
+import { pictureSnippet } from '../../src/web/picture.js';
 
 const variant = (format: 'jpeg' | 'webp' | 'avif', url: string) => ({ name: 'large', format, width: 1600, height: 1067, bytes: 1000, url });
 
