@@ -108,7 +108,10 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
     open.hidden = next !== 'done';
     remove.hidden = next !== 'done';
     retry.hidden = true;
-    if (next !== 'failed') setReason('');
+    if (next !== 'failed') {
+      setReason('');
+      preview.hidden = false;
+    }
   }
 
   function setReason(text: string) {
@@ -172,6 +175,8 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
     },
     fail(message, canRetry) {
       setState('failed');
+      // Refused before anything could be shown: the card keeps to its words.
+      preview.hidden = picture.hidden;
       setReason(message);
       retry.hidden = !canRetry;
     },
@@ -190,6 +195,7 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
         if (localPreview !== url) return;
         picture.src = url;
         picture.hidden = false;
+        preview.hidden = false;
       };
       probe.src = url;
     },

@@ -308,7 +308,8 @@ function uploadAll(files: File[]) {
   for (const file of [...files].reverse()) {
     const entry = addCard(file.name, file.size, 'first');
     entry.file = file;
-    entry.card.previewFile(file);
+    // A file the server will refuse for its size is not worth decoding here.
+    if (!settings || file.size <= settings.maxUploadBytes) entry.card.previewFile(file);
     uploadQueue.push(entry);
   }
   refresh();

@@ -66,39 +66,31 @@ export function openViewer(dialog: HTMLDialogElement, image: ImageView, opener: 
   }
 
   const { original } = image;
-  const facts = el('p', 'meta', ['Original', formatSize(original.width, original.height), original.format ? FORMATS[original.format].label : undefined, formatBytes(original.bytes)].filter(Boolean).join(' · '));
+  const originalFacts = el('p', 'meta', ['Original', formatSize(original.width, original.height), original.format ? FORMATS[original.format].label : undefined, formatBytes(original.bytes)].filter(Boolean).join(' · '));
 
-  const table = el('table', 'sizes');
-  const caption = el('caption', undefined, `Sizes of ${name}`);
-  const head = el('tr');
-  for (const text of ['Name', 'Pixels', 'Format', 'File size', 'Actions']) {
-    const th = el('th', undefined, text);
-    th.scope = 'col';
-    head.append(th);
-  }
-  const headRows = el('thead');
-  headRows.append(head);
-  const rows = el('tbody');
+  // A list rather than a table: on a phone each size wraps onto two lines instead of scrolling sideways.
+  const sizesHeading = el('h3', undefined, 'Sizes');
+  sizesHeading.id = 'viewer-sizes';
+  const sizes = el('ul', 'sizes');
+  sizes.setAttribute('aria-labelledby', sizesHeading.id);
   const notes = sameSizeNotes(image.variants);
   for (const variant of image.variants) {
     const label = `${variant.name} ${FORMATS[variant.format].label}`;
-    const row = el('tr');
-    const nameCell = el('th', undefined, variant.name);
-    nameCell.scope = 'row';
-    const pixels = el('td', undefined, formatSize(variant.width, variant.height));
+    const row = el('li');
+    const facts = el('span', 'size-facts');
+    facts.append(el('strong', undefined, variant.name), ` ${formatSize(variant.width, variant.height)} · ${FORMATS[variant.format].label} · ${formatBytes(variant.bytes)}`);
     const note = notes.get(variant.name);
-    if (note) pixels.append(el('span', 'note', ` (${note})`));
+    if (note) facts.append(el('span', 'note', ` (${note})`));
     const download = el('a', 'button', 'Download');
     download.href = variant.url;
     download.download = '';
     download.setAttribute('aria-label', `Download ${label}`);
     const copy = button('Copy link', `Copy link to ${label}`, copier(() => variant.url, said, `The link to ${label}`));
-    const actions = el('td', 'row-actions');
+    const actions = el('span', 'row-actions');
     actions.append(download, copy);
-    row.append(nameCell, pixels, el('td', undefined, FORMATS[variant.format].label), el('td', undefined, formatBytes(variant.bytes)), actions);
-    rows.append(row);
+    row.append(facts, actions);
+    sizes.append(row);
   }
-  table.append(caption, headRows, rows);
 
   const all = button('Download all (ZIP)', undefined, () => {
     all.disabled = true;
@@ -128,7 +120,7 @@ export function openViewer(dialog: HTMLDialogElement, image: ImageView, opener: 
   downloads.append(all, originalLink, copyPicture);
 
   const side = el('div', 'viewer-side');
-  side.append(facts, table, downloads, said);
+  side.append(originalFacts, sizesHeading, sizes, downloads, said);
   const body = el('div', 'viewer-body');
   body.append(figure, side);
   dialog.replaceChildren(top, body);

@@ -11,7 +11,9 @@ import { loadConfig } from '../../src/config/config.js';
 import { startLocalServer, type LocalServer } from '../../src/runtime/local-server.js';
 import { buildWeb } from '../../scripts/build-web.mjs';
 import { launchChromium, haveChromium } from '../helpers/browser.js';
-import { animatedGif, halfTransparent, noisy } from '../helpers/images.js';
+import { documentScreenshot } from '../helpers/screenshots.js';
+import { animatedGif, halfTransparent } from '../helpers/images.js';
+import { makePhoto } from '../../bench/photos.js';
 
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 /** The README's pictures of the page: made here, so they show the page as it is. */
@@ -87,7 +89,8 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'imgproc-e2e-'));
     await buildWeb(join(work, 'web'));
-    const beach = await noisy(2400, 1600);
+    // The same pixels every run, so the screenshots change only when the page does.
+    const beach = await makePhoto(2400, 1600, 7, { grain: 12 });
     await writeFile(join(work, 'beach.jpg'), beach);
     await writeFile(join(work, 'logo.png'), await halfTransparent());
     await writeFile(join(work, 'spinner.gif'), await animatedGif(320, 240, 3));
@@ -142,7 +145,7 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     // A file that is the problem gets no retry; every card can be dismissed.
     for (const name of ['huge.jpg', 'drawing.svg', 'broken.jpg']) expect(await cardOf(page, name).getByRole('button', { name: `Retry ${name}` }).isVisible(), name).toBe(false);
     expect(await violations(page)).toEqual([]);
-    await page.screenshot({ path: join(SCREENSHOTS, 'page-desktop.png') });
+    await documentScreenshot(page, join(SCREENSHOTS, 'page-desktop.png'));
 
     await cardOf(page, 'drawing.svg').getByRole('button', { name: 'Dismiss drawing.svg' }).click();
     expect(await page.locator('.card').count()).toBe(5);
@@ -190,11 +193,11 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     await expect.poll(() => dialog.isVisible()).toBe(true);
     expect(await focused()).toBe('Close beach.jpg');
     // Every variant in every format, with its pixels and bytes.
-    const rows = dialog.locator('tbody tr');
+    const rows = dialog.getByRole('list', { name: 'Sizes' }).getByRole('listitem');
     expect(await rows.count()).toBe(6);
     const table = await rows.allTextContents();
     for (const text of ['thumbnail', 'medium', 'large']) expect(table.filter((row) => row.startsWith(text)), text).toHaveLength(2);
-    expect(table.join('\n')).toMatch(/800×533JPEG\d+(\.\d)? KB/);
+    expect(table.join('\n')).toMatch(/medium 800×533 · JPEG · \d+(\.\d)? KB/);
     expect(await dialog.locator('.viewer-picture img').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1600);
     await tabTo('Copy link to medium WebP');
     await page.keyboard.press('Enter');
@@ -203,7 +206,7 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     expect(medium.status).toBe(200);
     expect(await sharp(Buffer.from(await medium.arrayBuffer())).metadata()).toMatchObject({ format: 'webp', width: 800 });
     expect(await violations(page)).toEqual([]);
-    await page.screenshot({ path: join(SCREENSHOTS, 'page-large-view.png') });
+    await documentScreenshot(page, join(SCREENSHOTS, 'page-large-view.png'));
 
     // Download all: one ZIP with every variant.
     const [archive] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Download all (ZIP)' }).click()]);
@@ -222,7 +225,7 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     // A small original gives "medium" and "large" the same pixels: the large view says so.
     await cardOf(page, 'small.jpg').getByRole('button', { name: 'Open small.jpg large' }).click();
     const small = page.getByRole('dialog', { name: 'small.jpg' });
-    await expect.poll(() => small.locator('tbody tr').filter({ hasText: /^large/ }).first().textContent()).toMatch(/same size as medium/);
+    await expect.poll(() => small.getByRole('list', { name: 'Sizes' }).getByRole('listitem').filter({ hasText: /^large/ }).first().textContent()).toMatch(/same size as medium/);
     await page.keyboard.press('Escape');
     expect(errors).toEqual([]);
     await page.context().close();
@@ -254,7 +257,7 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     await expectSettled(page);
     expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
     expect(await violations(page)).toEqual([]);
-    await page.screenshot({ path: join(SCREENSHOTS, 'page-phone.png') });
+    await documentScreenshot(page, join(SCREENSHOTS, 'page-phone.png'));
 
     await cardOf(page, 'beach.jpg').getByRole('button', { name: 'Open beach.jpg large' }).click();
     const dialog = page.getByRole('dialog', { name: 'beach.jpg' });

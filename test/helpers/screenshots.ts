@@ -1,0 +1,25 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import sharp from 'sharp';
+
+/** Chromium repaints a scaled image with a finer filter a moment after it loads: a level or two, never more. */
+const REPAINT_LEVELS = 8;
+
+/** True when two PNGs show the same thing: the same size, and no pixel further apart than a repaint moves it. */
+async function sameView(a: Buffer, b: Buffer): Promise<boolean> {
+  const [left, right] = await Promise.all([a, b].map((png) => sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true })));
+  if (left!.info.width !== right!.info.width || left!.info.height !== right!.info.height) return false;
+  for (let i = 0; i < left!.data.length; i++) if (Math.abs(left!.data[i]! - right!.data[i]!) > REPAINT_LEVELS) return false;
+  return true;
+}
+
+/**
+ * A screenshot for the docs, made by the test so it shows the page as it is: written when it shows
+ * something the stored one does not, so a test run leaves the tree clean when the page is unchanged.
+ */
+export async function documentScreenshot(page: Page, path: string): Promise<void> {
+  const png = await page.screenshot({ animations: 'disabled' });
+  const stored = await readFile(path).catch(() => undefined);
+  if (stored && (await sameView(stored, png))) return;
+  await writeFile(path, png);
+}
