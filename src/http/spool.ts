@@ -9,7 +9,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
 import type { Context } from 'hono';
 import { AppError } from '../errors.js';
-import { formatBytes } from '../byte-size.js';
+import { formatBytes } from '../human-sizes.js';
 
 export interface SpooledFile {
   path: string;

@@ -80,7 +80,11 @@ export function decodeBmpPixels(file: Uint8Array, maxPixels: number, headerOnly 
   const rows = Math.abs(height);
   if (topDown && (compression === 1 || compression === 2)) broken('compressed rows cannot run top-down');
   if (width * rows > maxPixels) {
-    fail(422, 'too_many_pixels', `The BMP image is ${width}x${rows} = ${width * rows} pixels, over the limit of ${maxPixels}.`);
+    // The words of human-sizes.ts's overPixelLimit, written out: this file may use nothing of another module.
+    const mp = (pixels: number) => `${pixels >= 9.95e6 ? Math.round(pixels / 1e6) : Number((pixels / 1e6).toFixed(1))} MP`;
+    const exact = mp(width * rows) === mp(maxPixels);
+    const say = (pixels: number) => (exact ? `${pixels.toLocaleString('en-US')} pixels` : mp(pixels));
+    fail(422, 'too_many_pixels', `The image is ${width}×${rows} (${say(width * rows)}), more than the ${say(maxPixels)} this server takes.`);
   }
 
   // Bit fields: each mask one contiguous run of bits within the pixel, red, green and blue present.

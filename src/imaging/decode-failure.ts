@@ -12,7 +12,7 @@ export function decodeFailure(error: unknown, format?: InputFormat, bytes?: Buff
   if (isAppError(error)) return error;
   const text = error instanceof Error ? error.message : String(error);
   const name = format ? FORMATS[format].label : 'image';
-  if (/pixel limit/i.test(text)) return new AppError(422, 'too_many_pixels', `The ${name} has more pixels than this server takes (MAX_INPUT_PIXELS).`);
+  if (/pixel limit/i.test(text)) return new AppError(422, 'too_many_pixels', `The ${name} has more pixels than this server takes.`);
   if (/timeout/i.test(text)) return new AppError(422, 'timeout', 'Processing took longer than the time limit.');
   // sharp refusing an option it was given (an animation's loop count over 65535, say) is our fault, not the file's.
   if (/^Expected .+ but received /.test(text)) {

@@ -9,6 +9,7 @@ import { refuseUnsupportedTiff } from './tiff-kind.js';
 import type { InputFormat } from '../formats/formats.js';
 import { sniffFormat, SNIFF_BYTES } from '../formats/sniff.js';
 import { notAccepted } from '../formats/not-accepted.js';
+import { overPixelLimit } from '../human-sizes.js';
 
 export interface ProbeLimits {
   maxInputPixels: number;
@@ -70,7 +71,7 @@ function checkPixels(info: ImageInfo, limits: ProbeLimits): ImageInfo {
   if (info.width < 1 || info.height < 1) throw new AppError(422, 'decode_failed', 'The image header gives no dimensions.');
   const pixels = info.width * info.height;
   if (pixels > limits.maxInputPixels) {
-    throw new AppError(422, 'too_many_pixels', `The image is ${info.width}x${info.height} = ${pixels} pixels, over the limit of ${limits.maxInputPixels}.`);
+    throw new AppError(422, 'too_many_pixels', overPixelLimit(info.width, info.height, limits.maxInputPixels));
   }
   return info;
 }

@@ -1,4 +1,4 @@
-export { formatBytes } from '../byte-size.js';
+export { formatBytes } from '../human-sizes.js';
 
 export const formatSize = (width?: number, height?: number) => (width && height ? `${width}×${height}` : '');
 

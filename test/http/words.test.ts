@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, overLimit } from '../../src/byte-size.js';
+import { formatBytes, overLimit, overPixelLimit } from '../../src/human-sizes.js';
 import { useTestServer } from '../helpers/server.js';
-import { solid } from '../helpers/images.js';
+import { pngHeaderOnly, solid } from '../helpers/images.js';
 
 const testServer = useTestServer();
 const KEY = 'words-key-0123456789';
@@ -20,10 +20,13 @@ describe('refusals in words a person reads', () => {
     expect(formatBytes(999_999)).toBe('1 MB');
     expect(overLimit(8_600_000, 8_000_000)).toBe('8.6 MB is over the 8 MB limit.');
     expect(overLimit(8_000_001, 8_000_000)).toBe('8,000,001 bytes is over the limit of 8,000,000 bytes.');
+    expect(overPixelLimit(9000, 8000, 50_000_000)).toBe('The image is 9000×8000 (72 MP), more than the 50 MP this server takes.');
+    expect(overPixelLimit(800, 500, 300_000)).toBe('The image is 800×500 (0.4 MP), more than the 0.3 MP this server takes.');
+    expect(overPixelLimit(700, 500, 300_000)).toBe('The image is 700×500 (350,000 pixels), more than the 300,000 pixels this server takes.');
   });
 
   it('says what is too large, which types are taken, and that SVG is not, in the API detail', async () => {
-    const server = await testServer({ MAX_UPLOAD_BYTES: '8000000' });
+    const server = await testServer({ MAX_UPLOAD_BYTES: '8000000', MAX_INPUT_PIXELS: '50000000' });
     const big = await ticket(server, { contentType: 'image/jpeg', size: 20_031_834, filename: 'big.jpg' });
     expect(big.status).toBe(413);
     expect((await big.json()).detail).toBe('20 MB is over the 8 MB limit.');
@@ -46,6 +49,9 @@ describe('refusals in words a person reads', () => {
     const svgBytes = await server.api('/v1/images', { method: 'POST', body: '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"/>', headers: { 'content-type': 'image/svg+xml' } });
     expect(svgBytes.status).toBe(415);
     expect((await svgBytes.json()).detail).toBe('SVG files are not accepted on this server.');
+    const bomb = await server.api('/v1/images', { method: 'POST', body: new Uint8Array(pngHeaderOnly(10_000, 9_000)), headers: { 'content-type': 'image/png' } });
+    expect(bomb.status).toBe(422);
+    expect((await bomb.json()).detail).toBe('The image is 10000×9000 (90 MP), more than the 50 MP this server takes.');
   });
 
   it('tells a wrong key from a missing one', async () => {

@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { waitForEnd } from '../../lifecycle/wait-for-end.js';
 import type { Context } from 'hono';
 import { AppError, isAppError } from '../../errors.js';
-import { formatBytes } from '../../byte-size.js';
+import { formatBytes } from '../../human-sizes.js';
 import { createImages, notFound, type FoundImage } from '../../lifecycle/images.js';
 import { ingestOriginal } from '../../lifecycle/ingest.js';
 import { stageClock } from '../../processing/stage-clock.js';

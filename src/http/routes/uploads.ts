@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { AppError } from '../../errors.js';
 import { FORMATS, uploadTypes } from '../../formats/formats.js';
 import { notAccepted } from '../../formats/not-accepted.js';
-import { overLimit } from '../../byte-size.js';
+import { overLimit } from '../../human-sizes.js';
 import { isValidId, newId, originalKey } from '../../processing/keys.js';
 import { toObjectMetadata } from '../../processing/original-metadata.js';
 import { cleanFilename } from '../../lifecycle/clean-filename.js';

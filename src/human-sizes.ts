@@ -23,3 +23,13 @@ export function overLimit(size: number, limit: number): string {
   const exact = (bytes: number) => `${bytes.toLocaleString('en-US')} bytes`;
   return `${exact(size)} is over the limit of ${exact(limit)}.`;
 }
+
+/** Megapixels as cameras name them: "12 MP", "0.3 MP". */
+const megapixels = (pixels: number) => `${pixels >= 9.95e6 ? Math.round(pixels / 1e6) : Number((pixels / 1e6).toFixed(1))} MP`;
+
+/** "The image is 9000×8000 (72 MP), more than the 50 MP this server takes.", exact where rounding would show the two alike. */
+export function overPixelLimit(width: number, height: number, limit: number): string {
+  let [shown, most] = [megapixels(width * height), megapixels(limit)];
+  if (shown === most) [shown, most] = [`${(width * height).toLocaleString('en-US')} pixels`, `${limit.toLocaleString('en-US')} pixels`];
+  return `The image is ${width}×${height} (${shown}), more than the ${most} this server takes.`;
+}
