@@ -1,6 +1,7 @@
 import type { ImageView } from './api.js';
 import { el, button, placeholderUrl, previewVariant } from './elements.js';
 import { formatBytes, formatSize } from './words.js';
+import { FORMATS } from '../formats/formats.js';
 
 /** Where one file is: the two first only in this page, the rest as the server says. */
 export type CardState = 'waiting' | 'uploading' | 'pending' | 'processing' | 'done' | 'failed';
@@ -15,13 +16,19 @@ export const STAGE: Record<CardState, 'uploading' | 'processing' | 'done' | 'fai
   failed: 'failed',
 };
 
-const STATUS_WORDS: Record<Exclude<CardState, 'uploading'>, string> = {
-  waiting: 'Waiting to upload',
-  pending: 'Processing',
-  processing: 'Processing',
-  done: 'Done',
-  failed: 'Failed',
+/**
+ * The status element's whole text is the API's status word (SPEC.md, section 6: scripts rely on it):
+ * a file not stored yet is `pending` too, its progress said beside it.
+ */
+const STATUS: Record<CardState, ImageView['status']> = {
+  waiting: 'pending',
+  uploading: 'pending',
+  pending: 'pending',
+  processing: 'processing',
+  done: 'done',
+  failed: 'failed',
 };
+const PROGRESS_WORDS: Partial<Record<CardState, string>> = { waiting: 'Waiting to upload', pending: 'Uploaded, waiting its turn' };
 
 export interface CardActions {
   open(): void;
@@ -67,14 +74,18 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
   picture.alt = '';
   picture.hidden = true;
   // A click on the picture opens it large, for the mouse; the "Open" button does it from the keyboard.
-  picture.addEventListener('click', () => state === 'done' && actions.open());
+  picture.addEventListener('click', () => current === 'done' && actions.open());
   preview.append(picture);
 
   const heading = el('h3', undefined, name);
   heading.id = headingId;
   const meta = el('p', 'meta', formatBytes(bytes));
-  const status = el('p', 'status');
+  const state = el('p', 'state');
+  const status = el('span', 'status');
   status.setAttribute('role', 'status');
+  // Outside the live region: a percentage read out at every step would drown everything else.
+  const progressText = el('span', 'progress-text');
+  state.append(status, progressText);
   const progress = el('progress');
   progress.max = 1;
   progress.value = 0;
@@ -82,6 +93,9 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
   progress.hidden = true;
   const reason = el('p', 'reason');
   reason.hidden = true;
+  // Every size of a done image, each a download whose name starts with "Download" (SPEC.md).
+  const downloads = el('ul', 'downloads');
+  downloads.setAttribute('aria-label', `Downloads of ${name}`);
 
   const open = button('Open', `Open ${name} large`, actions.open, 'primary');
   const retry = button('Retry', `Retry ${name}`, actions.retry);
@@ -91,19 +105,21 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
   buttons.append(open, retry, remove, dismiss);
 
   const body = el('div', 'card-body');
-  body.append(heading, meta, status, progress, reason, buttons);
+  body.append(heading, meta, state, progress, reason, downloads, buttons);
   element.append(preview, body);
 
-  let state: CardState = 'waiting';
+  let current: CardState = 'waiting';
   let image: ImageView | undefined;
   let shownPreview = '';
   let localPreview: string | undefined;
 
-  function setState(next: CardState, words = STATUS_WORDS[next as Exclude<CardState, 'uploading'>]) {
-    state = next;
+  function setState(next: CardState) {
+    current = next;
     element.dataset.state = next;
-    status.textContent = words;
+    status.textContent = STATUS[next];
+    progressText.textContent = PROGRESS_WORDS[next] ?? '';
     progress.hidden = next !== 'uploading';
+    downloads.hidden = next !== 'done';
     preview.classList.toggle('busy', next !== 'done' && next !== 'failed');
     open.hidden = next !== 'done';
     remove.hidden = next !== 'done';
@@ -119,6 +135,27 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
     reason.hidden = !text;
   }
 
+  let shownDownloads = '';
+  function showDownloads(next: ImageView) {
+    // One link per size, in the format every browser takes; the large view has every format.
+    const sizes = [...new Map(next.variants.map((v) => [v.name, previewVariant(next.variants.filter((w) => w.name === v.name), Infinity)!])).values()];
+    const signature = sizes.map((v) => v.url).join(' ');
+    if (signature === shownDownloads) return;
+    shownDownloads = signature;
+    downloads.replaceChildren(
+      ...sizes.map((variant) => {
+        const item = el('li');
+        const link = el('a', undefined, variant.name);
+        link.href = variant.url;
+        link.download = '';
+        const facts = `${formatSize(variant.width, variant.height)} ${FORMATS[variant.format].label} ${formatBytes(variant.bytes)}`;
+        link.setAttribute('aria-label', `Download ${variant.name} ${facts}`);
+        item.append(link, el('span', 'size', ` ${formatSize(variant.width, variant.height)}`));
+        return item;
+      }),
+    );
+  }
+
   function forgetLocalPreview() {
     if (localPreview) URL.revokeObjectURL(localPreview);
     localPreview = undefined;
@@ -129,7 +166,7 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
   return {
     element,
     get state() {
-      return state;
+      return current;
     },
     get image() {
       return image;
@@ -138,9 +175,8 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
       setState('waiting');
     },
     uploading(fraction) {
-      const percent = Math.floor(fraction * 100);
-      if (state !== 'uploading') setState('uploading', '');
-      status.textContent = `Uploading ${percent}%`;
+      if (current !== 'uploading') setState('uploading');
+      progressText.textContent = `Uploading ${Math.floor(fraction * 100)}%`;
       progress.value = fraction;
     },
     uploaded() {
@@ -157,6 +193,7 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
       const { original } = next;
       heading.textContent = original.filename ?? next.id;
       meta.textContent = [formatBytes(original.bytes), original.format?.toUpperCase(), formatSize(original.width, original.height)].filter(Boolean).join(' · ');
+      showDownloads(next);
       const chosen = previewVariant(next.variants, 480);
       if (!chosen || chosen.url === shownPreview) return;
       // The ThumbHash stands in until the preview's bytes arrive; the preview loads only when near the screen.

@@ -67,7 +67,7 @@ describe.runIf(haveChromium)('signing in on the page, with an OpenID provider', 
   }
 
   const signInButton = (page: Page) => page.getByRole('button', { name: 'Sign in', exact: true });
-  const done = (page: Page) => page.getByRole('status').filter({ hasText: /^Done$/ });
+  const done = (page: Page) => page.getByRole('status').filter({ hasText: /^done$/ });
   const tokenOf = (page: Page) => page.evaluate(() => (JSON.parse(sessionStorage.getItem('image-processor.session') ?? '{}') as { accessToken?: string }).accessToken);
 
   it('signs in at the provider, uploads, signs out; another person sees none of it', async () => {

@@ -24,12 +24,12 @@ const LIMIT = 8_000_000;
 
 /** What a person sees for each of the six files, in the words of the API. */
 const FILES = {
-  'beach.jpg': { status: 'Done' },
-  'logo.png': { status: 'Done' },
-  'spinner.gif': { status: 'Done' },
-  'broken.jpg': { status: 'Failed', reason: 'The JPEG file is cut short: its end is missing. Upload the whole file.' },
-  'huge.jpg': { status: 'Failed', reason: '8.6 MB is over the 8 MB limit.' },
-  'drawing.svg': { status: 'Failed', reason: 'SVG files are not accepted on this server.' },
+  'beach.jpg': { status: 'done' },
+  'logo.png': { status: 'done' },
+  'spinner.gif': { status: 'done' },
+  'broken.jpg': { status: 'failed', reason: 'The JPEG file is cut short: its end is missing. Upload the whole file.' },
+  'huge.jpg': { status: 'failed', reason: '8.6 MB is over the 8 MB limit.' },
+  'drawing.svg': { status: 'failed', reason: 'SVG files are not accepted on this server.' },
 } as const;
 
 describe.runIf(haveChromium)('web page in Chromium', () => {
@@ -46,8 +46,8 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
   }
 
   /**
-   * Opens the page at a size, collecting console and page errors, and every text each card's status
-   * showed (a percentage lasts a moment: an observer keeps them).
+   * Opens the page at a size, collecting console and page errors, and every text each card's
+   * progress showed (a percentage lasts a moment: an observer keeps them).
    */
   async function open(url: string, viewport = DESKTOP): Promise<{ page: Page; errors: string[] }> {
     const context = await browser.newContext({ viewport, acceptDownloads: true });
@@ -59,9 +59,9 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     });
     page.on('pageerror', (error) => errors.push(error.message));
     await page.addInitScript(() => {
-      const seen: string[] = ((window as unknown as { statusTexts: string[] }).statusTexts = []);
+      const seen: string[] = ((window as unknown as { progressTexts: string[] }).progressTexts = []);
       new MutationObserver(() => {
-        for (const node of document.querySelectorAll('[role=status]')) if (node.textContent) seen.push(node.textContent);
+        for (const node of document.querySelectorAll('.progress-text')) if (node.textContent) seen.push(node.textContent);
       }).observe(document, { subtree: true, childList: true, characterData: true });
     });
     await page.goto(url);
@@ -128,7 +128,7 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     await page.getByLabel('Upload images').setInputFiles(paths(Object.keys(FILES)));
     await expect.poll(() => page.locator('.card').count()).toBe(6);
     await expectSettled(page);
-    const seen = await page.evaluate(() => (window as unknown as { statusTexts: string[] }).statusTexts);
+    const seen = await page.evaluate(() => (window as unknown as { progressTexts: string[] }).progressTexts);
     expect(seen.some((text) => /^Uploading [1-9]\d?%$/.test(text)), seen.join(' | ')).toBe(true);
     // Counts that match the cards.
     expect(await page.locator('#counts').textContent()).toBe('3 done · 3 failed');
@@ -142,6 +142,12 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
       await expect.poll(() => preview.evaluate((img) => (img as HTMLImageElement).naturalWidth), { message: name }).toBeGreaterThan(0);
       expect((await preview.boundingBox())!.width, name).toBeGreaterThanOrEqual(240);
     }
+    // Each done card lists its sizes, each a link whose name starts with "Download" (SPEC.md), and they download.
+    const beach = cardOf(page, 'beach.jpg');
+    expect(await beach.getByRole('link', { name: /^Download/ }).count()).toBe(3);
+    expect(await beach.textContent()).toContain('800×533');
+    const [download] = await Promise.all([page.waitForEvent('download'), beach.getByRole('link', { name: 'Download medium' }).click()]);
+    expect(await sharp((await download.path())!).metadata()).toMatchObject({ format: 'jpeg', width: 800, height: 533 });
     // A file that is the problem gets no retry; every card can be dismissed.
     for (const name of ['huge.jpg', 'drawing.svg', 'broken.jpg']) expect(await cardOf(page, name).getByRole('button', { name: `Retry ${name}` }).isVisible(), name).toBe(false);
     expect(await violations(page)).toEqual([]);
@@ -178,8 +184,8 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     const server = await serve({ OUTPUT_FORMATS: 'jpeg,webp' });
     const { page, errors } = await open(server.url + '/');
     await page.getByLabel('Upload images').setInputFiles(paths(['beach.jpg', 'small.jpg']));
-    await expect.poll(() => statusOf(page, 'beach.jpg'), { timeout: 30_000 }).toBe('Done');
-    await expect.poll(() => statusOf(page, 'small.jpg'), { timeout: 30_000 }).toBe('Done');
+    await expect.poll(() => statusOf(page, 'beach.jpg'), { timeout: 30_000 }).toBe('done');
+    await expect.poll(() => statusOf(page, 'small.jpg'), { timeout: 30_000 }).toBe('done');
 
     // Keyboard only: Tab to the card's Open button, Enter, Tab to a copy button, Enter, Escape.
     const focused = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.textContent ?? '');
@@ -237,10 +243,10 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     let dropped = 0;
     await page.route('**/v1/uploads/*', (route) => (route.request().method() === 'PUT' && dropped++ === 0 ? route.abort('connectionreset') : route.continue()));
     await page.getByLabel('Upload images').setInputFiles(paths(['logo.png']));
-    await expect.poll(() => statusOf(page, 'logo.png')).toBe('Failed');
+    await expect.poll(() => statusOf(page, 'logo.png')).toBe('failed');
     expect(await cardOf(page, 'logo.png').locator('.reason').textContent()).toBe('The upload could not reach the server.');
     await cardOf(page, 'logo.png').getByRole('button', { name: 'Retry logo.png' }).click();
-    await expect.poll(() => statusOf(page, 'logo.png'), { timeout: 30_000 }).toBe('Done');
+    await expect.poll(() => statusOf(page, 'logo.png'), { timeout: 30_000 }).toBe('done');
     expect(await page.locator('#counts').textContent()).toBe('1 done');
     expect(errors.filter((text) => !/ERR_CONNECTION_RESET/.test(text))).toEqual([]);
     await page.context().close();
@@ -277,17 +283,17 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     await key.fill('not-the-key');
     await page.getByRole('button', { name: 'Use key' }).click();
     await page.getByLabel('Upload images').setInputFiles(paths(['logo.png']));
-    await expect.poll(() => statusOf(page, 'logo.png')).toBe('Failed');
+    await expect.poll(() => statusOf(page, 'logo.png')).toBe('failed');
     // A wrong key is told from a missing one, in the API's words.
     expect(await page.locator('#key-message').textContent()).toBe('This key is not valid.');
     await key.fill('secret-key-123');
     await page.getByRole('button', { name: 'Use key' }).click();
-    await expect.poll(() => statusOf(page, 'logo.png'), { timeout: 30_000 }).toBe('Done');
+    await expect.poll(() => statusOf(page, 'logo.png'), { timeout: 30_000 }).toBe('done');
     expect(await page.evaluate(() => localStorage.getItem('image-processor.api-key'))).toBe('secret-key-123');
 
     // After a reload the stored key lists the image without asking again.
     await page.reload();
-    await expect.poll(() => statusOf(page, 'logo.png')).toBe('Done');
+    await expect.poll(() => statusOf(page, 'logo.png')).toBe('done');
     expect(await key.isVisible()).toBe(false);
     await page.context().close();
   });
