@@ -77,7 +77,7 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
   picture.addEventListener('click', () => current === 'done' && actions.open());
   preview.append(picture);
 
-  const heading = el('h3', undefined, name);
+  const heading = el('h3');
   heading.id = headingId;
   const meta = el('p', 'meta', formatBytes(bytes));
   const state = el('p', 'state');
@@ -89,24 +89,35 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
   const progress = el('progress');
   progress.max = 1;
   progress.value = 0;
-  progress.setAttribute('aria-label', `Upload of ${name}`);
   progress.hidden = true;
   const reason = el('p', 'reason');
   reason.hidden = true;
   // Every size of a done image, each a download whose name starts with "Download" (SPEC.md).
   const downloads = el('ul', 'downloads');
-  downloads.setAttribute('aria-label', `Downloads of ${name}`);
 
-  const open = button('Open', `Open ${name} large`, actions.open, 'primary');
-  const retry = button('Retry', `Retry ${name}`, actions.retry);
-  const remove = button('Delete', `Delete ${name}`, actions.remove, 'danger');
-  const dismiss = button('Dismiss', `Dismiss ${name}`, actions.dismiss);
+  const open = button('Open', undefined, actions.open, 'primary');
+  const retry = button('Retry', undefined, actions.retry);
+  const remove = button('Delete', undefined, actions.remove, 'danger');
+  const dismiss = button('Dismiss', undefined, actions.dismiss);
   const buttons = el('div', 'card-actions');
   buttons.append(open, retry, remove, dismiss);
 
   const body = el('div', 'card-body');
   body.append(heading, meta, state, progress, reason, downloads, buttons);
   element.append(preview, body);
+
+  /** The file's name everywhere on the card; the server's cleaned name replaces the chosen file's once known. */
+  function rename(text: string) {
+    heading.textContent = text;
+    progress.setAttribute('aria-label', `Upload of ${text}`);
+    downloads.setAttribute('aria-label', `Downloads of ${text}`);
+    open.setAttribute('aria-label', `Open ${text} large`);
+    retry.setAttribute('aria-label', `Retry ${text}`);
+    remove.setAttribute('aria-label', `Delete ${text}`);
+    dismiss.setAttribute('aria-label', `Dismiss ${text}`);
+    if (!picture.hidden) picture.alt = text;
+  }
+  rename(name);
 
   let current: CardState = 'waiting';
   let image: ImageView | undefined;
@@ -191,7 +202,7 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
         retry.hidden = !['timeout', 'render_failed', 'internal_error', 'render_unavailable'].includes(next.error?.code ?? '');
       }
       const { original } = next;
-      heading.textContent = original.filename ?? next.id;
+      if (heading.textContent !== (original.filename ?? next.id)) rename(original.filename ?? next.id);
       meta.textContent = [formatBytes(original.bytes), original.format?.toUpperCase(), formatSize(original.width, original.height)].filter(Boolean).join(' · ');
       showDownloads(next);
       const chosen = previewVariant(next.variants, 480);

@@ -84,7 +84,7 @@ function refresh() {
 
 function renderLimits() {
   if (!settings) return;
-  const mark = settings.watermark ? (watermark.checked ? ' Sizes get this server’s watermark.' : ' Sizes get no watermark.') : '';
+  const mark = settings.watermark && watermark.checked ? ' Sizes get this server’s watermark.' : ' Sizes get no watermark.';
   limits.textContent = `${settings.acceptedFormats}, up to ${formatBytes(settings.maxUploadBytes)} each.${mark}`;
   watermarkToggle.hidden = !settings.watermark;
 }

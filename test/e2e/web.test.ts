@@ -49,8 +49,8 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
    * Opens the page at a size, collecting console and page errors, and every text each card's
    * progress showed (a percentage lasts a moment: an observer keeps them).
    */
-  async function open(url: string, viewport = DESKTOP): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport, acceptDownloads: true });
+  async function open(url: string, viewport = DESKTOP, colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport, colorScheme, acceptDownloads: true });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
     const page = await context.newPage();
     const errors: string[] = [];
@@ -274,9 +274,12 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     await page.context().close();
   });
 
-  it('asks for the API key when the server wants one, keeps it, and sends what it refused again', async () => {
-    const server = await serve({ API_KEYS: 'secret-key-123' });
-    const { page } = await open(server.url + '/');
+  it('asks for the API key when the server wants one, keeps it, and sends what it refused again (in dark mode)', async () => {
+    const server = await serve({ API_KEYS: 'secret-key-123', WATERMARK_TEXT: '' });
+    const { page } = await open(server.url + '/', DESKTOP, 'dark');
+    // No watermark here: no toggle, and the header says so.
+    await expect.poll(() => page.locator('#limits').textContent()).toMatch(/Sizes get no watermark\.$/);
+    expect(await page.getByLabel('Watermark').isVisible()).toBe(false);
     const key = page.getByLabel('API key');
     await expect.poll(() => key.isVisible()).toBe(true);
     expect(await page.locator('#key-message').textContent()).toBe('This server needs an API key (the x-api-key header).');
@@ -290,6 +293,7 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     await page.getByRole('button', { name: 'Use key' }).click();
     await expect.poll(() => statusOf(page, 'logo.png'), { timeout: 30_000 }).toBe('done');
     expect(await page.evaluate(() => localStorage.getItem('image-processor.api-key'))).toBe('secret-key-123');
+    expect(await violations(page)).toEqual([]);
 
     // After a reload the stored key lists the image without asking again.
     await page.reload();

@@ -205,6 +205,11 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     expect(medium.headers.get('content-disposition')).toMatch(/^inline; filename="from_browser-medium.jpg"/);
     const mediumBytes = Buffer.from(await medium.arrayBuffer());
     expect((await sharp(mediumBytes).metadata()).width).toBe(800);
+    // So is the original's (the page's "Download original"), presigned by the API function under its own IAM.
+    const originalLink = await fetch(image.originalUrl);
+    expect(originalLink.status).toBe(200);
+    expect(originalLink.headers.get('content-disposition')).toMatch(/^attachment; filename="from_browser.jpg"/);
+    expect(Buffer.from(await originalLink.arrayBuffer()).equals(photo)).toBe(true);
 
     const download = await call(restApiEvent('GET', `/v1/images/${id}/variants/medium`));
     expect(download.statusCode).toBe(302);
