@@ -53,8 +53,6 @@ const NEW_KEY_RECHECK_MS = 100;
 /** The token of an `Authorization: Bearer <token>` header. */
 export const bearerToken = (authorization: string | undefined) => /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
 
-
-
 /** The digest the key hashes to, compared in constant time with every one (whatever matched before). */
 function matchKey(digests: Buffer[], given: string): Buffer | undefined {
   const candidate = createHash('sha256').update(given).digest();

@@ -59,6 +59,8 @@ interface Entry {
   abort?: AbortController;
   /** Refused for want of a valid key: sent again once one is given. */
   needsKey?: boolean;
+  /** Its status is being followed (see track). */
+  tracking?: boolean;
 }
 
 const entries = new Set<Entry>();
@@ -146,15 +148,18 @@ const heldWaits = createGate(2);
 /** Follows one image until it is done or failed, one held request at a time (`?wait=`); nothing to reload. */
 function track(entry: Entry) {
   const id = entry.id!;
+  if (entry.tracking) return;
+  entry.tracking = true;
   let delay = 400;
+  const stop = () => (entry.tracking = false);
   const poll = async () => {
-    if (!entries.has(entry)) return;
+    if (!entries.has(entry)) return stop();
     try {
       const image = await heldWaits.run(() => getImage(id, { wait: WAIT_SECONDS }));
-      if (!entries.has(entry)) return;
+      if (!entries.has(entry)) return stop();
       entry.card.show(image);
       refresh();
-      if (image.status === 'done' || image.status === 'failed') return;
+      if (image.status === 'done' || image.status === 'failed') return stop();
       // The server held the request until its wait ran out: ask again (a moment later, should it not hold requests).
       delay = 400;
       setTimeout(() => void poll(), 250);
@@ -163,15 +168,16 @@ function track(entry: Entry) {
       if (error instanceof ApiError && error.status === 404) {
         entry.card.fail('This image no longer exists.', false);
         refresh();
-        return;
+        return stop();
       }
       if (await waitedForSignIn(error)) {
         void poll();
         return;
       }
       if (error instanceof ApiError && error.status === 401) {
+        // Followed again once a key is given.
         askForKey(error.message);
-        return;
+        return stop();
       }
     }
     delay = Math.min(delay * 1.5, 5000);
@@ -354,8 +360,11 @@ keyForm.addEventListener('submit', (event) => {
   event.preventDefault();
   setApiKey(keyInput.value.trim());
   keySection.hidden = true;
-  // What was refused for want of a key goes again with it.
-  for (const entry of entries) if (entry.needsKey) enqueue(entry);
+  // What was refused for want of a key goes again with it, and what was being followed is followed again.
+  for (const entry of entries) {
+    if (entry.needsKey) enqueue(entry);
+    else if (entry.id && entry.card.state !== 'done' && entry.card.state !== 'failed') track(entry);
+  }
   void loadRecent();
 });
 
