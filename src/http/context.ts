@@ -77,6 +77,8 @@ export interface AppDeps {
   enqueue?: ImagesDeps['enqueue'];
   /** False where S3 events drive the processor (ImagesDeps.marksPending). */
   marksPending?: boolean;
+  /** False on AWS, where nothing reads the index of every image (ImagesDeps.listsEveryImage). */
+  listsEveryImage?: boolean;
   /** Where on-demand renders run (a render host, locally); by default in this process. */
   renderOnDemand?: RenderHost['render'];
   /** Render links were handed out: start what renders run in now, so the first ones do not wait for it. */

@@ -30,6 +30,8 @@ export interface ImagesDeps {
   enqueue?: (id: string, original: ObjectInfo) => void | Promise<void>;
   /** False where S3 events drive the processor: see ProcessorDeps.marksPending. */
   marksPending?: boolean;
+  /** False on AWS, where nothing reads the index of every image: see image-index.ts, indexKeys. */
+  listsEveryImage?: boolean;
 }
 
 /** How long an index entry may stand without its original before a listing removes it (an upload cut short). */
@@ -41,7 +43,7 @@ export const notFound = (id: string) => new AppError(404, 'not_found', `There is
  * The image lifecycle below HTTP: what an image is made of in storage and the rules for finding,
  * listing, reprocessing and removing one. Routes parse and answer; this knows the keys.
  */
-export function createImages({ input, output, config, enqueue, marksPending = true }: ImagesDeps) {
+export function createImages({ input, output, config, enqueue, marksPending = true, listsEveryImage = true }: ImagesDeps) {
   /** The original of an image the caller may see, or a 404 that does not say whether it exists. */
   async function findOriginal(id: string, owner: Owner | undefined): Promise<ObjectInfo> {
     const original = await input.head(originalKey(id));
@@ -64,7 +66,7 @@ export function createImages({ input, output, config, enqueue, marksPending = tr
    * removed.
    */
   async function recordAt(entry: IndexEntry, owner: Owner | undefined): Promise<ImageRecord | undefined> {
-    const drop = () => Promise.all([...new Set([entry.key, ALL_IMAGES + entry.name])].map((key) => input.delete(key)));
+    const drop = () => Promise.all([...new Set([entry.key, ...(listsEveryImage ? [ALL_IMAGES + entry.name] : [])])].map((key) => input.delete(key)));
     // An entry an earlier release wrote for a name that is no id: never shown, so never walked past again.
     if (!isValidId(entry.id)) {
       await drop();
@@ -165,7 +167,7 @@ export function createImages({ input, output, config, enqueue, marksPending = tr
         return false;
       }
       if (!visibleTo(original, owner)) return false;
-      await removeImage(input, output, id, original);
+      await removeImage(input, output, id, original, listsEveryImage);
       return true;
     },
   };
@@ -191,13 +193,13 @@ export const currentSettings = (config: SettingsConfig, original: ObjectInfo) =>
  * back, and a processor still at work removes what it writes after: see processor.ts, finish),
  * then its outputs, and the dedup and idempotency records that answer for it: nothing outlives it.
  */
-export async function removeImage(input: ObjectStore, output: ObjectStore, id: string, original: ObjectInfo): Promise<void> {
+export async function removeImage(input: ObjectStore, output: ObjectStore, id: string, original: ObjectInfo, listsEveryImage = true): Promise<void> {
   await input.delete(originalKey(id));
   // Read after the original is gone: a processor that writes its final manifest later sees the
   // original missing and forgets its own dedup record; one that wrote it before is read here.
   const manifest = await readManifest(output, id);
   // Unlisted before the outputs go: a listing reads the manifest alone, so it must not find the entry after.
-  await unindexImage(input, id, original);
+  await unindexImage(input, id, original, listsEveryImage);
   await input.delete(pendingKey(id));
   await removeOutputs(output, id);
   if (manifest?.fingerprint) await forgetTwin(input, manifest.fingerprint);

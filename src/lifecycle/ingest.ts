@@ -26,6 +26,8 @@ export interface IngestRequest {
   idempotencyRecord?: string;
   /** Write the pending marker with the index entries (the local runtime; see ProcessorDeps.marksPending). */
   marksPending?: boolean;
+  /** Also list it in the index of every image (locally; see image-index.ts, indexKeys). */
+  listsEveryImage?: boolean;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface IngestRequest {
 export async function ingestOriginal(
   input: ObjectStore,
   limits: Pick<Config, 'maxInputPixels' | 'allowSvg'>,
-  { id, file, filename, watermark, owner, idempotencyRecord, marksPending = true }: IngestRequest,
+  { id, file, filename, watermark, owner, idempotencyRecord, marksPending = true, listsEveryImage = true }: IngestRequest,
 ): Promise<ImageInfo> {
   try {
     const info = await probeImage(file.path, limits);
@@ -62,7 +64,7 @@ export async function ingestOriginal(
     const options = { contentType: FORMATS[info.format].mime, metadata };
     let written: Promise<unknown> | undefined;
     try {
-      written = Promise.all([indexImage(input, id, listed), marksPending ? input.put(pendingKey(id), Buffer.alloc(0)) : undefined]);
+      written = Promise.all([indexImage(input, id, listed, listsEveryImage), marksPending ? input.put(pendingKey(id), Buffer.alloc(0)) : undefined]);
       if (input.putFile) {
         // Written while the file is synced; it takes its name once all of it is durable.
         written.catch(() => undefined);
@@ -75,7 +77,7 @@ export async function ingestOriginal(
       // The upload fails as a whole: nothing it wrote stays behind (what came first, once written).
       await written?.catch(() => undefined);
       await input.delete(key);
-      await Promise.all([unindexImage(input, id, listed), marksPending ? input.delete(pendingKey(id)) : undefined]);
+      await Promise.all([unindexImage(input, id, listed, listsEveryImage), marksPending ? input.delete(pendingKey(id)) : undefined]);
       throw error;
     }
     return info;

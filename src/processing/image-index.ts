@@ -7,7 +7,7 @@ import { fromObjectMetadata, MAX_UPLOAD_TIME, uploadTime } from './original-meta
  * The image index: zero-byte keys in the input bucket whose names sort newest first, so a page of
  * images is one listing with a prefix and a StartAfter, whatever else the bucket holds.
  *
- *   index/all/<when>-<id>               every image (auth off, the retention sweep)
+ *   index/all/<when>-<id>               every image (auth off, the retention sweep): local only
  *   index/owner/<owner>/<when>-<id>     the images of one owner id
  *   index/shared/<when>-<id>            images without an owner, which every key sees
  *
@@ -48,11 +48,17 @@ export function parseEntry(scope: string, key: string): IndexEntry | undefined {
   return { key, name, time: MAX_UPLOAD_TIME - Number(match[1]! + match[2]! + match[3]!), id: match[4]! };
 }
 
-/** The keys that list an original: under every image, and under its owner or the shared ones. */
-export function indexKeys(id: string, original: Pick<ObjectInfo, 'lastModified' | 'metadata'>): string[] {
+/**
+ * The keys that list an original: under its owner or the shared ones, and with `everyImage` under
+ * every image too. Only the local runtime reads that scope (a listing with authentication off, the
+ * retention sweep). On AWS every caller has an owner and retention is a lifecycle rule, so nothing
+ * there reads it: not writing it saves a PUT per image, and a DELETE per removal.
+ */
+export function indexKeys(id: string, original: Pick<ObjectInfo, 'lastModified' | 'metadata'>, everyImage = true): string[] {
   const owner = fromObjectMetadata(original.metadata).owner;
   const name = entryName(uploadTime(original), id);
-  return [ALL_IMAGES + name, (owner ? ownerImages(owner) : SHARED_IMAGES) + name];
+  const own = (owner ? ownerImages(owner) : SHARED_IMAGES) + name;
+  return everyImage ? [ALL_IMAGES + name, own] : [own];
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -62,11 +68,11 @@ const EMPTY = Buffer.alloc(0);
  * name another tool gave a file that is no image id (a space, say) is processed but never listed:
  * the API could neither show nor delete it, and every listing would walk past it.
  */
-export async function indexImage(input: ObjectStore, id: string, original: Pick<ObjectInfo, 'lastModified' | 'metadata'>): Promise<void> {
+export async function indexImage(input: ObjectStore, id: string, original: Pick<ObjectInfo, 'lastModified' | 'metadata'>, everyImage = true): Promise<void> {
   if (!isValidId(id)) return;
-  await Promise.all(indexKeys(id, original).map((key) => input.put(key, EMPTY)));
+  await Promise.all(indexKeys(id, original, everyImage).map((key) => input.put(key, EMPTY)));
 }
 
-export async function unindexImage(input: ObjectStore, id: string, original: Pick<ObjectInfo, 'lastModified' | 'metadata'>): Promise<void> {
-  await Promise.all(indexKeys(id, original).map((key) => input.delete(key)));
+export async function unindexImage(input: ObjectStore, id: string, original: Pick<ObjectInfo, 'lastModified' | 'metadata'>, everyImage = true): Promise<void> {
+  await Promise.all(indexKeys(id, original, everyImage).map((key) => input.delete(key)));
 }

@@ -38,6 +38,8 @@ export interface ProcessorDeps {
    * marker there; on S3 each costs a PUT and a DELETE.
    */
   marksPending?: boolean;
+  /** False on AWS, where nothing reads the index of every image (see image-index.ts, indexKeys). */
+  listsEveryImage?: boolean;
 }
 
 export type ProcessOutcome =
@@ -70,7 +72,7 @@ export interface Processor {
  * the manifest. Imaging failures end as a failed manifest with a stable code; storage errors are
  * thrown, so the caller (a queue, or Lambda) can retry.
  */
-export function createProcessor({ input, output, config, now = () => new Date(), renderGate = UNBOUNDED, marksPending = true }: ProcessorDeps): Processor {
+export function createProcessor({ input, output, config, now = () => new Date(), renderGate = UNBOUNDED, marksPending = true, listsEveryImage = true }: ProcessorDeps): Processor {
   const mark = (id: string) => (marksPending ? input.put(pendingKey(id), Buffer.alloc(0)) : undefined);
   const unmark = async (id: string) => {
     if (marksPending) await input.delete(pendingKey(id));
@@ -110,7 +112,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     // Listed, unless its upload did that (an original another tool wrote, or a direct upload, has no
     // entry yet), and marked as under way, so that a restart finds it without reading every image
     // (on a first run, the upload's marker stands until the run ends).
-    await Promise.all([meta.indexed ? undefined : indexImage(input, id, original), !previous && meta.marked ? undefined : mark(id)]);
+    await Promise.all([meta.indexed ? undefined : indexImage(input, id, original, listsEveryImage), !previous && meta.marked ? undefined : mark(id)]);
     if (!kept) await writeManifest(output, base);
     clock.lap('start');
 
@@ -249,7 +251,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
   /** An original deleted while this run worked: its outputs, index entries and marker go too. */
   async function forgetDeleted(id: string, original: ObjectInfo) {
     await removeOutputs(output, id);
-    await unindexImage(input, id, original);
+    await unindexImage(input, id, original, listsEveryImage);
     await unmark(id);
   }
 

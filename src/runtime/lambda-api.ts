@@ -45,6 +45,7 @@ const app = createApp({
   identify: (c) => ownerOf((c.env as { event?: LambdaEvent } | undefined)?.event),
   enqueue: root.enqueue,
   marksPending: false,
+  listsEveryImage: false,
 });
 
 /** The API key that stands for every signed-in user in their usage plan: never an owner itself. */

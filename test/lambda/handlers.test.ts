@@ -197,6 +197,10 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
 
     const image = json(await call(restApiEvent('GET', `/v1/images/${id}`)));
     expect(image).toMatchObject({ status: 'done', original: { filename: 'from browser.jpg', width: 1000, height: 700 } });
+    // Listed under its owner alone: on AWS nothing reads the index of every image, so it is not written.
+    const entries = (await collect(input.list('index/'))).map((object) => object.key).filter((key) => key.endsWith(id));
+    expect(entries).toEqual([expect.stringMatching(/^index\/owner\//)]);
+    expect(json(await call(restApiEvent('GET', '/v1/images?limit=5'))).items.map((item: { id: string }) => item.id)).toContain(id);
     // Delivered before the handler returned, signed with the secret the processor read from SSM.
     expect(deliveriesOf(id)).toEqual(['image.done']);
     // Variant links are presigned S3 URLs: they work with no key and no API Gateway.
@@ -304,11 +308,12 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     expect(json(await call(restApiEvent('GET', `/v1/images/${id}`))).status).toBe('done');
     const writes = (decisions: typeof gate.decisions) => decisions.filter((d) => d.method !== 'GET' && d.method !== 'HEAD').map((d) => d.path);
 
-    // The upload: the index entries first, then the original (a crash between leaves entries a listing passes over).
+    // The upload: the owner's index entry first, then the original (a crash between leaves an entry a
+    // listing passes over). No entry in the index of every image: nothing on AWS reads it.
     const upload = writes(gate.decisions.slice(before, uploaded));
-    expect(upload).toHaveLength(3);
-    expect(upload.slice(0, 2).every((path) => path.includes('/index/'))).toBe(true);
-    expect(upload[2]).toContain(originalKey(id));
+    expect(upload).toHaveLength(2);
+    expect(upload[0]).toMatch(/\/index\/owner\//);
+    expect(upload[1]).toContain(originalKey(id));
     // The processing: no index entry again, no pending marker; the original read by one GET, then
     // looked at once more after the manifest (a delete racing it).
     const processing = gate.decisions.slice(uploaded, processed);

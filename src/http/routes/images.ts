@@ -140,6 +140,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, sha
       await ingestOriginal(input, config, {
         id,
         marksPending: deps.marksPending !== false,
+        listsEveryImage: deps.listsEveryImage !== false,
         file,
         ...(owner ? { owner } : {}),
         ...(query.filename ? { filename: query.filename } : {}),

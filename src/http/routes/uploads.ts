@@ -107,6 +107,7 @@ export function registerUploadRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
       await ingestOriginal(input, config, {
         id,
         marksPending: deps.marksPending !== false,
+        listsEveryImage: deps.listsEveryImage !== false,
         file,
         ...(owner ? { owner } : {}),
         ...(filename ? { filename } : {}),

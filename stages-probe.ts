@@ -1,0 +1,33 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from './src/config/config.js';
+import { createProcessor } from './src/processing/processor.js';
+import { createGate } from './src/processing/gate.js';
+import { createWorkQueue } from './src/processing/work-queue.js';
+import { originalKey } from './src/processing/keys.js';
+import { openBuckets } from './src/storage/backends.js';
+import { tuneSharp } from './src/imaging/tuning.js';
+
+const files = process.argv.slice(2);
+tuneSharp();
+const dir = await mkdtemp(join(tmpdir(), 'stages-'));
+const config = loadConfig({ DATA_DIR: dir, WATERMARK_TEXT: '© Bench', CONCURRENCY: '2' });
+const { input, output } = openBuckets(config, 'fs');
+const ids = await Promise.all(files.map(async (file, i) => { await input.put(originalKey(`b-${i}`), await readFile(file)); return `b-${i}`; }));
+const work = createProcessor({ input, output, config, renderGate: createGate(2) });
+const totals: Record<string, number> = {};
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const queue = createWorkQueue(4, async (id) => {
+  const outcome = await work.process(id);
+  if (outcome.status !== 'done') throw new Error(JSON.stringify(outcome));
+  for (const [k, v] of Object.entries(outcome.stages ?? {})) totals[k] = (totals[k] ?? 0) + (v as number);
+});
+ids.forEach((id) => queue.enqueue(id));
+await queue.idle();
+const wall = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+console.log('images', ids.length, 'wall ms/img', (wall / ids.length).toFixed(1), 'cpu ms/img user', (cpu.user / 1000 / ids.length).toFixed(1), 'sys', (cpu.system / 1000 / ids.length).toFixed(1));
+for (const [k, v] of Object.entries(totals)) console.log(k.padEnd(16), (v / ids.length).toFixed(1));
+await rm(dir, { recursive: true, force: true });
