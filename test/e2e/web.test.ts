@@ -117,9 +117,9 @@ describe.runIf(haveChromium)('web page in Chromium', () => {
     expect(await page.getByLabel('Watermark').isChecked()).toBe(true);
     expect(await violations(page)).toEqual([]);
 
-    // Uploads at about 2 MB/s, so the large one's percentage shows.
+    // Uploads at about 1 MB/s, so the large one's percentage shows.
     const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2_000_000 });
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1_000_000 });
     const calls: string[] = [];
     page.on('request', (request) => {
       const path = new URL(request.url()).pathname;
