@@ -6,7 +6,7 @@ import type { RenderedVariant } from '../imaging/pipeline/render.js';
 import { makePlaceholder } from '../imaging/placeholder.js';
 import type { ImageInfo } from '../imaging/probe.js';
 import { imagingSettings, renderImage, type ImagingConfig } from '../imaging/render-image.js';
-import { getBuffer, putAllDurable, readWithin, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
+import { getBuffer, putAllDurable, readWithin, type ListedObject, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { intermediateKey, manifestKey, originalKey, outputPrefix, pendingKey, rendersPrefix, variantKey } from './keys.js';
 import { writeIntermediate } from './intermediate.js';
 import { indexImage, unindexImage } from './image-index.js';
@@ -91,7 +91,10 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       await unmark(id);
       return { id, status: 'skipped', reason: 'missing' };
     }
-    const previous = await readManifest(output, id);
+    // One listing of the image's outputs tells whether a manifest stands (a new image is not asked
+    // for one: on S3 a GET that would 404) and what stood before this run, to remove what is stale.
+    const before = await listOutputs(id);
+    const previous = before.some((object) => object.key === manifestKey(id)) ? await readManifest(output, id) : undefined;
     const settled = previous && isSettled(previous) && previous.sourceEtag === original.etag;
     if (settled && !again) return { id, status: 'skipped', reason: 'unchanged' };
     const kept = settled && previous.status === 'done' ? previous : undefined;
@@ -163,9 +166,9 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     const objects = rendered.map((variant) => ({ key: variantKey(id, variant.name, variant.format), body: variant.data, options: { contentType: FORMATS[variant.format].mime } }));
     await Promise.all([putAllDurable(output, objects), intermediate && writeIntermediate(output, id, original, info, intermediate)]);
     const variants: ManifestVariant[] = rendered.map((variant, i) => ({ name: variant.name, format: variant.format, width: variant.width, height: variant.height, bytes: variant.data.length, key: objects[i]!.key }));
-    // Listed even on a first run: a reprocess clears only the manifest, so variants of an earlier run
-    // may stand without one (removing them there would race a run still writing its own).
-    await removeStaleOutputs(id, new Set([...variants.map((v) => v.key), ...(intermediate ? [intermediateKey(id)] : [])]), started);
+    // Outputs of an earlier run go, even on a first one: a reprocess clears only the manifest, so its
+    // variants may stand without one (removing them there would race a run still writing its own).
+    await removeStaleOutputs(id, before, new Set([...variants.map((v) => v.key), ...(intermediate ? [intermediateKey(id)] : [])]), started);
     clock.lap('writeOutputs');
     // From the smallest rendering: a few thousand pixels to decode, not the original's millions.
     const smallest = rendered.reduce((a, b) => (a.width * a.height <= b.width * b.height ? a : b));
@@ -255,14 +258,21 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     await unmark(id);
   }
 
+  async function listOutputs(id: string): Promise<ListedObject[]> {
+    const listed: ListedObject[] = [];
+    for await (const object of output.list(outputPrefix(id))) listed.push(object);
+    return listed;
+  }
+
   /**
-   * Outputs this run did not write: variants no longer configured, and on-demand renders made before
-   * it started (with settings it may have changed). A render made while it ran is current: kept.
+   * Outputs that stood before this run (`before`) and that it did not write: variants no longer
+   * configured, and on-demand renders made before it started (with settings it may have changed).
+   * Whatever appeared while it ran (a render) is current: kept.
    */
-  async function removeStaleOutputs(id: string, keep: Set<string>, started: Date) {
+  async function removeStaleOutputs(id: string, before: ListedObject[], keep: Set<string>, started: Date) {
     // Stores that keep whole seconds (S3) must not make a render of this very second look older.
     const startedToTheSecond = Math.floor(started.getTime() / 1000) * 1000;
-    for await (const object of output.list(outputPrefix(id))) {
+    for (const object of before) {
       const current = keep.has(object.key) || object.key === manifestKey(id) || (object.key.startsWith(rendersPrefix(id)) && object.lastModified.getTime() >= startedToTheSecond);
       if (!current) await output.delete(object.key);
     }

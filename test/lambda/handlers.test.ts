@@ -319,6 +319,9 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     const processing = gate.decisions.slice(uploaded, processed);
     expect(processing.filter((d) => /\/(index|pending)\//.test(d.path))).toEqual([]);
     expect(processing.filter((d) => d.path.includes(originalKey(id))).map((d) => d.method)).toEqual(['GET', 'HEAD']);
+    // A new image is not asked for a manifest: the listing of its outputs shows none stands.
+    expect(processing.filter((d) => d.path.endsWith('/manifest.json') && d.method === 'GET')).toEqual([]);
+    expect(processing.filter((d) => d.method === 'GET' || d.method === 'HEAD')).toHaveLength(4);
     expect(gate.denied()).toEqual([]);
   });
 
