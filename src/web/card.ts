@@ -122,7 +122,6 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
   let current: CardState = 'waiting';
   let image: ImageView | undefined;
   let shownPreview = '';
-  let localPreview: string | undefined;
 
   function setState(next: CardState) {
     current = next;
@@ -167,11 +166,6 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
     );
   }
 
-  function forgetLocalPreview() {
-    if (localPreview) URL.revokeObjectURL(localPreview);
-    localPreview = undefined;
-  }
-
   setState('waiting');
 
   return {
@@ -213,7 +207,6 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
         preview.style.backgroundImage = `url(${placeholderUrl(next.placeholder.thumbhash)})`;
         preview.style.backgroundColor = next.placeholder.dominantColor;
       }
-      forgetLocalPreview();
       picture.src = chosen.url;
       picture.loading = 'lazy';
       picture.alt = heading.textContent;
@@ -234,18 +227,20 @@ export function createCard(name: string, bytes: number, actions: CardActions): C
     previewFile(file) {
       // A very large file would cost the browser more memory to show than its preview is worth.
       if (shownPreview || file.size > LOCAL_PREVIEW_MAX_BYTES) return;
-      forgetLocalPreview();
       const url = URL.createObjectURL(file);
-      localPreview = url;
-      // Shown only once the browser has decoded it: a broken file or a HEIC keeps the stand-in.
-      const probe = new Image();
-      probe.onload = () => {
-        if (localPreview !== url) return;
-        picture.src = url;
-        picture.hidden = false;
-        preview.hidden = false;
-      };
-      probe.src = url;
+      // Shown only once the browser has decoded it (a broken file or a HEIC keeps the stand-in),
+      // unless the server's preview took its place first. The URL is freed either way: the picture
+      // keeps what it decoded.
+      picture.addEventListener(
+        'load',
+        () => {
+          if (picture.src === url) [picture.hidden, preview.hidden] = [false, false];
+          URL.revokeObjectURL(url);
+        },
+        { once: true },
+      );
+      picture.addEventListener('error', () => URL.revokeObjectURL(url), { once: true });
+      picture.src = url;
     },
   };
 }

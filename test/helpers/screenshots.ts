@@ -18,6 +18,13 @@ async function sameView(a: Buffer, b: Buffer): Promise<boolean> {
  * something the stored one does not, so a test run leaves the tree clean when the page is unchanged.
  */
 export async function documentScreenshot(page: Page, path: string): Promise<void> {
+  // Every picture on screen loaded first, and showing what it was last given (a lazy image shows its
+  // earlier source until its new one arrives): one still arriving would make each run's screenshot differ.
+  await page.waitForFunction(() =>
+    [...document.images]
+      .filter((img) => img.offsetParent !== null && img.getBoundingClientRect().top < innerHeight)
+      .every((img) => img.complete && img.currentSrc === img.src),
+  );
   const png = await page.screenshot({ animations: 'disabled' });
   const stored = await readFile(path).catch(() => undefined);
   if (stored && (await sameView(stored, png))) return;

@@ -63,10 +63,10 @@ export function registerSystemRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): v
     request: { body: { content: { 'application/json': { schema: WebhookEvent } } } },
     responses: { 200: { description: 'Any 2xx acknowledges it; 429 and 5xx are retried with back-off.' } },
   });
-  app.openapi(getSettings, (c) => {
-    const { config } = deps;
-    return c.json({ maxUploadBytes: config.maxUploadBytes, acceptedTypes: uploadTypes(config), acceptedFormats: acceptedNames(config), watermark: hasMark(config.watermark) }, 200);
-  });
+  // The configuration does not change while the server runs: the answer is made once.
+  const { config } = deps;
+  const settings = { maxUploadBytes: config.maxUploadBytes, acceptedTypes: uploadTypes(config), acceptedFormats: acceptedNames(config), watermark: hasMark(config.watermark) };
+  app.openapi(getSettings, (c) => c.json(settings, 200));
   app.openapi(getSignIn, (c) => {
     const oidc = deps.config.oidc;
     if (!oidc) return c.body(null, 204);
