@@ -25,6 +25,14 @@ export async function documentScreenshot(page: Page, path: string): Promise<void
       .filter((img) => img.offsetParent !== null && img.getBoundingClientRect().top < innerHeight)
       .every((img) => img.complete && img.currentSrc === img.src),
   );
+  // So are background pictures (a ThumbHash shows through a transparent preview), then two frames painted.
+  await page.evaluate(async () => {
+    const urls = [...document.querySelectorAll<HTMLElement>('body *')]
+      .filter((element) => element.offsetParent !== null)
+      .flatMap((element) => [...getComputedStyle(element).backgroundImage.matchAll(/url\("([^"]+)"\)/g)].map((match) => match[1]!));
+    await Promise.all(urls.map((url) => Object.assign(new Image(), { src: url }).decode().catch(() => undefined)));
+    await new Promise((painted) => requestAnimationFrame(() => requestAnimationFrame(painted)));
+  });
   const png = await page.screenshot({ animations: 'disabled' });
   const stored = await readFile(path).catch(() => undefined);
   if (stored && (await sameView(stored, png))) return;

@@ -47,6 +47,9 @@ describe('CDK app', () => {
   it('gives the input bucket CORS for direct PUTs, acceleration, request metrics, and aborts stale multipart uploads', () => {
     const input = template.toJSON().Resources[inputId].Properties;
     expect(input.CorsConfiguration.CorsRules[0]).toMatchObject({ AllowedMethods: ['PUT'], AllowedOrigins: ['*'] });
+    // The page's "Download all" fetches each variant from its presigned URL to build the ZIP.
+    const output = template.toJSON().Resources[outputId].Properties;
+    expect(output.CorsConfiguration.CorsRules[0]).toMatchObject({ AllowedMethods: expect.arrayContaining(['GET']), AllowedOrigins: ['*'] });
     expect(input.MetricsConfigurations).toEqual([{ Id: 'EntireBucket' }]);
     expect(input.LifecycleConfiguration.Rules).toEqual([
       expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
