@@ -89,7 +89,8 @@ export class Api extends Construct {
       logGroup: new LogGroup(this, 'Logs', { retention }),
     });
     // Uploads (and presigned PUTs), reprocess copies and deletes of originals, its idempotency
-    // records; removing an image's dedup record with it (never reading one); reading (and
+    // records; removing an image's dedup record with it (never reading one: only images processed
+    // before the processor stopped keeping them on AWS have one); reading (and
     // presigning reads of) outputs and deleting them; writing on-demand renders.
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);

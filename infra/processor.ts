@@ -7,7 +7,7 @@ import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { EventType } from 'aws-cdk-lib/aws-s3';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEDUP_PREFIX, INDEX_PREFIX, ORIGINALS_PREFIX, PENDING_PREFIX } from '../src/processing/keys.js';
+import { INDEX_PREFIX, ORIGINALS_PREFIX, PENDING_PREFIX } from '../src/processing/keys.js';
 import { allowListing, allowObjects } from './bucket-access.js';
 import { lambdaBasics, logRetention, secureQueue } from './lambda-code.js';
 import type { Settings } from './settings.js';
@@ -19,7 +19,8 @@ export const PROCESSOR_TIMEOUT = Duration.minutes(5);
  * The processor Lambda, invoked by S3 for every object created under `originals/`. Failed
  * invocations are retried twice; then the S3 event lands in the dead-letter queue (for redrive) and
  * an invocation record in the failure queue (for the failure handler, which marks the image failed).
- * IAM: read originals, read, write and remove its dedup records, read and write the output bucket.
+ * IAM: read originals, list and unlist them in the index, read and write the output bucket. It keeps
+ * no dedup records on AWS (runtime/aws-root.ts says why), so it may not touch them.
  */
 export class Processor extends Construct {
   readonly function: LambdaFunction;
@@ -57,7 +58,6 @@ export class Processor extends Construct {
     readsSecretParameter(this.function, 'WEBHOOK_SECRET_PARAMETER', settings.webhookSecretParameter);
     allowListing(this.function, input);
     allowObjects(this.function, input, `${ORIGINALS_PREFIX}*`, ['s3:GetObject']);
-    allowObjects(this.function, input, `${DEDUP_PREFIX}*`, ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']);
     // Listing each original it processes in the index, and its pending marker (both removed if the image was deleted meanwhile).
     allowObjects(this.function, input, `${INDEX_PREFIX}*`, ['s3:PutObject', 's3:DeleteObject']);
     allowObjects(this.function, input, `${PENDING_PREFIX}*`, ['s3:PutObject', 's3:DeleteObject']);

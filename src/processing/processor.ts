@@ -40,6 +40,19 @@ export interface ProcessorDeps {
   marksPending?: boolean;
   /** False on AWS, where nothing reads the index of every image (see image-index.ts, indexKeys). */
   listsEveryImage?: boolean;
+  /**
+   * Writes a `processing` manifest before the render, so a reader can tell work under way from work
+   * waiting. Off on AWS: there it is a PUT per image that only changes `pending` to `processing`, and
+   * Lambda starts an image within a second of its upload, so an image without a manifest is `pending`
+   * until it ends (docs/ARCHITECTURE.md, storage requests).
+   */
+  marksProcessing?: boolean;
+  /**
+   * Looks for an identical earlier upload (dedup.ts) and copies its outputs. Off on AWS, where it
+   * does not pay: every image would cost a record's GET and PUT, and a copy's PUTs cost more than
+   * the render they spare.
+   */
+  reusesTwins?: boolean;
 }
 
 export type ProcessOutcome =
@@ -72,7 +85,7 @@ export interface Processor {
  * the manifest. Imaging failures end as a failed manifest with a stable code; storage errors are
  * thrown, so the caller (a queue, or Lambda) can retry.
  */
-export function createProcessor({ input, output, config, now = () => new Date(), renderGate = UNBOUNDED, marksPending = true, listsEveryImage = true }: ProcessorDeps): Processor {
+export function createProcessor({ input, output, config, now = () => new Date(), renderGate = UNBOUNDED, marksPending = true, listsEveryImage = true, marksProcessing = true, reusesTwins = true }: ProcessorDeps): Processor {
   const mark = (id: string) => (marksPending ? input.put(pendingKey(id), Buffer.alloc(0)) : undefined);
   const unmark = async (id: string) => {
     if (marksPending) await input.delete(pendingKey(id));
@@ -116,7 +129,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
     // entry yet), and marked as under way, so that a restart finds it without reading every image
     // (on a first run, the upload's marker stands until the run ends).
     await Promise.all([meta.indexed ? undefined : indexImage(input, id, original, listsEveryImage), !previous && meta.marked ? undefined : mark(id)]);
-    if (!kept) await writeManifest(output, base);
+    if (!kept && marksProcessing) await writeManifest(output, base);
     clock.lap('start');
 
     /** A failure ends the image as failed, unless it is a done image rendered again: that one stays done. */
@@ -139,8 +152,8 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       return { id, status: 'skipped', reason: 'deleted' };
     }
 
-    const print = fingerprint(source, config, base.watermark, meta.owner);
-    const reused = await reuseTwin(id, print, base, original);
+    const print = reusesTwins ? fingerprint(source, config, base.watermark, meta.owner) : undefined;
+    const reused = print ? await reuseTwin(id, print, base, original) : undefined;
     clock.lap('dedup');
     if (reused) {
       if (!(await finish(reused, original, written))) return { id, status: 'skipped', reason: 'deleted' };
@@ -181,11 +194,11 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       original: originalInfo(original, info),
       variants,
       placeholder,
-      fingerprint: print,
+      ...(print ? { fingerprint: print } : {}),
       completedAt: now().toISOString(),
     };
     // Remembered before the manifest is final, so that a delete racing it removes the record too.
-    await rememberTwin(input, print, id);
+    if (print) await rememberTwin(input, print, id);
     if (!(await finish(manifest, original, written))) return { id, status: 'skipped', reason: 'deleted' };
     clock.lap('manifest');
     return done(manifest, original.size, started, clock.stages);

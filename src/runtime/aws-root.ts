@@ -21,7 +21,8 @@ export function awsRoot(config: Config) {
     buckets,
     checkStartUp: () => checkStartUp(config),
     // S3 events, Lambda's retries and the failure handler find unfinished work: no pending markers.
-    processor: () => createProcessor({ input: buckets.input, output: buckets.output, config, marksPending: false, listsEveryImage: false }),
+    // Every request is billed: no `processing` manifest and no dedup record either (see createProcessor).
+    processor: () => createProcessor({ input: buckets.input, output: buckets.output, config, marksPending: false, listsEveryImage: false, marksProcessing: false, reusesTwins: false }),
     // Imported when asked for: the API function reports no outcomes and parses none of it at a cold start.
     reporting: async (service: string) => (await import('./lambda-reporting.js')).lambdaReporting(service, config.webhook),
     /** A reprocess is a new ObjectCreated event, which is how the processor function hears of work. */

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_NOT_VALID } from '../../src/http/credential-refusals.js';
 import { manifestKey, originalKey } from '../../src/processing/keys.js';
 import { readManifest, writeManifest } from '../../src/processing/manifest.js';
-import { getBuffer } from '../../src/storage/object-store.js';
 import { createS3Client, createS3Store, type S3Store } from '../../src/storage/s3-store.js';
 import { startIamS3, type IamS3 } from '../helpers/aws/iam-s3.js';
 import { startFakeSsm } from '../helpers/aws/fake-ssm.js';
@@ -175,7 +174,7 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     expect(page.body).toContain('Upload images');
   });
 
-  it('uploads through a presigned PUT, processes, reports, serves downloads, dedups, reprocesses and deletes', async () => {
+  it('uploads through a presigned PUT, processes, reports, serves downloads, renders a re-upload anew, reprocesses and deletes', async () => {
     const photo = await solid(1000, 700, '#335577');
     const requestsBefore = gate.decisions.length;
     const ticket = await call(
@@ -223,13 +222,14 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     const original = await call(restApiEvent('GET', `/v1/images/${id}/original`));
     expect(Buffer.from(await (await fetch(String(original.multiValueHeaders?.location?.[0]))).arrayBuffer()).equals(photo)).toBe(true);
 
-    // The same bytes again, through API Gateway: the processor reuses the first image's outputs.
+    // The same bytes again, through API Gateway: on AWS no dedup record is kept (a record's GET and
+    // PUT on every image, and a copy's PUTs, cost more than the render they spare), so it is
+    // rendered again, to the same bytes.
     const again = await call(restApiEvent('POST', '/v1/images', { headers: { 'content-type': 'image/jpeg' }, query: { watermark: 'false' }, body: photo }));
     expect(again.statusCode).toBe(202);
     const twin = json(again).id as string;
     await processor(s3PutEvent(INPUT, originalKey(twin), photo.length));
-    const records = await Promise.all((await collect(input.list('dedup/'))).map(async (record) => JSON.parse(String(await getBuffer(input, record.key))).id));
-    expect(records).toContain(id);
+    expect(await collect(input.list('dedup/'))).toEqual([]);
     const twinImage = json(await call(restApiEvent('GET', `/v1/images/${twin}`)));
     expect(twinImage.status).toBe('done');
     expect(Buffer.from(await (await fetch(twinImage.variants[1].url)).arrayBuffer()).equals(mediumBytes)).toBe(true);
@@ -298,7 +298,7 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     expect(gate.denied()).toEqual([]);
   });
 
-  it('spends few S3 requests on an upload: the API lists the image before storing it, the processor reads the original once and writes no marker nor entry', async () => {
+  it('spends few S3 requests on an upload: the API lists the image before storing it, the processor reads the original once and writes its outputs alone', async () => {
     const before = gate.decisions.length;
     const { id } = json(await call(restApiEvent('POST', '/v1/images', { headers: { 'content-type': 'image/jpeg' }, body: await noisy(320, 240) }))) as { id: string };
     const original = (await input.head(originalKey(id)))!;
@@ -321,7 +321,13 @@ describe('the whole flow on AWS, every S3 request judged by the template\'s IAM'
     expect(processing.filter((d) => d.path.includes(originalKey(id))).map((d) => d.method)).toEqual(['GET', 'HEAD']);
     // A new image is not asked for a manifest: the listing of its outputs shows none stands.
     expect(processing.filter((d) => d.path.endsWith('/manifest.json') && d.method === 'GET')).toEqual([]);
-    expect(processing.filter((d) => d.method === 'GET' || d.method === 'HEAD')).toHaveLength(4);
+    expect(processing.filter((d) => d.method === 'GET' || d.method === 'HEAD')).toHaveLength(3);
+    // It writes the three variants and the final manifest, once each: no `processing` manifest
+    // before them, no dedup record.
+    const written = writes(processing);
+    expect(written).toHaveLength(4);
+    expect(written.filter((path) => path.includes(`${id}/manifest.json`))).toHaveLength(1);
+    expect(written.at(-1)).toContain(`${id}/manifest.json`);
     expect(gate.denied()).toEqual([]);
   });
 
@@ -522,6 +528,9 @@ describe('what S3 refuses: least privilege as the template grants it, and signed
     expect(await may('processor', 's3:GetObject', arn(INPUT, 'idempotency/x'))).toBe(false);
     expect(await may('api', 's3:GetObject', arn(INPUT, 'dedup/x'))).toBe(false);
     expect(await may('failures', 's3:GetObject', arn(INPUT, 'dedup/x'))).toBe(false);
+    // The processor keeps no dedup records on AWS.
+    expect(await may('processor', 's3:GetObject', arn(INPUT, 'dedup/x'))).toBe(false);
+    expect(await may('processor', 's3:PutObject', arn(INPUT, 'dedup/x'))).toBe(false);
     expect(await may('failures', 's3:GetObject', arn(OUTPUT, 'some-id/large.jpg'))).toBe(false);
     for (const fn of Object.keys(HANDLERS) as (keyof typeof HANDLERS)[]) {
       expect(await may(fn, 's3:GetObject', 'arn:aws:s3:::some-other-bucket/x')).toBe(false);

@@ -280,6 +280,38 @@ describe('an image deleted while it is processed', () => {
   });
 });
 
+describe('where every storage request is billed (AWS)', () => {
+  it('writes no processing manifest and keeps no dedup record: an identical upload is rendered again, to the same bytes', async () => {
+    const { input, output, config } = await setup();
+    let renders = 0;
+    let atRender: string | undefined = 'not looked';
+    const watching: Gate = {
+      run: async (work) => {
+        renders++;
+        atRender = (await readManifest(output, `aws-${renders}`))?.status;
+        return work();
+      },
+    };
+    const processor = createProcessor({ input, output, config, renderGate: watching, marksPending: false, marksProcessing: false, reusesTwins: false });
+    const photo = await noisy(800, 600);
+    for (const id of ['aws-1', 'aws-2']) {
+      await input.put(originalKey(id), photo);
+      expect((await processor.process(id)).status).toBe('done');
+      // Until its end the image has no manifest: it reads as pending.
+      expect(atRender).toBeUndefined();
+    }
+    expect(renders).toBe(2);
+    expect(await collect(input.list('dedup/'))).toEqual([]);
+    const [first, second] = await Promise.all(['aws-1', 'aws-2'].map((id) => readManifest(output, id)));
+    expect(first!.fingerprint).toBeUndefined();
+    expect((await getBuffer(output, second!.variants[1]!.key))!.equals((await getBuffer(output, first!.variants[1]!.key))!)).toBe(true);
+    // A failure is final all the same.
+    await input.put(originalKey('aws-broken'), Buffer.from('not an image at all'));
+    expect(await processor.process('aws-broken')).toMatchObject({ status: 'failed' });
+    expect(await readManifest(output, 'aws-broken')).toMatchObject({ status: 'failed' });
+  });
+});
+
 describe('deduplication', () => {
   it('reuses the outputs of identical bytes with identical settings, as copies that outlive the first image', async () => {
     const { input, output, processor } = await setup({ WATERMARK_TEXT: 'DEDUP' });
