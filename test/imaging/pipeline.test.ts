@@ -55,6 +55,24 @@ describe('the render pipeline (decode once, derive every variant)', () => {
     }
   });
 
+  it('renders once the variants that would come out the same, and names each', async () => {
+    const watermark = { text: 'MARK', scale: 0.2, position: 'southeast' as const, opacity: 1, minWidth: 300 };
+    const small = await noisy(640, 480);
+    const info = await probeImage(small, { maxInputPixels: 1e8, allowSvg: false });
+    // Medium and large are both the photo's own size, marked alike: one render, two names.
+    const [thumbnail, medium, large] = await renderVariants(small, info, specs, { ...options, watermark });
+    expect([medium!.name, large!.name]).toEqual(['medium', 'large']);
+    expect([large!.width, large!.height]).toEqual([640, 480]);
+    expect(large!.data).toBe(medium!.data);
+    expect(thumbnail!.data).not.toBe(medium!.data);
+    // Anything that tells them apart renders them apart: a quality, a mark left off.
+    for (const change of [{ quality: 60 }, { watermark: false }]) {
+      const [, apart, other] = await renderVariants(small, info, [specs[0]!, specs[1]!, { ...specs[2]!, ...change }], { ...options, watermark });
+      expect(other!.data).not.toBe(apart!.data);
+      expect(other!.data.equals(apart!.data)).toBe(false);
+    }
+  });
+
   it('stamps the watermark in its corner of the variants wide enough for it', async () => {
     const black = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#000000' } }).jpeg().toBuffer();
     const watermark = { text: 'MARK', scale: 0.2, position: 'southeast' as const, opacity: 1, minWidth: 300 };

@@ -1,4 +1,4 @@
-import type { VariantSpec } from '../../config/variants.js';
+import { isCrop, type VariantSpec } from '../../config/variants.js';
 import { FORMATS, type OutputFormat } from '../../formats/formats.js';
 import type { ImageInfo } from '../probe.js';
 import { carriesMark } from '../watermark.js';
@@ -7,7 +7,7 @@ import { encode, flattenFor, fromFrames } from './encode.js';
 import { keepIntermediate, type Intermediate } from './intermediate.js';
 import { markFrames, type Frames, type PlacedMark } from './mark.js';
 import { isAnimated, outputFormatsFor, type FormatSettings } from './output-formats.js';
-import { resizeTo, scaleNeeded } from './resize.js';
+import { resizedSize, resizeTo, scaleNeeded } from './resize.js';
 
 export interface RenderSettings extends FormatSettings {
   quality: number;
@@ -57,9 +57,34 @@ export async function renderAll(source: SourceImage, info: ImageInfo, specs: Var
   // Encoded beside the variants, from the same pixels.
   const kept = settings.keepIntermediate ? keepIntermediate(decoded, info) : undefined;
   kept?.catch(() => undefined);
-  const variants = (await Promise.all(plans.map(({ spec, formats }) => renderVariant(decoded, info, spec, formats, settings)))).flat();
+  // Variants that would come out the same (a small photo is its own size as medium and as large)
+  // are rendered once, and each gets its name on the same bytes.
+  const renders = new Map<string, Promise<RenderedVariant[]>>();
+  const rendered = plans.map(({ spec, formats }) => {
+    const key = sameOutputKey(info, spec, formats, settings);
+    if (!renders.has(key)) renders.set(key, renderVariant(decoded, info, spec, formats, settings));
+    return renders.get(key)!.then((outputs) => outputs.map((output) => ({ ...output, name: spec.name })));
+  });
+  const variants = (await Promise.all(rendered)).flat();
   const intermediate = await kept;
   return { variants, ...(intermediate ? { intermediate } : {}) };
+}
+
+/** Everything but its name that decides a variant's outputs: two specs with the same key render to the same bytes. */
+function sameOutputKey(info: ImageInfo, spec: VariantSpec, formats: OutputFormat[], settings: RenderSettings): string {
+  const { width, height } = resizedSize(info, spec);
+  return JSON.stringify({
+    width,
+    height,
+    // A crop's fit decides what is kept; without a crop every fit scales the whole picture alike.
+    fit: isCrop(spec.fit) ? spec.fit : 'inside',
+    formats,
+    quality: spec.quality ?? settings.quality,
+    marked: spec.watermark !== false && carriesMark(settings.watermark, width),
+    background: spec.background ?? '#ffffff',
+    blur: spec.blur ?? 0,
+    sharpen: spec.sharpen ?? false,
+  });
 }
 
 async function renderVariant(decoded: Decoded, info: ImageInfo, spec: VariantSpec, formats: OutputFormat[], settings: RenderSettings): Promise<RenderedVariant[]> {
