@@ -1,6 +1,6 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from '../storage/quick-fs.js';
 import { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';

@@ -152,7 +152,7 @@ export function createProcessor({ input, output, config, now = () => new Date(),
       return { id, status: 'skipped', reason: 'deleted' };
     }
 
-    const print = reusesTwins ? fingerprint(source, config, base.watermark, meta.owner) : undefined;
+    const print = reusesTwins ? await fingerprint(source, config, base.watermark, meta.owner) : undefined;
     const reused = print ? await reuseTwin(id, print, base, original) : undefined;
     clock.lap('dedup');
     if (reused) {

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readKnownSize, stat } from './quick-fs.js';
 
 /** Reads small files through a memory cache that a changed file (another inode, size or mtime) misses. */
 export interface FileCache {
@@ -16,7 +16,7 @@ interface Entry {
 
 /**
  * Status polls and listings read the same sidecars and manifests over and over; a stat costs a
- * fifth of a read (one trip to the thread pool instead of open, fstat, read and close). Files over
+ * fifth of a read (one call instead of open, fstat, read and close). Files over
  * `maxFileBytes` are read but not kept; past `maxBytes` in all the least recently used go.
  */
 export function createFileCache(maxBytes = 16 * 1024 * 1024, maxFileBytes = 64 * 1024): FileCache {
@@ -40,7 +40,7 @@ export function createFileCache(maxBytes = 16 * 1024 * 1024, maxFileBytes = 64 *
         return cached.data;
       }
       drop(path);
-      const data = await orAbsent(readFile(path));
+      const data = await orAbsent(readKnownSize(path, stats.size));
       if (!data) return undefined;
       // Kept under the stats seen before the read: if the file changed in between, the next stat misses.
       if (data.length <= maxFileBytes) {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
 import { FORMATS } from '../formats/formats.js';
 import { createFileCache } from './file-cache.js';
+import { createFile, mkdir, readdir, rename, rm, rmdir, stat, touch } from './quick-fs.js';
 import { syncPath } from './sync-path.js';
 import type { DeferredSync, ListedObject, LocalFiles, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
@@ -122,7 +123,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
   async function putEmpty(key: string): Promise<ObjectInfo> {
     const target = objectPath(key);
     try {
-      await inFolder(target, async () => (await open(target, 'w')).close());
+      await inFolder(target, () => touch(target));
     } catch (error) {
       throw conflictOr(error, key);
     }
@@ -138,7 +139,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     objectPath(key);
     const temporary = join(tmp, randomUUID());
     try {
-      await inFolder(temporary, () => writeFileOnce(temporary, body, dataSynced));
+      await inFolder(temporary, () => createFile(temporary, body, dataSynced));
       // Hashed only if kept: an object with no metadata file has its ETag derived instead.
       return await commit(key, temporary, () => `"${createHash('md5').update(body).digest('hex')}"`, options, false);
     } catch (error) {
@@ -240,7 +241,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     async *names(prefix: string): AsyncIterable<string> {
       let entries;
       try {
-        entries = await readdir(prefix ? objectPath(prefix.slice(0, -1)) : root, { withFileTypes: true });
+        entries = await readdir(prefix ? objectPath(prefix.slice(0, -1)) : root);
       } catch (error) {
         if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
         throw error;
@@ -292,7 +293,7 @@ function safeJoin(root: string, key: string): string {
 async function* walkInKeyOrder(dir: string, keyPrefix: string, startAfter: string | undefined): AsyncGenerator<{ key: string; path: string }> {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true });
+    entries = await readdir(dir);
   } catch (error) {
     if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
     throw error;
@@ -323,23 +324,12 @@ async function statFile(path: string) {
   }
 }
 
-/** Creates `path` (never overwriting) with `data`; `synced`: fsync'd before the handle closes. */
-async function writeFileOnce(path: string, data: Buffer | string, synced: boolean): Promise<void> {
-  const handle = await open(path, 'wx');
-  try {
-    await handle.writeFile(data);
-    if (synced) await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-const writeSynced = (path: string, data: Buffer | string) => writeFileOnce(path, data, true);
+const writeSynced = (path: string, data: Buffer | string) => createFile(path, data, true);
 
 async function writeFileAtomic(path: string, text: string, tmp: string, synced = true): Promise<void> {
   const temporary = join(tmp, randomUUID());
   try {
-    await inFolder(temporary, () => writeFileOnce(temporary, text, synced));
+    await inFolder(temporary, () => createFile(temporary, text, synced));
     await inFolder(path, () => rename(temporary, path));
   } catch (error) {
     // Only a write that failed leaves its temporary file (a rename moves it).
