@@ -48,13 +48,13 @@ async function psnr(a: Buffer, b: Buffer): Promise<number> {
 }
 
 describe('the intermediate on-demand renders are made from', () => {
-  it('is kept, when asked, for a large opaque photo at the largest variant’s size within 1,024 px, unmarked, and not where it would not pay', async () => {
+  it('is kept, when asked, for a large opaque photo at the largest variant’s size, unmarked, and not where it would not pay', async () => {
     const { output, upload } = await setUp();
     await upload('large', await photo(2400, 1800));
     const kept = await output.head(intermediateKey('large'));
-    expect(kept?.metadata).toMatchObject({ width: '1024', height: '768', 'original-width': '2400', 'original-height': '1800' });
+    expect(kept?.metadata).toMatchObject({ width: '1600', height: '1200', 'original-width': '2400', 'original-height': '1800' });
     const meta = await sharp((await getBuffer(output, intermediateKey('large')))!).metadata();
-    expect([meta.format, meta.width, meta.height, meta.chromaSubsampling]).toEqual(['jpeg', 1024, 768, '4:4:4']);
+    expect([meta.format, meta.width, meta.height, meta.chromaSubsampling]).toEqual(['jpeg', 1600, 1200, '4:4:4']);
 
     // Not for a photo the largest variant barely shrinks, nor for transparency or an animation.
     await upload('small', await photo(1400, 1050));
@@ -74,25 +74,25 @@ describe('the intermediate on-demand renders are made from', () => {
     await upload('photo', await photo(2400, 1800));
     // Red in its place, with its description: a render that is red was made from it.
     const kept = (await output.head(intermediateKey('photo')))!;
-    await output.put(intermediateKey('photo'), await solid(1024, 768, '#ff0000'), { contentType: 'image/jpeg', metadata: kept.metadata });
+    await output.put(intermediateKey('photo'), await solid(1600, 1200, '#ff0000'), { contentType: 'image/jpeg', metadata: kept.metadata });
     const red = async (render: { data?: Buffer }) => (await pixel(render.data!, 10, 10))[0] > 200;
 
     const small = await renders.stored('photo', spec(320, { format: 'jpeg' }));
     const cropped = await renders.stored('photo', spec(300, { height: 300, fit: 'cover', format: 'jpeg' }));
-    const widest = await renders.stored('photo', spec(1024, { format: 'jpeg' }));
+    const widest = await renders.stored('photo', spec(1600, { format: 'jpeg' }));
     for (const render of [small, cropped, widest]) expect(await red(render)).toBe(true);
     expect(originals.reads).toBe(0);
     const sizes = await Promise.all([small, cropped, widest].map(async (render) => sharp(render.data!).metadata()));
-    expect(sizes.map(({ width, height }) => [width, height])).toEqual([[320, 240], [300, 300], [1024, 768]]);
+    expect(sizes.map(({ width, height }) => [width, height])).toEqual([[320, 240], [300, 300], [1600, 1200]]);
 
-    const larger = await renders.stored('photo', spec(1100, { format: 'jpeg' }));
+    const larger = await renders.stored('photo', spec(1700, { format: 'jpeg' }));
     expect(await red(larger)).toBe(false);
     expect(originals.reads).toBe(1);
     // A smart crop goes where the pixels lead it: the original's.
     expect(await red(await renders.stored('photo', spec(300, { height: 300, fit: 'attention', format: 'jpeg' })))).toBe(false);
     expect(originals.reads).toBe(2);
     const { width, height } = await sharp(larger.data!).metadata();
-    expect([width, height]).toEqual([1100, 825]);
+    expect([width, height]).toEqual([1700, 1275]);
   });
 
   it('gives what the original gives: against a lossless render of the original, within 0.5 dB of a render from it', async () => {
@@ -113,7 +113,7 @@ describe('the intermediate on-demand renders are made from', () => {
     const { input, output, renders, originals, upload } = await setUp();
     await upload('photo', await photo(2400, 1800));
     const kept = (await output.head(intermediateKey('photo')))!;
-    await output.put(intermediateKey('photo'), await solid(1024, 768, '#ff0000'), { contentType: 'image/jpeg', metadata: { ...kept.metadata, 'original-etag': 'an-earlier-upload' } });
+    await output.put(intermediateKey('photo'), await solid(1600, 1200, '#ff0000'), { contentType: 'image/jpeg', metadata: { ...kept.metadata, 'original-etag': 'an-earlier-upload' } });
     const first = await renders.stored('photo', spec(320, { format: 'jpeg' }));
     expect((await pixel(first.data!, 10, 10))[0]).toBeLessThan(200);
     expect(originals.reads).toBe(1);
@@ -134,9 +134,9 @@ describe('the intermediate on-demand renders are made from', () => {
       await input.put(originalKey('photo'), await photo(2400, 1800));
       expect((await createProcessor({ input, output, config, marksPending: false }).process('photo')).status).toBe('done');
       const kept = (await output.head(intermediateKey('photo')))!;
-      expect(kept.metadata).toMatchObject({ width: '1024', height: '768', 'original-width': '2400', 'original-height': '1800' });
+      expect(kept.metadata).toMatchObject({ width: '1600', height: '1200', 'original-width': '2400', 'original-height': '1800' });
       // Red in its place, with its description: the render below was made from it.
-      await output.put(intermediateKey('photo'), await solid(1024, 768, '#ff0000'), { contentType: 'image/jpeg', metadata: kept.metadata });
+      await output.put(intermediateKey('photo'), await solid(1600, 1200, '#ff0000'), { contentType: 'image/jpeg', metadata: kept.metadata });
       const render = await createRenders({ input, output, config }).stored('photo', spec(320, { format: 'jpeg' }));
       expect((await pixel(render.data!, 10, 10))[0]).toBeGreaterThan(200);
       expect((await sharp(render.data!).metadata()).height).toBe(240);
