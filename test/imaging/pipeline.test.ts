@@ -4,6 +4,9 @@ import type { VariantSpec } from '../../src/config/variants.js';
 import { probeImage } from '../../src/imaging/probe.js';
 import { resizeFit } from '../../src/imaging/pipeline/resize.js';
 import { renderVariants, type RenderSettings } from '../../src/imaging/pipeline/render.js';
+import { decodeFailure } from '../../src/imaging/decode-failure.js';
+import { imagingSettings, renderImage } from '../../src/imaging/render-image.js';
+import { loadConfig } from '../../src/config/config.js';
 import { animatedGif, cmykRed, halfTransparent, halves, noisy, pixel } from '../helpers/images.js';
 
 const specs: VariantSpec[] = [
@@ -71,6 +74,20 @@ describe('the render pipeline (decode once, derive every variant)', () => {
       expect(other!.data).not.toBe(apart!.data);
       expect(other!.data.equals(apart!.data)).toBe(false);
     }
+  });
+
+  it('renders a lone variant (an on-demand size) in one pipeline to what it is among others, and still says a file cut short is', async () => {
+    const photo = await noisy(2400, 1600);
+    const info = await probeImage(photo, { maxInputPixels: 1e8, allowSvg: false });
+    for (const spec of [specs[1]!, specs[0]!, { name: 'wide', width: 1000, height: 400, fit: 'cover' as const }]) {
+      const [alone] = await renderVariants(photo, info, [spec], options);
+      const [among] = await renderVariants(photo, info, [spec, { ...specs[2]!, name: 'other' }], options);
+      expect([alone!.width, alone!.height]).toEqual([among!.width, among!.height]);
+      expect(await difference(alone!.data, among!.data)).toBeLessThan(6);
+    }
+    const cut = photo.subarray(0, Math.floor(photo.length * 0.8));
+    const failed = await renderImage(cut, imagingSettings(loadConfig({ VARIANTS: 'only:320x320:inside' }), false)).catch((error: unknown) => decodeFailure(error));
+    expect(failed).toMatchObject({ code: 'decode_failed', message: expect.stringContaining('cut short') });
   });
 
   it('stamps the watermark in its corner of the variants wide enough for it', async () => {

@@ -70,17 +70,40 @@ export async function decode(source: SourceImage, info: ImageInfo, plan: DecodeP
     };
   }
 
-  const still = (level: SharpOptions['failOn']) => {
-    const image = orientAndColour(open(source, { failOn: level, limitInputPixels: plan.maxInputPixels }), info);
-    const sized = plan.scale < 1 ? image.resize(Math.max(1, Math.round(info.width * plan.scale)), Math.max(1, Math.round(info.height * plan.scale)), { fit: 'fill' }) : image;
-    return withTimeout(sized).raw().toBuffer({ resolveWithObject: true });
-  };
-  const { data, info: out } = await still(failOn).catch((error: unknown) => {
-    // Read strictly to catch damaged pixel data, then forgiven where all that was wrong is a tag.
-    if (failOn === 'warning' && onlyTagWarnings(error)) return still('error');
-    throw error;
-  });
+  const still = (level: SharpOptions['failOn']) => stillPipeline(source, info, plan, level).raw().toBuffer({ resolveWithObject: true });
+  const { data, info: out } = await forgivingTags(failOn, still);
   await refuseInvisible(data, out);
   const raw = { width: out.width, height: out.height, channels: out.channels };
   return { width: out.width, height: out.height, pages: 1, timing: {}, open: () => withTimeout(sharp(data, { raw })) };
+}
+
+/** A still picture's pipeline up to its pixels: read, oriented, in sRGB, shrunk as the plan says. */
+function stillPipeline(source: SourceImage, info: ImageInfo, plan: DecodePlan, level: SharpOptions['failOn']): Sharp {
+  const image = orientAndColour(open(source, { failOn: level, limitInputPixels: plan.maxInputPixels }), info);
+  const sized = plan.scale < 1 ? image.resize(...shrunk(info, plan.scale), { fit: 'fill' }) : image;
+  return plan.timeout ? sized.timeout(plan.timeout) : sized;
+}
+
+const shrunk = (info: Pick<ImageInfo, 'width' | 'height'>, scale: number): [number, number] => [Math.max(1, Math.round(info.width * scale)), Math.max(1, Math.round(info.height * scale))];
+
+/**
+ * Runs `read` at the format's level of strictness, to catch damaged pixel data, and again at
+ * `error` where all that was wrong is a tag.
+ */
+export function forgivingTags<T>(level: SharpOptions['failOn'], read: (level: SharpOptions['failOn']) => Promise<T>): Promise<T> {
+  return read(level).catch((error: unknown) => {
+    if (level === 'warning' && onlyTagWarnings(error)) return read('error');
+    throw error;
+  });
+}
+
+/**
+ * The decode step of an opaque still picture left open: the pipeline `decode` would run to raw
+ * pixels, for a caller that takes it on to one variant's resize and encode (render.ts) in the same
+ * pipeline. No pixels are kept between, so libvips decodes while it encodes; nor are they looked at,
+ * which only a picture with alpha needs (refuseInvisible).
+ */
+export function decodeOpen(source: SourceImage, info: ImageInfo, plan: DecodePlan, level: SharpOptions['failOn']): Decoded {
+  const [width, height] = plan.scale < 1 ? shrunk(info, plan.scale) : [info.width, info.height];
+  return { width, height, pages: 1, timing: {}, open: () => stillPipeline(source, info, plan, level) };
 }
