@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.js';
 import { FORMATS } from '../formats/formats.js';
 import { createFileCache } from './file-cache.js';
-import { createFile, mkdir, readdir, rename, rm, rmdir, stat, touch } from './quick-fs.js';
+import { createFile, mkdir, rename, rm, rmdir, stat, touch } from './quick-fs.js';
 import { syncPath } from './sync-path.js';
 import type { DeferredSync, ListedObject, LocalFiles, ListOptions, ObjectCreatedSource, ObjectInfo, ObjectStore, PutOptions, StoredObject } from './object-store.js';
 
@@ -241,7 +241,7 @@ export function createFsStore(dataDir: string, bucket: string): ObjectStore & Ob
     async *names(prefix: string): AsyncIterable<string> {
       let entries;
       try {
-        entries = await readdir(prefix ? objectPath(prefix.slice(0, -1)) : root);
+        entries = await readdir(prefix ? objectPath(prefix.slice(0, -1)) : root, { withFileTypes: true });
       } catch (error) {
         if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
         throw error;
@@ -293,7 +293,7 @@ function safeJoin(root: string, key: string): string {
 async function* walkInKeyOrder(dir: string, keyPrefix: string, startAfter: string | undefined): AsyncGenerator<{ key: string; path: string }> {
   let entries;
   try {
-    entries = await readdir(dir);
+    entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
     if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
     throw error;

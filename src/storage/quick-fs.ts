@@ -1,5 +1,5 @@
-import { closeSync, fsync as fsyncCallback, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, rmSync, statSync, writeSync, type Dirent, type MakeDirectoryOptions, type RmOptions, type Stats } from 'node:fs';
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { closeSync, fsync as fsyncCallback, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeSync, type MakeDirectoryOptions, type Stats } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 /**
@@ -7,9 +7,10 @@ import { promisify } from 'node:util';
  * touch metadata or a little of the page cache. A trip to libuv's thread pool costs about 40 µs of
  * CPU on a 2-core VM (a thread woken and switched to, and back), against about 5 µs for the call
  * itself; a 0.3 MP photo makes about a hundred of them, and the main thread, not the cores, was what
- * a busy server ran out of. What waits on the disk (fsync) or moves many bytes (reads and writes over
- * IN_LINE_BYTES) still goes to the pool, so no call here holds the event loop for more than a
- * page-cache copy of IN_LINE_BYTES.
+ * a busy server ran out of. What waits on the disk (fsync), moves many bytes (reads and writes over
+ * IN_LINE_BYTES) or may list a great many names (readdir: an index folder of a million entries)
+ * still goes to the pool, so no call here holds the event loop for more than a page-cache copy of
+ * IN_LINE_BYTES.
  *
  * Each returns a promise, as the `node:fs/promises` call it replaces: callers keep their shape, and
  * a failure is a rejection (ENOENT and the rest), never a throw.
@@ -31,9 +32,9 @@ export const fsyncFd = promisify(fsyncCallback);
 export const stat = (path: string): Promise<Stats> => inLine(() => statSync(path));
 export const rename = (from: string, to: string): Promise<void> => inLine(() => renameSync(from, to));
 export const mkdir = (path: string, options?: MakeDirectoryOptions): Promise<string | undefined> => inLine(() => mkdirSync(path, options));
-export const rm = (path: string, options?: RmOptions): Promise<void> => inLine(() => rmSync(path, options));
+/** Removes a file (never a folder's contents: that may be many calls). */
+export const rm = (path: string, options?: { force?: boolean }): Promise<void> => inLine(() => rmSync(path, options));
 export const rmdir = (path: string): Promise<void> => inLine(() => rmdirSync(path));
-export const readdir = (path: string): Promise<Dirent[]> => inLine(() => readdirSync(path, { withFileTypes: true }));
 
 /** A file whose size is known: read in line when small, in the pool otherwise. */
 export const readKnownSize = (path: string, size: number): Promise<Buffer> => (size <= IN_LINE_BYTES ? inLine(() => readFileSync(path)) : readFile(path));
@@ -56,27 +57,3 @@ export async function createFile(path: string, data: Buffer | string, synced: bo
 
 /** Creates an empty file, or truncates the one there. */
 export const touch = (path: string): Promise<void> => inLine(() => closeSync(openSync(path, 'w')));
-
-/** Up to `length` bytes of a file from `offset` (a header to probe). */
-export async function readAt(path: string, offset: number, length: number): Promise<Buffer> {
-  if (length > IN_LINE_BYTES) {
-    const file = await open(path, 'r');
-    try {
-      const { buffer, bytesRead } = await file.read(Buffer.alloc(length), 0, length, offset);
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await file.close();
-    }
-  }
-  return inLine(() => {
-    const fd = openSync(path, 'r');
-    try {
-      const buffer = Buffer.alloc(length);
-      let read = 0;
-      for (let n = -1; n !== 0 && read < length; read += n) n = readSync(fd, buffer, read, length - read, offset + read);
-      return buffer.subarray(0, read);
-    } finally {
-      closeSync(fd);
-    }
-  });
-}
