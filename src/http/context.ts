@@ -87,4 +87,9 @@ export interface AppDeps {
   borrowRenderSlot?: () => (() => void) | undefined;
   /** Resolves when the image's queued processing has ended (true), or at once when none is queued (false), where this process has the queue. */
   whenProcessed?: (id: string) => Promise<boolean>;
+  /**
+   * Whether the image is being processed now, where this process has the queue: an image without a
+   * manifest is then `processing`, not `pending` (the local processor writes no `processing` manifest).
+   */
+  isProcessing?: (id: string) => boolean;
 }

@@ -9,15 +9,17 @@ export type ImageView = z.infer<typeof Image>;
 
 /**
  * What the API says of one image, from its original and its manifest. No manifest for these bytes
- * means the work has not started yet: `pending`.
+ * means the work has not ended: `processing` where this process is at it (`isProcessing`, locally),
+ * else `pending`.
  */
-export async function toImageView(record: ImageRecord, links: ImageLinks): Promise<ImageView> {
+export async function toImageView(record: ImageRecord, links: ImageLinks, isProcessing?: (id: string) => boolean): Promise<ImageView> {
   if (!record.manifest) {
     // A record without a manifest always carries its original (see ImageRecord).
     const { id } = record;
     const original = originalInfo(record.original!);
     const originalUrl = await links.original(id, original);
-    return { id, status: 'pending', original, originalUrl, variants: [], createdAt: new Date(uploadTime(record.original!)).toISOString() };
+    const status = isProcessing?.(id) ? 'processing' : 'pending';
+    return { id, status, original, originalUrl, variants: [], createdAt: new Date(uploadTime(record.original!)).toISOString() };
   }
   const { manifest } = record;
   const view = describe(manifest);

@@ -41,10 +41,11 @@ export interface ProcessorDeps {
   /** False on AWS, where nothing reads the index of every image (see image-index.ts, indexKeys). */
   listsEveryImage?: boolean;
   /**
-   * Writes a `processing` manifest before the render, so a reader can tell work under way from work
-   * waiting. Off on AWS: there it is a PUT per image that only changes `pending` to `processing`, and
-   * Lambda starts an image within a second of its upload, so an image without a manifest is `pending`
-   * until it ends (docs/ARCHITECTURE.md, storage requests).
+   * Writes a `processing` manifest before the render, so a reader in another process can tell work
+   * under way from work waiting (the CLI's `reprocess --all`). Off on AWS: there it is a PUT per
+   * image that only changes `pending` to `processing`, and Lambda starts an image within a second of
+   * its upload, so an image without a manifest is `pending` until it ends (docs/ARCHITECTURE.md,
+   * storage requests). Off in the local server, whose API asks its queue instead (AppDeps.isProcessing).
    */
   marksProcessing?: boolean;
   /**

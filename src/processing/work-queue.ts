@@ -5,6 +5,8 @@ export interface WorkQueue {
   readonly depth: number;
   /** Ids being worked on. */
   readonly active: number;
+  /** Whether `id` is being worked on now (not merely waiting). */
+  isRunning(id: string): boolean;
   /** Resolves when nothing is waiting or running. */
   idle(): Promise<void>;
   /**
@@ -73,6 +75,7 @@ export function createWorkQueue(concurrency: number, run: (id: string, written: 
     get active() {
       return running.size;
     },
+    isRunning: (id) => running.has(id),
     idle,
     settled(id) {
       if (!busy(id)) return Promise.resolve(false);

@@ -23,7 +23,9 @@ import { createLocalRunner } from './local-runner.js';
 export function localRoot(config: Config, logger: Logger) {
   const buckets = openBuckets(config);
   const renderGate = createGate(config.concurrency);
-  const processor = createProcessor({ input: buckets.input, output: buckets.output, config, renderGate });
+  // The API shares this process and asks the queue what is under way (AppDeps.isProcessing): no
+  // `processing` manifest, a file write per image that only said so.
+  const processor = createProcessor({ input: buckets.input, output: buckets.output, config, renderGate, marksProcessing: false });
   // On-demand renders are asked for by links anyone may hold: each runs in a process ended at its
   // deadline, in slots of their own or in a processing slot that is idle (renderGate.tryTake).
   const renderHost = createRenderHost(config.onDemand.concurrency + config.concurrency);

@@ -84,6 +84,7 @@ export async function startLocalServer(config: Config, options: { logger?: Logge
     queueDepth: () => queue.depth,
     enqueue: (id) => queue.enqueue(id),
     whenProcessed: (id) => queue.settled(id),
+    isProcessing: (id) => queue.isRunning(id),
     renderOnDemand: renderHost.render,
     prepareRenders: renderHost.prepare,
     borrowRenderSlot: renderGate.tryTake,

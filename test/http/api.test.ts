@@ -40,6 +40,17 @@ describe.each(['fs', 's3'] as const)('HTTP API on %s storage', (storage) => {
   }
 
   describe('upload, process, download', () => {
+    it('says an image is processing while the server is at it, from its queue: no processing manifest is stored', async () => {
+      const response = await upload(await noisy(2000, 1500));
+      const { id } = (await response.json()) as { id: string };
+      // Asked at once: the queue took it before the upload was answered, and a render takes longer than this.
+      const during = (await (await server.api(`/v1/images/${id}`)).json()) as { status: string };
+      const manifestOnDisk = storage === 'fs' ? await readFile(join(dataDir, BUCKETS[1]!, id, 'manifest.json')).then(() => true, () => false) : false;
+      expect(during.status).toBe('processing');
+      expect(manifestOnDisk).toBe(false);
+      expect((await server.settled(id)).status).toBe('done');
+    });
+
     it('takes a raw JPEG, processes it, and serves every variant', async () => {
       const response = await upload(await noisy(2000, 1500), 'image/jpeg', '?filename=holiday%20photo.jpg');
       expect(response.status).toBe(202);

@@ -23,6 +23,20 @@ describe('work queue', () => {
     expect(done.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `id${i}`).sort());
   });
 
+  it('tells which ids it is working on, not those waiting', async () => {
+    let release!: () => void;
+    const queue = createWorkQueue(1, () => new Promise<void>((resolve) => (release = resolve)));
+    queue.enqueue('a');
+    queue.enqueue('b');
+    expect([queue.isRunning('a'), queue.isRunning('b'), queue.isRunning('c')]).toEqual([true, false, false]);
+    release();
+    await tick(1);
+    expect([queue.isRunning('a'), queue.isRunning('b')]).toEqual([false, true]);
+    release();
+    await queue.idle();
+    expect(queue.isRunning('b')).toBe(false);
+  });
+
   it('runs an id queued twice while waiting once, and once more if queued while running', async () => {
     const runs: string[] = [];
     let release!: () => void;

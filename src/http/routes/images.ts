@@ -168,7 +168,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, sha
     const { limit, cursor } = c.req.valid('query');
     const { records, nextCursor } = await images.list({ limit, cursor, owner: c.get('owner') });
     const link = imageLinks(c, deps);
-    const items = await Promise.all(records.map((record) => toImageView(record, link)));
+    const items = await Promise.all(records.map((record) => toImageView(record, link, deps.isProcessing)));
     return c.json({ items, ...(nextCursor ? { nextCursor } : {}) }, 200);
   });
 
@@ -180,7 +180,7 @@ export function registerImageRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, sha
     const record = wait
       ? await waitForEnd(find, id, { until: Date.now() + wait * 1000, ...(deps.whenProcessed ? { ended: deps.whenProcessed } : {}), signal: c.req.raw.signal })
       : await find();
-    const view = await toImageView(record, imageLinks(c, deps));
+    const view = await toImageView(record, imageLinks(c, deps), deps.isProcessing);
     // Links for a srcset, minted as POST .../renders would: only where this deployment signs its own links.
     const renders = renderWidths && deps.delivery.apiLink ? renderWidths.map((width) => ({ width, url: renderUrl(c, deps, id, record.original, { width })! })) : undefined;
     return c.json({ ...view, ...(renders ? { renders } : {}) }, 200);
