@@ -11,7 +11,7 @@ const REPAINT_LEVELS = 8;
  */
 const EDGE_PIXELS_RATIO = 2000;
 
-/** True when two PNGs show the same thing: the same size, and no more pixels further apart than a repaint moves them than an edge has. */
+/** True when two PNGs show the same thing: the same size, and no more pixels past a repaint's levels than an edge accounts for. */
 async function sameView(a: Buffer, b: Buffer): Promise<boolean> {
   const [left, right] = await Promise.all([a, b].map((png) => sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true })));
   const { width, height, channels } = left!.info;
