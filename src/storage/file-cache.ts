@@ -1,4 +1,4 @@
-import { readKnownSize, stat } from './quick-fs.js';
+import { readFile, stat } from './quick-fs.js';
 
 /** Reads small files through a memory cache that a changed file (another inode, size or mtime) misses. */
 export interface FileCache {
@@ -40,7 +40,7 @@ export function createFileCache(maxBytes = 16 * 1024 * 1024, maxFileBytes = 64 *
         return cached.data;
       }
       drop(path);
-      const data = await orAbsent(readKnownSize(path, stats.size));
+      const data = await orAbsent(readFile(path));
       if (!data) return undefined;
       // Kept under the stats seen before the read: if the file changed in between, the next stat misses.
       if (data.length <= maxFileBytes) {

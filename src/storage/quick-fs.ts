@@ -1,5 +1,5 @@
-import { closeSync, fsync as fsyncCallback, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeSync, type MakeDirectoryOptions, type Stats } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { closeSync, fstatSync, fsync as fsyncCallback, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeSync, type MakeDirectoryOptions, type Stats } from 'node:fs';
+import { readFile as readFileInPool, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 /**
@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
  */
 
 /** Reads and writes up to this size are copied to or from the page cache in line. */
-export const IN_LINE_BYTES = 256 * 1024;
+const IN_LINE_BYTES = 256 * 1024;
 
 const inLine = <T>(call: () => T): Promise<T> => {
   try {
@@ -36,8 +36,21 @@ export const mkdir = (path: string, options?: MakeDirectoryOptions): Promise<str
 export const rm = (path: string, options?: { force?: boolean }): Promise<void> => inLine(() => rmSync(path, options));
 export const rmdir = (path: string): Promise<void> => inLine(() => rmdirSync(path));
 
-/** A file whose size is known: read in line when small, in the pool otherwise. */
-export const readKnownSize = (path: string, size: number): Promise<Buffer> => (size <= IN_LINE_BYTES ? inLine(() => readFileSync(path)) : readFile(path));
+/**
+ * A file's bytes: in line when it is small, in the pool otherwise. Its size is the open file's own
+ * (not an earlier stat's), so a larger file renamed over it in between is never read in line.
+ */
+export async function readFile(path: string): Promise<Buffer> {
+  const small = await inLine(() => {
+    const fd = openSync(path, 'r');
+    try {
+      return fstatSync(fd).size <= IN_LINE_BYTES ? readFileSync(fd) : undefined;
+    } finally {
+      closeSync(fd);
+    }
+  });
+  return small ?? readFileInPool(path);
+}
 
 /** Creates `path` (never overwriting: `wx`) with `data`; `synced`: fsync'd before it is closed. */
 export async function createFile(path: string, data: Buffer | string, synced: boolean): Promise<void> {

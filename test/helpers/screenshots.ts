@@ -7,7 +7,8 @@ const REPAINT_LEVELS = 8;
 
 /**
  * At most one pixel in this many may move further: an anti-aliased edge a layout places a fraction of
- * a pixel apart (47 pixels of a card's border, on a loaded machine), never a changed word or picture.
+ * a pixel apart (47 pixels of a card's border, on a loaded machine). A changed picture or line moves
+ * more; a single changed character may not, and waits for the next change to be drawn.
  */
 const EDGE_PIXELS_RATIO = 2000;
 

@@ -102,14 +102,14 @@ function sameOutputKey(info: ImageInfo, spec: VariantSpec, formats: OutputFormat
 
 async function renderVariant(decoded: Decoded, info: ImageInfo, spec: VariantSpec, formats: OutputFormat[], settings: RenderSettings): Promise<RenderedVariant[]> {
   const pages = formats.some((f) => FORMATS[f].animation) ? decoded.pages : 1;
-  const { image, width } = resizeTo(decoded, info, spec, pages);
+  const { image } = resizeTo(decoded, info, spec, pages);
   const encoded = async (format: OutputFormat, input: typeof image): Promise<RenderedVariant> => {
     const outPages = FORMATS[format].animation ? pages : 1;
     const { data, info: out } = await encode(input, format, spec.quality ?? settings.quality, decoded.timing).toBuffer({ resolveWithObject: true });
     return { name: spec.name, data, format, width: out.width, height: out.pageHeight ?? out.height / outPages, pages: outPages };
   };
 
-  const marked = spec.watermark !== false && carriesMark(settings.watermark, width);
+  const marked = isMarked(info, spec, settings);
   const background = spec.background ?? '#ffffff';
   // Nothing to do between resize and encode: straight through, no copy of the pixels.
   if (!marked && formats.length === 1) return [await encoded(formats[0]!, flattenFor(image, formats[0]!, background))];
